@@ -1,0 +1,212 @@
+//! How a [`Store`](crate::Store) is opened: timeouts, limits, password cost and the clock.
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A source of the current time. The store asks it for every timestamp and
+/// every expiry check, so tests can move time by hand with [`ManualClock`].
+pub trait Clock: Send + Sync + fmt::Debug {
+    /// The current time.
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system's wall clock; the default.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that only moves when told to, for tests of expiry.
+///
+/// ```
+/// use chatcore::{Clock, ManualClock};
+/// use chrono::{Duration, TimeZone, Utc};
+///
+/// let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap());
+/// clock.advance(Duration::days(31));
+/// assert_eq!(clock.now(), Utc.with_ymd_and_hms(2026, 2, 1, 0, 0, 0).unwrap());
+/// ```
+#[derive(Debug)]
+pub struct ManualClock {
+    now: Mutex<DateTime<Utc>>,
+}
+
+impl ManualClock {
+    /// A clock stopped at `start`.
+    pub fn new(start: DateTime<Utc>) -> ManualClock {
+        ManualClock {
+            now: Mutex::new(start),
+        }
+    }
+
+    /// Sets the time.
+    pub fn set(&self, now: DateTime<Utc>) {
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = now;
+    }
+
+    /// Moves the time forward (or back, with a negative duration).
+    pub fn advance(&self, by: ChronoDuration) {
+        let mut now = self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// The argon2id cost used for new password hashes.
+///
+/// Stored hashes made with other parameters still verify, and are rehashed
+/// with these on the next successful login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordCost {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Iterations.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl PasswordCost {
+    /// OWASP's recommended argon2id parameters: m=19456 KiB, t=2, p=1.
+    pub const OWASP: PasswordCost = PasswordCost {
+        memory_kib: 19_456,
+        iterations: 2,
+        parallelism: 1,
+    };
+
+    /// The cheapest parameters argon2 accepts. **Insecure**: only for tests,
+    /// where hashing at full cost would make each login take tens of milliseconds.
+    pub const INSECURE_FAST_FOR_TESTS: PasswordCost = PasswordCost {
+        memory_kib: 8,
+        iterations: 1,
+        parallelism: 1,
+    };
+}
+
+impl Default for PasswordCost {
+    fn default() -> Self {
+        PasswordCost::OWASP
+    }
+}
+
+/// How durable a commit is; maps to SQLite's `PRAGMA synchronous`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `synchronous=NORMAL` (the default): a commit survives the process
+    /// being killed at any instant; after a power loss or OS crash the last
+    /// few commits may be rolled back, but the file is never corrupt.
+    #[default]
+    Normal,
+    /// `synchronous=FULL`: every commit is flushed to disk before it returns
+    /// and also survives power loss, at several times the cost per write.
+    Full,
+}
+
+/// Settings for [`Store::open_with`](crate::Store::open_with).
+///
+/// ```
+/// use chatcore::{Config, PasswordCost};
+/// use std::time::Duration;
+///
+/// let config = Config::default()
+///     .busy_timeout(Duration::from_secs(10))
+///     .session_ttl(Duration::from_secs(7 * 24 * 3600))
+///     .password_cost(PasswordCost::OWASP);
+/// assert_eq!(config.max_text_bytes_value(), 64 * 1024);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) busy_timeout: Duration,
+    pub(crate) session_ttl: ChronoDuration,
+    pub(crate) max_text_bytes: usize,
+    pub(crate) password_cost: PasswordCost,
+    pub(crate) durability: Durability,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            busy_timeout: Duration::from_secs(5),
+            session_ttl: ChronoDuration::days(30),
+            max_text_bytes: 64 * 1024,
+            password_cost: PasswordCost::OWASP,
+            durability: Durability::Normal,
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl Config {
+    /// How long a write waits for another connection's lock before failing
+    /// with [`Error::Busy`](crate::Error::Busy). Default 5 s.
+    pub fn busy_timeout(mut self, timeout: Duration) -> Config {
+        self.busy_timeout = timeout;
+        self
+    }
+
+    /// How long a session lives after login. Default 30 days.
+    /// Durations too large to represent are capped at 100 years.
+    pub fn session_ttl(mut self, ttl: Duration) -> Config {
+        let hundred_years = ChronoDuration::days(36_525);
+        self.session_ttl = ChronoDuration::from_std(ttl)
+            .unwrap_or(hundred_years)
+            .min(hundred_years);
+        self
+    }
+
+    /// The longest message text accepted, in UTF-8 bytes. Default 64 KiB.
+    pub fn max_text_bytes(mut self, bytes: usize) -> Config {
+        self.max_text_bytes = bytes;
+        self
+    }
+
+    /// The configured maximum text length in bytes.
+    pub fn max_text_bytes_value(&self) -> usize {
+        self.max_text_bytes
+    }
+
+    /// The argon2id cost of new password hashes. Default [`PasswordCost::OWASP`].
+    pub fn password_cost(mut self, cost: PasswordCost) -> Config {
+        self.password_cost = cost;
+        self
+    }
+
+    /// How durable each commit is. Default [`Durability::Normal`].
+    pub fn durability(mut self, durability: Durability) -> Config {
+        self.durability = durability;
+        self
+    }
+
+    /// The clock used for timestamps and expiry. Default [`SystemClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Config {
+        self.clock = clock;
+        self
+    }
+
+    /// Settings for tests: the system clock but the cheapest password hashing.
+    /// **Insecure**; never use for real accounts.
+    pub fn insecure_fast_for_tests() -> Config {
+        Config::default().password_cost(PasswordCost::INSECURE_FAST_FOR_TESTS)
+    }
+}

@@ -1,0 +1,165 @@
+//! The one error type of the library and its stable machine codes.
+
+use std::fmt;
+
+/// Shorthand for `Result<T, chatcore::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in a `chatcore` call.
+///
+/// Each kind has a stable machine code ([`Error::code`]) shared by the Rust
+/// API, the C ABI (`chat_status`) and the CLI's JSON output. The `Display`
+/// text is meant for people; it never contains a password, a token or a hash.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument is malformed: a bad page limit, a bad cursor, a negative id.
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// The email address is not acceptable.
+    #[error("invalid email: {0}")]
+    InvalidEmail(String),
+    /// The username is not acceptable.
+    #[error("invalid username: {0}")]
+    InvalidUsername(String),
+    /// The password is too short or too long.
+    #[error("weak password: {0}")]
+    WeakPassword(String),
+    /// The message text is empty or too long.
+    #[error("invalid text: {0}")]
+    InvalidText(String),
+    /// Another user already has this email (compared case-insensitively).
+    #[error("that email is already registered")]
+    EmailTaken,
+    /// Another user already has this username (compared case-insensitively).
+    #[error("that username is already taken")]
+    UsernameTaken,
+    /// Unknown email or wrong password; deliberately not told apart.
+    #[error("wrong email or password")]
+    InvalidCredentials,
+    /// The session does not exist: it was never issued, logged out or revoked.
+    #[error("the session is not valid (logged out or revoked); log in again")]
+    SessionInvalid,
+    /// The session has passed its expiry time.
+    #[error("the session has expired; log in again")]
+    SessionExpired,
+    /// No user matches.
+    #[error("user not found: {0}")]
+    UserNotFound(String),
+    /// No thread has this id.
+    #[error("thread {0} not found")]
+    ThreadNotFound(i64),
+    /// No message has this id.
+    #[error("message {0} not found")]
+    MessageNotFound(i64),
+    /// A thread needs exactly two participants.
+    #[error("a thread has exactly two participants, {0} were given")]
+    WrongParticipantCount(usize),
+    /// The same user was named twice as a participant.
+    #[error("the same user cannot be both participants of a thread")]
+    DuplicateParticipant,
+    /// The session's user is not a participant of the thread.
+    #[error("you are not a participant of this thread")]
+    NotParticipant,
+    /// Only the recipient of a message may mark it read.
+    #[error("only the recipient can mark a message read")]
+    NotRecipient,
+    /// The database stayed locked by another writer past the busy timeout.
+    #[error("the database is busy (locked by another connection); try again")]
+    Busy,
+    /// The storage failed: I/O error, disk full, or a file that is not a valid database.
+    #[error("storage error: {message}")]
+    Storage {
+        /// What failed, for people.
+        message: String,
+        /// The underlying cause, when there is one.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
+    },
+    /// The file was written by a newer version of chatcore; it was left untouched.
+    #[error(
+        "the database uses schema version {found}, newer than this library's {supported}; \
+         upgrade chatcore (the file was left untouched)"
+    )]
+    SchemaTooNew {
+        /// The schema version found in the file.
+        found: i64,
+        /// The newest schema version this library knows.
+        supported: i64,
+    },
+    /// A bug in chatcore (or a caught panic at the C boundary).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// The stable machine code of this error kind, e.g. `"not_participant"`.
+    ///
+    /// Codes never change meaning; new kinds get new codes.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidArgument(_) => "invalid_argument",
+            Error::InvalidEmail(_) => "invalid_email",
+            Error::InvalidUsername(_) => "invalid_username",
+            Error::WeakPassword(_) => "weak_password",
+            Error::InvalidText(_) => "invalid_text",
+            Error::EmailTaken => "email_taken",
+            Error::UsernameTaken => "username_taken",
+            Error::InvalidCredentials => "invalid_credentials",
+            Error::SessionInvalid => "session_invalid",
+            Error::SessionExpired => "session_expired",
+            Error::UserNotFound(_) => "user_not_found",
+            Error::ThreadNotFound(_) => "thread_not_found",
+            Error::MessageNotFound(_) => "message_not_found",
+            Error::WrongParticipantCount(_) => "wrong_participant_count",
+            Error::DuplicateParticipant => "duplicate_participant",
+            Error::NotParticipant => "not_participant",
+            Error::NotRecipient => "not_recipient",
+            Error::Busy => "busy",
+            Error::Storage { .. } => "storage",
+            Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::Internal(_) => "internal",
+        }
+    }
+
+    /// A storage error with a message and no underlying cause.
+    pub(crate) fn storage(message: impl fmt::Display) -> Error {
+        Error::Storage {
+            message: message.to_string(),
+            source: None,
+        }
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    /// Maps SQLite failures that no caller anticipated: a lock held past the
+    /// busy timeout becomes [`Error::Busy`], everything else [`Error::Storage`].
+    /// Constraint failures that mean something (a taken email) are mapped
+    /// where they can happen, before this catch-all.
+    fn from(err: rusqlite::Error) -> Error {
+        use rusqlite::ErrorCode;
+        if let rusqlite::Error::SqliteFailure(ffi_err, _) = &err {
+            match ffi_err.code {
+                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => return Error::Busy,
+                ErrorCode::NotADatabase => {
+                    return Error::Storage {
+                        message: "the file is not a chatcore database (not SQLite, or corrupt)"
+                            .to_string(),
+                        source: Some(Box::new(err)),
+                    };
+                }
+                ErrorCode::DiskFull => {
+                    return Error::Storage {
+                        message: "the disk or database is full; nothing was written".to_string(),
+                        source: Some(Box::new(err)),
+                    };
+                }
+                _ => {}
+            }
+        }
+        Error::Storage {
+            message: err.to_string(),
+            source: Some(Box::new(err)),
+        }
+    }
+}

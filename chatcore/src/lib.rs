@@ -1,0 +1,60 @@
+//! An embedded chat store: users, login sessions, two-person threads and
+//! their messages, in one SQLite file.
+//!
+//! Open a [`Store`], [`register`](Store::register) and
+//! [`login`](Store::login) to get a [`Session`], and act through it: every
+//! user action checks the session first, and every rule (who may read a
+//! thread, who may mark a message read) is enforced here, in one place.
+//!
+//! ```
+//! use chatcore::{Config, MessageQuery, NewUser, Store};
+//!
+//! let store = Store::open_in_memory_with(Config::insecure_fast_for_tests())?;
+//! let ann = store.register(&NewUser { email: "ann@example.com", username: "ann", password: "correct horse", ..Default::default() })?;
+//! let bob = store.register(&NewUser { email: "bob@example.com", username: "bob", password: "battery staple", ..Default::default() })?;
+//!
+//! let ann_session = store.login("ann@example.com", "correct horse")?;
+//! let (thread, created) = ann_session.create_thread(&[ann.id, bob.id])?;
+//! assert!(created);
+//! ann_session.send(thread.id, "hi Bob")?;
+//!
+//! let bob_session = store.login("bob@example.com", "battery staple")?;
+//! assert_eq!(bob_session.unread_count()?, 1);
+//! let page = bob_session.list_messages(thread.id, &MessageQuery::default())?;
+//! assert_eq!(page.items[0].text, "hi Bob");
+//! assert_eq!(bob_session.mark_thread_read(thread.id, None)?, 1);
+//! assert_eq!(bob_session.unread_count()?, 0);
+//! # Ok::<(), chatcore::Error>(())
+//! ```
+//!
+//! Times are UTC [`chrono::DateTime`]s, serialized as RFC 3339. Every model
+//! implements `serde::Serialize` with snake_case fields.
+
+#![warn(missing_docs)]
+
+mod accounts;
+mod config;
+mod error;
+mod ids;
+mod messages;
+mod page;
+mod password;
+mod schema;
+mod store;
+mod threads;
+
+pub use accounts::{
+    MAX_EMAIL_BYTES, MAX_NAME_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, NewUser, Session,
+    SessionInfo, User,
+};
+pub use config::{Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
+pub use error::{Error, Result};
+pub use ids::{MessageId, ThreadId, UserId};
+pub use messages::{Message, MessagePage, MessageQuery, UnreadMismatch, UnreadReport};
+pub use page::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
+pub use store::Store;
+pub use threads::{Thread, ThreadPage, ThreadQuery, ThreadSummary};
+pub use uuid::Uuid;
+
+/// The schema version this library writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = schema::VERSION;

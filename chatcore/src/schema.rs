@@ -1,0 +1,145 @@
+//! The database schema and its migrations: the one place the tables are defined.
+//!
+//! Versions (`PRAGMA user_version`):
+//! - 1: users, sessions, threads, per-participant `members` rows with unread
+//!   counters and last-read marks, messages.
+
+use crate::error::{Error, Result};
+use rusqlite::{Connection, TransactionBehavior};
+
+/// The newest schema version this library knows.
+pub(crate) const VERSION: i64 = 1;
+
+/// Version 1. Times are milliseconds since the Unix epoch (UTC).
+///
+/// - `users.email_key` / `username_key` hold the case-folded forms the
+///   uniqueness rules compare; `email` / `username` keep what was given.
+/// - `users.unread_total` and `members.unread` are counters kept in the same
+///   transaction as every send, read mark and delete, so unread counts cost
+///   O(1); `Store::verify_unread` recomputes them from the messages.
+/// - `threads` stores its pair ordered (`user_low < user_high`) under a UNIQUE
+///   constraint: concurrent create-or-get can never make two threads.
+/// - `members` is one row per participant: the inbox is one range scan of
+///   `members_inbox`, and `last_read_id` lets "mark thread read" touch only
+///   the backlog.
+const V1: &str = "
+CREATE TABLE users (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    email         TEXT    NOT NULL,
+    email_key     TEXT    NOT NULL UNIQUE,
+    username      TEXT    NOT NULL,
+    username_key  TEXT    NOT NULL UNIQUE,
+    first_name    TEXT    NOT NULL DEFAULT '',
+    last_name     TEXT    NOT NULL DEFAULT '',
+    password_hash TEXT,
+    created_at    INTEGER NOT NULL,
+    unread_total  INTEGER NOT NULL DEFAULT 0 CHECK (unread_total >= 0)
+) STRICT;
+
+CREATE TABLE sessions (
+    id           TEXT    PRIMARY KEY,
+    user_id      INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    token_hash   BLOB    NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    last_used_at INTEGER NOT NULL,
+    expires_at   INTEGER NOT NULL
+) STRICT;
+CREATE INDEX sessions_user ON sessions(user_id, created_at);
+
+CREATE TABLE threads (
+    id               INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_low         INTEGER NOT NULL REFERENCES users(id),
+    user_high        INTEGER NOT NULL REFERENCES users(id),
+    created_at       INTEGER NOT NULL,
+    last_activity_at INTEGER NOT NULL,
+    last_message_id  INTEGER,
+    CHECK (user_low < user_high),
+    UNIQUE (user_low, user_high)
+) STRICT;
+
+CREATE TABLE members (
+    user_id          INTEGER NOT NULL REFERENCES users(id),
+    thread_id        INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+    other_id         INTEGER NOT NULL REFERENCES users(id),
+    last_activity_at INTEGER NOT NULL,
+    unread           INTEGER NOT NULL DEFAULT 0 CHECK (unread >= 0),
+    last_read_id     INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, thread_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX members_inbox ON members(user_id, last_activity_at DESC, thread_id DESC);
+CREATE INDEX members_thread ON members(thread_id);
+
+CREATE TABLE messages (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    thread_id  INTEGER NOT NULL REFERENCES threads(id) ON DELETE CASCADE,
+    sender_id  INTEGER NOT NULL REFERENCES users(id),
+    text       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL,
+    read_at    INTEGER
+) STRICT;
+CREATE INDEX messages_thread ON messages(thread_id, id);
+";
+
+/// Reads the file's schema version without writing anything.
+pub(crate) fn version(conn: &Connection) -> Result<i64> {
+    Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
+}
+
+/// Refuses a file from a newer chatcore. Reads only, so the file stays
+/// byte-for-byte untouched.
+pub(crate) fn check_not_newer(conn: &Connection) -> Result<i64> {
+    let found = version(conn)?;
+    if found > VERSION {
+        return Err(Error::SchemaTooNew {
+            found,
+            supported: VERSION,
+        });
+    }
+    Ok(found)
+}
+
+/// Brings the schema up to [`VERSION`] in one IMMEDIATE transaction.
+/// Another process may have migrated meanwhile, so the version is read
+/// again under the write lock.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
+    if check_not_newer(conn)? == VERSION {
+        return Ok(());
+    }
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut current = check_not_newer(&tx)?;
+    if current == 0 {
+        refuse_foreign_database(&tx)?;
+    }
+    while current < VERSION {
+        upgrade_from(&tx, current)?;
+        current += 1;
+    }
+    tx.pragma_update(None, "user_version", VERSION)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// A file at version 0 is new only if it is empty; tables without our
+/// version mark belong to some other program, and we must not write into it.
+fn refuse_foreign_database(conn: &Connection) -> Result<()> {
+    let objects: i64 =
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
+    if objects > 0 {
+        return Err(Error::storage(
+            "the file is an SQLite database of another program, not a chatcore store; it was left untouched",
+        ));
+    }
+    Ok(())
+}
+
+fn upgrade_from(conn: &Connection, version: i64) -> Result<()> {
+    match version {
+        0 => conn.execute_batch(V1)?,
+        other => {
+            return Err(Error::Internal(format!(
+                "no migration from schema version {other}"
+            )));
+        }
+    }
+    Ok(())
+}
