@@ -168,9 +168,11 @@ fn valid_domain(domain: &str) -> bool {
             && !label.ends_with('-')
             && label.chars().all(|c| c.is_alphanumeric() || c == '-')
     };
-    let tld_ok = labels
-        .last()
-        .is_some_and(|tld| tld.chars().count() >= 2 && !tld.chars().all(|c| c.is_ascii_digit()));
+    // As Django's validator: a top-level domain of letters, or a punycode one.
+    let tld_ok = labels.last().is_some_and(|tld| {
+        (tld.chars().count() >= 2 && tld.chars().all(char::is_alphabetic))
+            || tld.starts_with("xn--")
+    });
     labels.len() >= 2 && labels.iter().all(label_ok) && tld_ok
 }
 

@@ -58,3 +58,75 @@ pub use uuid::Uuid;
 
 /// The schema version this library writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = schema::VERSION;
+
+#[cfg(test)]
+mod query_plans {
+    //! The hot queries use their indexes: no full scan of a table and no
+    //! temporary sort, either of which would make a call cost O(rows).
+
+    use crate::{Config, NewUser, Store};
+
+    const HOT: &[(&str, &str)] = &[
+        ("history page before", crate::messages::sql::PAGE_BEFORE),
+        ("history page after", crate::messages::sql::PAGE_AFTER),
+        ("inbox page", crate::threads::sql::INBOX),
+        (
+            "unread count",
+            "SELECT unread_total FROM users WHERE id = ?1",
+        ),
+        (
+            "session check",
+            "SELECT id, user_id, last_used_at, expires_at FROM sessions WHERE token_hash = ?1",
+        ),
+        (
+            "thread by pair",
+            "SELECT id FROM threads WHERE user_low = ?1 AND user_high = ?2",
+        ),
+        (
+            "mark thread read",
+            "UPDATE messages SET read_at = ?5 WHERE thread_id = ?1 AND id > ?2 AND id <= ?3 AND sender_id = ?4 AND read_at IS NULL",
+        ),
+        ("user by email", "SELECT id FROM users WHERE email_key = ?1"),
+    ];
+
+    #[test]
+    fn hot_queries_use_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("plans.db");
+        let store = Store::open_with(&path, Config::insecure_fast_for_tests()).unwrap();
+        store
+            .register(&NewUser {
+                email: "a@example.com",
+                username: "a",
+                password: "password123",
+                ..Default::default()
+            })
+            .unwrap();
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        // chatcore never runs ANALYZE: statistics gathered on a tiny file
+        // would go stale and could lead the planner to scan a small table
+        // that later grows. Plans here are the planner's without statistics.
+        for (name, sql) in HOT {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let nulls = vec![rusqlite::types::Null; stmt.parameter_count()];
+            let plan: Vec<String> = stmt
+                .query_map(rusqlite::params_from_iter(nulls), |row| {
+                    row.get::<_, String>(3)
+                })
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            let text = plan.join(" / ");
+            for step in &plan {
+                assert!(
+                    !step.starts_with("SCAN"),
+                    "{name} scans a whole table: {text}"
+                );
+                assert!(
+                    !step.contains("TEMP B-TREE"),
+                    "{name} sorts in a temp b-tree: {text}"
+                );
+            }
+        }
+    }
+}

@@ -121,7 +121,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
 
 /// A file at version 0 is new only if it is empty; tables without our
 /// version mark belong to some other program, and we must not write into it.
-fn refuse_foreign_database(conn: &Connection) -> Result<()> {
+pub(crate) fn refuse_foreign_database(conn: &Connection) -> Result<()> {
     let objects: i64 =
         conn.query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))?;
     if objects > 0 {

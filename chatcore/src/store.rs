@@ -231,7 +231,9 @@ impl Inner {
         // call whose LIMIT or key binding changed (see PERF-NOTES).
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
-        schema::check_not_newer(&conn)?;
+        if schema::check_not_newer(&conn)? == 0 {
+            schema::refuse_foreign_database(&conn)?;
+        }
         if self.path.is_some() {
             let mode: String = conn.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
             if !mode.eq_ignore_ascii_case("wal") {
