@@ -350,6 +350,24 @@ impl Store {
         })
     }
 
+    /// Sets a user's password, as the host application's administrator:
+    /// for accounts imported without a usable password, or a reset. Ends
+    /// all of the user's sessions.
+    ///
+    /// # Errors
+    /// [`Error::WeakPassword`], [`Error::UserNotFound`].
+    pub fn set_password(&self, user_id: UserId, password: &str) -> Result<()> {
+        validate_password(password)?;
+        let hash = password::hash(self.config().password_cost, password)?;
+        self.write(|tx| {
+            if sql::user_by_id(tx, user_id)?.is_none() {
+                return Err(Error::UserNotFound(format!("no user has id {user_id}")));
+            }
+            sql::set_password_hash(tx, user_id, &hash)?;
+            sql::delete_sessions_of(tx, user_id)
+        })
+    }
+
     /// Picks up a session from its token (as saved by a host app between runs).
     ///
     /// # Errors
@@ -617,6 +635,18 @@ pub(crate) mod sql {
             "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
         )?
         .execute(params![user_id, old, new])?;
+        Ok(())
+    }
+
+    pub(crate) fn set_password_hash(conn: &Connection, user_id: UserId, hash: &str) -> Result<()> {
+        conn.prepare_cached("UPDATE users SET password_hash = ?2 WHERE id = ?1")?
+            .execute(params![user_id, hash])?;
+        Ok(())
+    }
+
+    pub(crate) fn delete_sessions_of(conn: &Connection, user_id: UserId) -> Result<()> {
+        conn.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?
+            .execute([user_id])?;
         Ok(())
     }
 

@@ -87,6 +87,10 @@ pub enum Error {
         /// The newest schema version this library knows.
         supported: i64,
     },
+    /// An import file is malformed or breaks a rule; the message names the
+    /// entry (model and pk). Nothing was imported.
+    #[error("cannot import: {0}")]
+    InvalidImport(String),
     /// A bug in chatcore (or a caught panic at the C boundary).
     #[error("internal error: {0}")]
     Internal(String),
@@ -118,6 +122,7 @@ impl Error {
             Error::Busy => "busy",
             Error::Storage { .. } => "storage",
             Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::InvalidImport(_) => "invalid_import",
             Error::Internal(_) => "internal",
         }
     }

@@ -34,6 +34,7 @@
 
 mod accounts;
 mod config;
+mod django;
 mod error;
 mod ids;
 mod messages;
@@ -48,6 +49,7 @@ pub use accounts::{
     SessionInfo, User,
 };
 pub use config::{Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
+pub use django::ImportReport;
 pub use error::{Error, Result};
 pub use ids::{MessageId, ThreadId, UserId};
 pub use messages::{Message, MessagePage, MessageQuery, UnreadMismatch, UnreadReport};

@@ -168,6 +168,56 @@ impl Store {
         Ok(value)
     }
 
+    /// Like [`Store::write`], but rolls back instead of committing when
+    /// `commit` is false (a dry run sees everything the real run would).
+    pub(crate) fn write_or_roll_back<T>(
+        &self,
+        commit: bool,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.checkout()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let value = work(&tx)?;
+        match commit {
+            true => tx.commit()?,
+            false => tx.rollback()?,
+        }
+        Ok(value)
+    }
+
+    /// Writes a consistent copy of the whole store to `destination`, a new
+    /// file (mode 0600), while other connections and processes go on
+    /// reading and writing. Uses SQLite's `VACUUM INTO`, which reads one
+    /// snapshot, so the copy is compact and complete as of one instant.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `destination` exists and is not empty,
+    /// or for an in-memory store's path; [`Error::Storage`] if it cannot be
+    /// written.
+    pub fn backup(&self, destination: impl AsRef<Path>) -> Result<()> {
+        let destination = destination.as_ref();
+        if std::fs::metadata(destination).is_ok_and(|meta| meta.len() > 0) {
+            return Err(Error::InvalidArgument(format!(
+                "{} already exists; a backup never overwrites a file",
+                destination.display()
+            )));
+        }
+        let Some(target) = destination.to_str() else {
+            return Err(Error::InvalidArgument(format!(
+                "the backup path {} is not valid UTF-8",
+                destination.display()
+            )));
+        };
+        create_private_file(destination)?;
+        let conn = self.checkout()?;
+        let result = conn.execute("VACUUM INTO ?1", [target]);
+        if let Err(err) = result {
+            let _ = std::fs::remove_file(destination);
+            return Err(err.into());
+        }
+        Ok(())
+    }
+
     /// Borrows a connection from the pool, opening one if the pool is below
     /// its size, else waiting for one to come back.
     fn checkout(&self) -> Result<PooledConnection<'_>> {

@@ -1,5 +1,6 @@
 //! The original service's eleven tests, ported to the library with their names.
-//! Users come from the seed's fixture (`shared/seed/db_dump.json`).
+//! Users come from the seed's fixture (`shared/seed/db_dump.json`), imported
+//! with `Store::import_django`.
 
 mod common;
 
@@ -51,8 +52,13 @@ fn test_registration_with_existing_email() {
 fn test_successful_login() {
     let store = store();
     load_fixture_users(&store);
+    // The imported Django pbkdf2_sha256 hash verifies.
     let session = store.login("testlogin@example.com", PASSWORD).unwrap();
     assert_eq!(session.me().unwrap().username, "testlogin_unique1");
+    assert!(matches!(
+        store.login("testlogin@example.com", "password124"),
+        Err(Error::InvalidCredentials)
+    ));
 }
 
 // --- Threads

@@ -37,10 +37,7 @@ pub fn user(store: &Store, name: &str) -> (User, Session) {
 /// The seed's fixture (`shared/seed/db_dump.json`), from beside the checkout
 /// (or `$CHATCORE_SEED_DIR`). Fails loudly when absent: CI always has it.
 pub fn seed_fixture() -> serde_json::Value {
-    let path = std::env::var_os("CHATCORE_SEED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/seed"))
-        .join("db_dump.json");
+    let path = seed_fixture_path();
     let text = std::fs::read_to_string(&path).unwrap_or_else(|err| {
         panic!(
             "the seed fixture is absent: cannot read {} ({err}). These tests need the \
@@ -79,24 +76,46 @@ pub fn fixture_users() -> Vec<FixtureUser> {
         .collect()
 }
 
-/// Loads the fixture's users into `store` through `register`. Their Django
-/// pbkdf2 hashes cannot be verified until the importer lands, so each gets
-/// the password `password123` (the one the seed's login test uses).
+/// The seed fixture's path: beside the checkout, or `$CHATCORE_SEED_DIR`.
+pub fn seed_fixture_path() -> PathBuf {
+    std::env::var_os("CHATCORE_SEED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/seed"))
+        .join("db_dump.json")
+}
+
+/// Imports the seed's fixture into `store` with `Store::import_django`.
+/// `testlogin@example.com` keeps its Django hash (its password is
+/// `password123`); the other fixture users' passwords are unknown, so they
+/// are set to `password123` through `Store::set_password`.
 pub fn load_fixture_users(store: &Store) -> Vec<User> {
-    fixture_users()
+    let file = std::fs::File::open(seed_fixture_path()).unwrap_or_else(|err| {
+        panic!(
+            "the seed fixture is absent: cannot read {} ({err}). These tests need the \
+             shared/ folder beside the checkout, or CHATCORE_SEED_DIR pointing at shared/seed.",
+            seed_fixture_path().display()
+        )
+    });
+    let report = store.import_django(file, false).unwrap();
+    let fixture = fixture_users();
+    assert_eq!(report.users, fixture.len() as u64);
+    for other in &fixture[1..] {
+        store
+            .set_password(chatcore::UserId(other.pk), PASSWORD)
+            .unwrap();
+    }
+    let look = store.login(&fixture[1].email, PASSWORD).unwrap();
+    let users: Vec<User> = fixture
         .iter()
-        .map(|fixture| {
-            store
-                .register(&NewUser {
-                    email: &fixture.email,
-                    username: &fixture.username,
-                    password: PASSWORD,
-                    first_name: &fixture.first_name,
-                    last_name: &fixture.last_name,
-                })
-                .unwrap()
+        .map(|entry| {
+            let user = look.find_user(&entry.email).unwrap();
+            assert_eq!(user.id.0, entry.pk, "primary keys are kept");
+            assert_eq!(user.username, entry.username);
+            user
         })
-        .collect()
+        .collect();
+    look.logout().unwrap();
+    users
 }
 
 /// A raw connection to a store's file, for checking what is stored.

@@ -1,0 +1,581 @@
+//! Moving from the original Django service: import of a `dumpdata` JSON file
+//! (users, threads, messages, keeping primary keys and password hashes), and
+//! export back to the same format.
+//!
+//! The import streams the file (one entry in memory at a time) into one
+//! IMMEDIATE transaction: all or nothing. Every entry passes the same rules
+//! as the live API (valid email and username, two distinct participants,
+//! the sender a participant, a non-empty text within the limit); a breach is
+//! [`Error::InvalidImport`] naming the entry's model and pk.
+
+use crate::accounts::{validate_email, validate_name, validate_username};
+use crate::error::{Error, Result};
+use crate::ids::{ThreadId, UserId};
+use crate::messages::validate_text;
+use crate::password::{StoredHash, check_stored};
+use crate::store::{Store, from_millis, to_millis};
+use crate::threads::ordered_pair;
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::io::{Read, Write};
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    /// Users imported.
+    pub users: u64,
+    /// Of those, accounts that cannot log in until a password is set
+    /// (Django's unusable `!` passwords, and inactive users).
+    pub users_without_login: u64,
+    /// Threads imported.
+    pub threads: u64,
+    /// Threads whose pair already had a thread earlier in the file (the
+    /// original service allowed duplicates): their messages were moved to
+    /// that thread.
+    pub threads_merged: u64,
+    /// Messages imported.
+    pub messages: u64,
+    /// Entries of other models, skipped, by model name.
+    pub skipped: BTreeMap<String, u64>,
+    /// Whether this was a dry run (nothing was written).
+    pub dry_run: bool,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    model: String,
+    #[serde(default)]
+    pk: Value,
+    #[serde(default)]
+    fields: Value,
+}
+
+impl Store {
+    /// Imports a Django `dumpdata` JSON file in the original service's
+    /// format: models `user.user`, `chat.thread` and `chat.message`; other
+    /// models are skipped and counted. Primary keys and password hashes
+    /// (Django `pbkdf2_sha256` or argon2) are kept: users log in with their
+    /// old passwords, which are rehashed with argon2id on first login. A
+    /// message marked `is_read` is read as of the import.
+    ///
+    /// With `dry_run`, everything is checked exactly as for real and the
+    /// transaction rolled back. Threads must come before their messages, as
+    /// `dumpdata` writes them.
+    ///
+    /// # Errors
+    /// [`Error::InvalidImport`] naming the first bad entry (malformed JSON,
+    /// a rule broken, a primary key already taken, a reference to a missing
+    /// user); nothing is imported. [`Error::Busy`], [`Error::Storage`].
+    pub fn import_django(&self, reader: impl Read, dry_run: bool) -> Result<ImportReport> {
+        let now = self.now();
+        let max_text_bytes = self.config().max_text_bytes;
+        self.write_or_roll_back(!dry_run, |tx| {
+            tx.pragma_update(None, "defer_foreign_keys", true)?;
+            let mut importer = Importer {
+                conn: tx,
+                now,
+                max_text_bytes,
+                report: ImportReport {
+                    dry_run,
+                    ..ImportReport::default()
+                },
+                threads: HashMap::new(),
+                failure: None,
+            };
+            let mut stream = serde_json::Deserializer::from_reader(std::io::BufReader::new(reader));
+            let parsed = EntriesSeed(&mut importer).deserialize(&mut stream);
+            if let Some(failure) = importer.failure.take() {
+                return Err(failure);
+            }
+            parsed.and_then(|()| stream.end()).map_err(|err| {
+                Error::InvalidImport(format!("the file is not valid dumpdata JSON: {err}"))
+            })?;
+            sql::check_references(tx)?;
+            sql::recompute_activity_and_counters(tx)?;
+            Ok(importer.report)
+        })
+    }
+
+    /// Writes the whole store as a Django `dumpdata` JSON file that
+    /// [`Store::import_django`] reads back to the same data: users (with
+    /// their password hashes; `!` for accounts that cannot log in), threads
+    /// and messages (`is_read` for a read message). Streams from one
+    /// consistent snapshot.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] for a failed read or write.
+    pub fn export_django(&self, writer: impl Write) -> Result<()> {
+        let mut out = std::io::BufWriter::new(writer);
+        self.read(|tx| sql::export(tx, &mut out))?;
+        out.flush().map_err(write_error)
+    }
+}
+
+fn write_error(err: std::io::Error) -> Error {
+    Error::Storage {
+        message: format!("cannot write the export: {err}"),
+        source: Some(Box::new(err)),
+    }
+}
+
+/// Django writes times as RFC 3339; with `USE_TZ = False`, without an offset
+/// (taken as UTC).
+fn parse_time(value: &Value, at: &str, field: &str) -> Result<Option<DateTime<Utc>>> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(text) => DateTime::parse_from_rfc3339(text)
+            .map(|time| time.with_timezone(&Utc))
+            .or_else(|_| {
+                NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                    .map(|naive| naive.and_utc())
+            })
+            .map(Some)
+            .map_err(|_| {
+                Error::InvalidImport(format!("{at}: {field} {text:?} is not a date and time"))
+            }),
+        other => Err(Error::InvalidImport(format!(
+            "{at}: {field} {other} is not a date and time"
+        ))),
+    }
+}
+
+fn format_time(millis: i64) -> Result<String> {
+    Ok(from_millis(millis)?.to_rfc3339_opts(SecondsFormat::Millis, true))
+}
+
+struct Importer<'c> {
+    conn: &'c Connection,
+    now: DateTime<Utc>,
+    max_text_bytes: usize,
+    report: ImportReport,
+    /// Imported thread pk → the thread its messages go to, and its pair.
+    threads: HashMap<i64, (ThreadId, UserId, UserId)>,
+    /// The domain error that stopped the stream (serde only carries text).
+    failure: Option<Error>,
+}
+
+impl Importer<'_> {
+    fn entry(&mut self, entry: Entry) -> Result<()> {
+        match entry.model.as_str() {
+            "user.user" => self.user(&entry),
+            "chat.thread" => self.thread(&entry),
+            "chat.message" => self.message(&entry),
+            other => {
+                *self.report.skipped.entry(other.to_string()).or_default() += 1;
+                Ok(())
+            }
+        }
+    }
+
+    fn user(&mut self, entry: &Entry) -> Result<()> {
+        let (pk, at) = pk(entry)?;
+        let f = &entry.fields;
+        let invalid = |err: Error| Error::InvalidImport(format!("{at}: {err}"));
+        let (email, email_key) = validate_email(text_field(f, "email", &at)?).map_err(invalid)?;
+        let (username, username_key) =
+            validate_username(text_field(f, "username", &at)?).map_err(invalid)?;
+        let first_name =
+            validate_name("first name", optional_text(f, "first_name", &at)?).map_err(invalid)?;
+        let last_name =
+            validate_name("last name", optional_text(f, "last_name", &at)?).map_err(invalid)?;
+        let active = f.get("is_active").and_then(Value::as_bool).unwrap_or(true);
+        let stored = check_stored(optional_text(f, "password", &at)?)
+            .map_err(|why| Error::InvalidImport(format!("{at}: {why}")))?;
+        let password_hash = match stored {
+            StoredHash::Usable(hash) if active => Some(hash),
+            _ => None,
+        };
+        let joined = parse_time(
+            f.get("date_joined").unwrap_or(&Value::Null),
+            &at,
+            "date_joined",
+        )?
+        .unwrap_or(self.now);
+        if let Some(other) = sql::user_with_keys(self.conn, &email_key, &username_key)? {
+            return Err(Error::InvalidImport(format!(
+                "{at}: its email or username (compared case-insensitively) already belongs to user {other}"
+            )));
+        }
+        sql::insert_user(
+            self.conn,
+            pk,
+            [
+                &email,
+                &email_key,
+                &username,
+                &username_key,
+                &first_name,
+                &last_name,
+            ],
+            password_hash.as_deref(),
+            joined,
+        )
+        .map_err(|err| taken(err, &at))?;
+        self.report.users += 1;
+        if password_hash.is_none() {
+            self.report.users_without_login += 1;
+        }
+        Ok(())
+    }
+
+    fn thread(&mut self, entry: &Entry) -> Result<()> {
+        let (pk, at) = pk(entry)?;
+        let f = &entry.fields;
+        let participants: Vec<UserId> = match f.get("participants") {
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| item.as_i64().map(UserId))
+                .collect::<Option<_>>()
+                .ok_or_else(|| {
+                    Error::InvalidImport(format!("{at}: participants must be user pks"))
+                })?,
+            _ => {
+                return Err(Error::InvalidImport(format!(
+                    "{at}: participants is missing"
+                )));
+            }
+        };
+        let (low, high) = ordered_pair(&participants)
+            .map_err(|err| Error::InvalidImport(format!("{at}: {err}")))?;
+        let created = parse_time(f.get("created").unwrap_or(&Value::Null), &at, "created")?
+            .unwrap_or(self.now);
+        let updated = parse_time(f.get("updated").unwrap_or(&Value::Null), &at, "updated")?
+            .unwrap_or(created);
+        if let Some(existing) = sql::thread_by_pair(self.conn, low, high)? {
+            if !self.threads.values().any(|(id, _, _)| *id == existing) {
+                return Err(Error::InvalidImport(format!(
+                    "{at}: users {low} and {high} already have thread {existing} in this store"
+                )));
+            }
+            self.threads.insert(pk, (existing, low, high));
+            self.report.threads_merged += 1;
+            return Ok(());
+        }
+        sql::insert_thread(self.conn, pk, low, high, created, updated.max(created))
+            .map_err(|err| taken(err, &at))?;
+        self.threads.insert(pk, (ThreadId(pk), low, high));
+        self.report.threads += 1;
+        Ok(())
+    }
+
+    fn message(&mut self, entry: &Entry) -> Result<()> {
+        let (pk, at) = pk(entry)?;
+        let f = &entry.fields;
+        let thread_pk = int_field(f, "thread", &at)?;
+        let sender = UserId(int_field(f, "sender", &at)?);
+        let text = text_field(f, "text", &at)?;
+        validate_text(text, self.max_text_bytes)
+            .map_err(|err| Error::InvalidImport(format!("{at}: {err}")))?;
+        let Some(&(thread, low, high)) = self.threads.get(&thread_pk) else {
+            return Err(Error::InvalidImport(format!(
+                "{at}: thread {thread_pk} is not earlier in the file (threads come before their messages)"
+            )));
+        };
+        if sender != low && sender != high {
+            return Err(Error::InvalidImport(format!(
+                "{at}: sender {sender} is not a participant of thread {thread_pk}"
+            )));
+        }
+        let created = parse_time(f.get("created").unwrap_or(&Value::Null), &at, "created")?
+            .unwrap_or(self.now);
+        let is_read = f.get("is_read").and_then(Value::as_bool).unwrap_or(false);
+        let read_at = is_read.then_some(self.now);
+        sql::insert_message(self.conn, pk, thread, sender, text, created, read_at)
+            .map_err(|err| taken(err, &at))?;
+        self.report.messages += 1;
+        Ok(())
+    }
+}
+
+fn pk(entry: &Entry) -> Result<(i64, String)> {
+    match entry.pk.as_i64() {
+        Some(pk) if pk > 0 => Ok((pk, format!("{} pk {pk}", entry.model))),
+        _ => Err(Error::InvalidImport(format!(
+            "{} entry with pk {}: pks must be positive integers",
+            entry.model, entry.pk
+        ))),
+    }
+}
+
+fn text_field<'v>(fields: &'v Value, name: &str, at: &str) -> Result<&'v str> {
+    fields
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| Error::InvalidImport(format!("{at}: {name} is missing or not text")))
+}
+
+fn optional_text<'v>(fields: &'v Value, name: &str, at: &str) -> Result<&'v str> {
+    match fields.get(name) {
+        None | Some(Value::Null) => Ok(""),
+        Some(Value::String(text)) => Ok(text),
+        Some(_) => Err(Error::InvalidImport(format!("{at}: {name} is not text"))),
+    }
+}
+
+fn int_field(fields: &Value, name: &str, at: &str) -> Result<i64> {
+    fields
+        .get(name)
+        .and_then(Value::as_i64)
+        .ok_or_else(|| Error::InvalidImport(format!("{at}: {name} is missing or not a pk")))
+}
+
+/// A primary key (or thread pair) that is already in the store: foreign keys
+/// are deferred, so the only constraint an insert can break is uniqueness.
+fn taken(err: Error, at: &str) -> Error {
+    let unique = match &err {
+        Error::Storage {
+            source: Some(source),
+            ..
+        } => {
+            source
+                .downcast_ref::<rusqlite::Error>()
+                .and_then(rusqlite::Error::sqlite_error_code)
+                == Some(rusqlite::ErrorCode::ConstraintViolation)
+        }
+        _ => false,
+    };
+    match unique {
+        true => Error::InvalidImport(format!("{at}: that pk is already in the store")),
+        false => err,
+    }
+}
+
+/// Feeds the array's entries to the importer one at a time.
+struct EntriesSeed<'i, 'c>(&'i mut Importer<'c>);
+
+impl<'de> DeserializeSeed<'de> for EntriesSeed<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for EntriesSeed<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON array of dumpdata entries")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(entry) = seq.next_element::<Entry>()? {
+            if let Err(err) = self.0.entry(entry) {
+                let message = err.to_string();
+                self.0.failure = Some(err);
+                return Err(serde::de::Error::custom(message));
+            }
+        }
+        Ok(())
+    }
+}
+
+mod sql {
+    use super::*;
+
+    pub(super) fn user_with_keys(
+        conn: &Connection,
+        email_key: &str,
+        username_key: &str,
+    ) -> Result<Option<i64>> {
+        Ok(conn
+            .prepare_cached(
+                "SELECT id FROM users WHERE email_key = ?1 OR username_key = ?2 LIMIT 1",
+            )?
+            .query_row([email_key, username_key], |row| row.get(0))
+            .optional()?)
+    }
+
+    pub(super) fn insert_user(
+        conn: &Connection,
+        pk: i64,
+        [
+            email,
+            email_key,
+            username,
+            username_key,
+            first_name,
+            last_name,
+        ]: [&str; 6],
+        password_hash: Option<&str>,
+        joined: DateTime<Utc>,
+    ) -> Result<()> {
+        conn.prepare_cached(
+            "INSERT INTO users (id, email, email_key, username, username_key, first_name, last_name, password_hash, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        )?
+        .execute(params![pk, email, email_key, username, username_key, first_name, last_name, password_hash, to_millis(joined)])?;
+        Ok(())
+    }
+
+    pub(super) fn thread_by_pair(
+        conn: &Connection,
+        low: UserId,
+        high: UserId,
+    ) -> Result<Option<ThreadId>> {
+        Ok(conn
+            .prepare_cached("SELECT id FROM threads WHERE user_low = ?1 AND user_high = ?2")?
+            .query_row([low, high], |row| row.get(0))
+            .optional()?)
+    }
+
+    pub(super) fn insert_thread(
+        conn: &Connection,
+        pk: i64,
+        low: UserId,
+        high: UserId,
+        created: DateTime<Utc>,
+        activity: DateTime<Utc>,
+    ) -> Result<()> {
+        conn.prepare_cached(
+            "INSERT INTO threads (id, user_low, user_high, created_at, last_activity_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?
+        .execute(params![pk, low, high, to_millis(created), to_millis(activity)])?;
+        let mut member = conn.prepare_cached(
+            "INSERT INTO members (user_id, thread_id, other_id, last_activity_at) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        member.execute(params![low, pk, high, to_millis(activity)])?;
+        member.execute(params![high, pk, low, to_millis(activity)])?;
+        Ok(())
+    }
+
+    pub(super) fn insert_message(
+        conn: &Connection,
+        pk: i64,
+        thread: ThreadId,
+        sender: UserId,
+        text: &str,
+        created: DateTime<Utc>,
+        read_at: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        conn.prepare_cached(
+            "INSERT INTO messages (id, thread_id, sender_id, text, created_at, read_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![pk, thread, sender, text, to_millis(created), read_at.map(to_millis)])?;
+        Ok(())
+    }
+
+    /// Foreign keys are deferred during the import; name the first entry
+    /// that refers to a user missing from the file and the store.
+    pub(super) fn check_references(conn: &Connection) -> Result<()> {
+        // `threads` and `messages` carry the user references and have
+        // rowids (their pks), so the first violation there names the entry.
+        let violation = conn
+            .query_row(
+                "SELECT \"table\", rowid FROM pragma_foreign_key_check
+                 ORDER BY \"table\" IN ('threads', 'messages') DESC LIMIT 1",
+                [],
+                |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<i64>>(1)?)),
+            )
+            .optional()?;
+        let Some((table, rowid)) = violation else {
+            return Ok(());
+        };
+        let what = match (table.as_str(), rowid) {
+            ("threads", Some(pk)) => format!("chat.thread pk {pk}: a participant"),
+            ("messages", Some(pk)) => format!("chat.message pk {pk}: the sender"),
+            (other, _) => format!("a row of {other}"),
+        };
+        Err(Error::InvalidImport(format!(
+            "{what} is not a user in the file or the store"
+        )))
+    }
+
+    /// Brings every derived value in line with the messages: each thread's
+    /// last message and activity, each member's activity and unread count,
+    /// each user's unread total.
+    pub(super) fn recompute_activity_and_counters(conn: &Connection) -> Result<()> {
+        conn.execute_batch(
+            "UPDATE threads SET
+                 last_message_id = (SELECT max(id) FROM messages WHERE thread_id = threads.id),
+                 last_activity_at = max(last_activity_at,
+                     coalesce((SELECT max(created_at) FROM messages WHERE thread_id = threads.id), 0));
+             UPDATE members SET last_activity_at = (SELECT last_activity_at FROM threads WHERE id = members.thread_id);",
+        )?;
+        crate::messages::sql::check_unread(conn, true)?;
+        Ok(())
+    }
+
+    pub(super) fn export(conn: &Connection, out: &mut impl Write) -> Result<()> {
+        let mut first = true;
+        let mut entry = |out: &mut dyn Write, value: Value| -> Result<()> {
+            out.write_all(if first { b"[\n" } else { b",\n" })
+                .map_err(write_error)?;
+            first = false;
+            serde_json::to_writer(out, &value)
+                .map_err(|err| Error::storage(format!("cannot write the export: {err}")))
+        };
+        let mut users = conn.prepare(
+            "SELECT id, password_hash, email, username, first_name, last_name, created_at FROM users ORDER BY id",
+        )?;
+        let mut rows = users.query([])?;
+        while let Some(row) = rows.next()? {
+            let password: Option<String> = row.get(1)?;
+            entry(
+                out,
+                json!({
+                    "model": "user.user",
+                    "pk": row.get::<_, i64>(0)?,
+                    "fields": {
+                        "password": password.unwrap_or_else(|| "!".to_string()),
+                        "last_login": null,
+                        "is_superuser": false,
+                        "email": row.get::<_, String>(2)?,
+                        "username": row.get::<_, String>(3)?,
+                        "first_name": row.get::<_, String>(4)?,
+                        "last_name": row.get::<_, String>(5)?,
+                        "is_staff": false,
+                        "is_active": true,
+                        "date_joined": format_time(row.get(6)?)?,
+                        "groups": [],
+                        "user_permissions": [],
+                    }
+                }),
+            )?;
+        }
+        let mut threads = conn.prepare(
+            "SELECT id, user_low, user_high, created_at, last_activity_at FROM threads ORDER BY id",
+        )?;
+        let mut rows = threads.query([])?;
+        while let Some(row) = rows.next()? {
+            entry(
+                out,
+                json!({
+                    "model": "chat.thread",
+                    "pk": row.get::<_, i64>(0)?,
+                    "fields": {
+                        "participants": [row.get::<_, i64>(1)?, row.get::<_, i64>(2)?],
+                        "created": format_time(row.get(3)?)?,
+                        "updated": format_time(row.get(4)?)?,
+                    }
+                }),
+            )?;
+        }
+        let mut messages = conn.prepare(
+            "SELECT id, thread_id, sender_id, text, created_at, read_at IS NOT NULL FROM messages ORDER BY id",
+        )?;
+        let mut rows = messages.query([])?;
+        while let Some(row) = rows.next()? {
+            entry(
+                out,
+                json!({
+                    "model": "chat.message",
+                    "pk": row.get::<_, i64>(0)?,
+                    "fields": {
+                        "thread": row.get::<_, i64>(1)?,
+                        "sender": row.get::<_, i64>(2)?,
+                        "text": row.get::<_, String>(3)?,
+                        "created": format_time(row.get(4)?)?,
+                        "is_read": row.get::<_, bool>(5)?,
+                    }
+                }),
+            )?;
+        }
+        out.write_all(if first { b"[]\n" } else { b"\n]\n" })
+            .map_err(write_error)
+    }
+}

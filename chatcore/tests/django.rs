@@ -1,0 +1,388 @@
+//! Import from the original Django service, export back, and backups.
+
+mod common;
+
+use chatcore::{Error, MessageQuery, NewUser, Store, ThreadQuery, UserId};
+use common::*;
+use std::fmt::Write as _;
+use std::time::Instant;
+
+fn import(store: &Store, json: &str) -> chatcore::Result<chatcore::ImportReport> {
+    store.import_django(json.as_bytes(), false)
+}
+
+fn export(store: &Store) -> String {
+    let mut out = Vec::new();
+    store.export_django(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+const USERS: &str = r#"
+  {"model": "user.user", "pk": 1, "fields": {"password": "pbkdf2_sha256$260000$seasalt$YlZ2Vggtqdc61YjArZuoApoBh9JNGYoDRBUGu6tcJQo=", "email": "ann@example.com", "username": "ann", "first_name": "Ann", "last_name": "", "is_active": true}},
+  {"model": "user.user", "pk": 2, "fields": {"password": "!unusable", "email": "bob@example.com", "username": "bob", "first_name": "", "last_name": "", "is_active": true}},
+  {"model": "user.user", "pk": 3, "fields": {"password": "pbkdf2_sha256$260000$seasalt$YlZ2Vggtqdc61YjArZuoApoBh9JNGYoDRBUGu6tcJQo=", "email": "cy@example.com", "username": "cy", "is_active": true}}"#;
+
+fn dump(rest: &str) -> String {
+    format!("[{USERS}{rest}\n]")
+}
+
+#[test]
+fn the_seed_fixture_imports_and_its_user_logs_in_with_the_old_password() {
+    let (_dir, path, store) = file_store();
+    let file = std::fs::File::open(seed_fixture_path())
+        .expect("the seed fixture is absent (shared/seed/db_dump.json)");
+    let report = store.import_django(file, false).unwrap();
+    assert_eq!((report.users, report.threads, report.messages), (3, 0, 0));
+    let hash = |path: &std::path::Path| -> String {
+        raw(path)
+            .query_row(
+                "SELECT password_hash FROM users WHERE email = 'testlogin@example.com'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    assert!(hash(&path).starts_with("pbkdf2_sha256$870000$"));
+    assert!(matches!(
+        store.login("testlogin@example.com", "password124"),
+        Err(Error::InvalidCredentials)
+    ));
+    assert!(
+        hash(&path).starts_with("pbkdf2_sha256$"),
+        "a failed login changes nothing"
+    );
+    store.login("testlogin@example.com", "password123").unwrap();
+    assert!(
+        hash(&path).starts_with("$argon2id$"),
+        "rehashed on first login"
+    );
+    store.login("testlogin@example.com", "password123").unwrap();
+}
+
+#[test]
+fn threads_messages_and_read_state_are_imported_with_their_pks() {
+    let store = store();
+    let json = dump(
+        r#",
+  {"model": "chat.thread", "pk": 10, "fields": {"participants": [3, 1], "created": "2024-09-01T10:00:00Z", "updated": "2024-09-01T10:05:00Z"}},
+  {"model": "chat.message", "pk": 100, "fields": {"thread": 10, "sender": 3, "text": "hi ann", "created": "2024-09-01T10:01:00.250Z", "is_read": true}},
+  {"model": "chat.message", "pk": 101, "fields": {"thread": 10, "sender": 3, "text": "still there?", "created": "2024-09-01T10:02:00Z", "is_read": false}},
+  {"model": "chat.message", "pk": 102, "fields": {"thread": 10, "sender": 1, "text": "yes", "created": "2024-09-01T10:03:00", "is_read": false}},
+  {"model": "admin.logentry", "pk": 1, "fields": {}},
+  {"model": "sessions.session", "pk": "abc", "fields": {}}"#,
+    );
+    let report = import(&store, &json).unwrap();
+    assert_eq!((report.users, report.threads, report.messages), (3, 1, 3));
+    assert_eq!(report.users_without_login, 1);
+    assert_eq!(report.skipped.get("admin.logentry"), Some(&1));
+    assert_eq!(report.skipped.get("sessions.session"), Some(&1));
+    assert!(store.verify_unread().unwrap().mismatches.is_empty());
+
+    let ann = store.login("ann@example.com", "lètmein").unwrap();
+    assert_eq!(
+        ann.unread_count().unwrap(),
+        1,
+        "one of cy's two messages was read"
+    );
+    let inbox = ann.list_threads(&ThreadQuery::default()).unwrap();
+    assert_eq!(inbox.items[0].thread.id.0, 10);
+    assert_eq!(inbox.items[0].other.username, "cy");
+    assert_eq!(inbox.items[0].last_message.as_ref().unwrap().id.0, 102);
+    let page = ann
+        .list_messages(inbox.items[0].thread.id, &MessageQuery::default())
+        .unwrap();
+    let ids: Vec<i64> = page.items.iter().map(|m| m.id.0).collect();
+    assert_eq!(ids, vec![100, 101, 102]);
+    assert_eq!(
+        page.items[0].created_at.to_rfc3339(),
+        "2024-09-01T10:01:00.250+00:00"
+    );
+    // New rows continue after the imported pks.
+    let (thread, _) = ann.create_thread(&[UserId(1), UserId(2)]).unwrap();
+    assert!(thread.id.0 > 10);
+    assert!(ann.send(thread.id, "new").unwrap().id.0 > 102);
+}
+
+#[test]
+fn an_unusable_password_cannot_log_in_until_one_is_set() {
+    let store = store();
+    import(&store, &dump("")).unwrap();
+    assert!(matches!(
+        store.login("bob@example.com", "!unusable"),
+        Err(Error::InvalidCredentials)
+    ));
+    assert!(matches!(
+        store.login("bob@example.com", ""),
+        Err(Error::InvalidCredentials)
+    ));
+    store.set_password(UserId(2), "bobs-new-password").unwrap();
+    store.login("bob@example.com", "bobs-new-password").unwrap();
+    assert!(matches!(
+        store.set_password(UserId(99), "whatever-123"),
+        Err(Error::UserNotFound(_))
+    ));
+    assert!(matches!(
+        store.set_password(UserId(2), "short"),
+        Err(Error::WeakPassword(_))
+    ));
+}
+
+/// Each bad file is refused with a message naming the entry, and the store
+/// is left exactly as it was.
+#[test]
+fn bad_entries_are_refused_by_name_and_nothing_is_imported() {
+    let (_dir, path, store) = file_store();
+    let before = snapshot(&path);
+    let thread = r#", {"model": "chat.thread", "pk": 7, "fields": {"participants": [1, 3]}}"#;
+    let cases: Vec<(String, &str)> = vec![
+        (
+            dump(r#", {"model": "chat.thread", "pk": 7, "fields": {"participants": [1, 2, 3]}}"#),
+            "chat.thread pk 7: a thread has exactly two participants, 3 were given",
+        ),
+        (
+            dump(r#", {"model": "chat.thread", "pk": 8, "fields": {"participants": [2, 2]}}"#),
+            "chat.thread pk 8",
+        ),
+        (
+            dump(r#", {"model": "chat.thread", "pk": 9, "fields": {"participants": [1, 42]}}"#),
+            "participant",
+        ),
+        (
+            dump(&format!(
+                r#"{thread}, {{"model": "chat.message", "pk": 5, "fields": {{"thread": 7, "sender": 2, "text": "x", "is_read": false}}}}"#
+            )),
+            "chat.message pk 5: sender 2 is not a participant",
+        ),
+        (
+            dump(&format!(
+                r#"{thread}, {{"model": "chat.message", "pk": 6, "fields": {{"thread": 7, "sender": 1, "text": "   ", "is_read": false}}}}"#
+            )),
+            "chat.message pk 6: invalid text",
+        ),
+        (
+            dump(
+                r#", {"model": "chat.message", "pk": 6, "fields": {"thread": 70, "sender": 1, "text": "early"}}"#,
+            ),
+            "chat.message pk 6: thread 70 is not earlier",
+        ),
+        (
+            dump(
+                r#", {"model": "user.user", "pk": 4, "fields": {"password": "", "email": "ANN@example.com", "username": "ann2"}}"#,
+            ),
+            "user.user pk 4: its email or username",
+        ),
+        (
+            dump(
+                r#", {"model": "user.user", "pk": 1, "fields": {"password": "", "email": "dup@example.com", "username": "dup"}}"#,
+            ),
+            "user.user pk 1: that pk is already in the store",
+        ),
+        (
+            dump(
+                r#", {"model": "user.user", "pk": 5, "fields": {"password": "pbkdf2_sha256$0$salt$YlZ2Vggtqdc61YjArZuoApoBh9JNGYoDRBUGu6tcJQo=", "email": "e@example.com", "username": "e"}}"#,
+            ),
+            "user.user pk 5: the round count 0",
+        ),
+        (
+            dump(
+                r#", {"model": "user.user", "pk": 5, "fields": {"password": "md5$x$y", "email": "e@example.com", "username": "e"}}"#,
+            ),
+            "user.user pk 5",
+        ),
+        (
+            dump(
+                r#", {"model": "user.user", "pk": 5, "fields": {"password": "", "email": "not an email", "username": "e"}}"#,
+            ),
+            "user.user pk 5: invalid email",
+        ),
+        (
+            dump(r#", {"model": "user.user", "pk": -5, "fields": {}}"#),
+            "pks must be positive",
+        ),
+        (
+            format!("[{USERS}, {{\"model\": \"chat.thread\", \"pk\": 7, \"fie"),
+            "not valid dumpdata JSON",
+        ),
+        (
+            "{\"model\": \"user.user\"}".to_string(),
+            "not valid dumpdata JSON",
+        ),
+        (format!("[{USERS}] trailing"), "not valid dumpdata JSON"),
+    ];
+    for (json, expected) in cases {
+        let err = import(&store, &json).unwrap_err();
+        assert!(matches!(err, Error::InvalidImport(_)), "{err:?}");
+        assert_eq!(err.code(), "invalid_import");
+        assert!(
+            err.to_string().contains(expected),
+            "expected {expected:?} in {err}"
+        );
+        assert_eq!(
+            snapshot(&path),
+            before,
+            "a refused import changed the store: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_dry_run_reports_everything_and_writes_nothing() {
+    let (_dir, path, store) = file_store();
+    let before = snapshot(&path);
+    let json = dump(
+        r#", {"model": "chat.thread", "pk": 7, "fields": {"participants": [1, 3]}},
+        {"model": "chat.message", "pk": 1, "fields": {"thread": 7, "sender": 1, "text": "x"}}"#,
+    );
+    let report = store.import_django(json.as_bytes(), true).unwrap();
+    assert!(report.dry_run);
+    assert_eq!((report.users, report.threads, report.messages), (3, 1, 1));
+    assert_eq!(snapshot(&path), before);
+    assert!(!store.import_django(json.as_bytes(), false).unwrap().dry_run);
+    assert_ne!(snapshot(&path), before);
+}
+
+#[test]
+fn duplicate_threads_of_the_original_service_are_merged() {
+    let store = store();
+    let json = dump(
+        r#",
+        {"model": "chat.thread", "pk": 7, "fields": {"participants": [1, 3]}},
+        {"model": "chat.thread", "pk": 8, "fields": {"participants": [3, 1]}},
+        {"model": "chat.message", "pk": 1, "fields": {"thread": 7, "sender": 1, "text": "in seven"}},
+        {"model": "chat.message", "pk": 2, "fields": {"thread": 8, "sender": 3, "text": "in eight"}}"#,
+    );
+    let report = import(&store, &json).unwrap();
+    assert_eq!(
+        (report.threads, report.threads_merged, report.messages),
+        (1, 1, 2)
+    );
+    let cy = store.login("cy@example.com", "lètmein").unwrap();
+    let page = cy
+        .list_messages(chatcore::ThreadId(7), &MessageQuery::default())
+        .unwrap();
+    assert_eq!(page.items.len(), 2);
+}
+
+/// Builds a dump of `users` users, `threads` threads and `messages` messages.
+fn generated_dump(users: usize, threads: usize, messages: usize) -> String {
+    let mut out = String::from("[\n");
+    for pk in 1..=users {
+        let password = if pk % 100 == 0 {
+            "!"
+        } else {
+            "pbkdf2_sha256$1000$salt$YlZ2Vggtqdc61YjArZuoApoBh9JNGYoDRBUGu6tcJQo="
+        };
+        writeln!(out, r#"{{"model": "user.user", "pk": {pk}, "fields": {{"password": "{password}", "email": "user{pk}@example.com", "username": "user{pk}", "first_name": "User", "last_name": "Number {pk}", "date_joined": "2024-01-01T00:00:00.000Z"}}}},"#).unwrap();
+    }
+    let mut pairs = Vec::new();
+    for pk in 1..=threads {
+        let a = (pk - 1) % users + 1;
+        let b = (a + pk / users) % users + 1;
+        let b = if b == a { b % users + 1 } else { b };
+        pairs.push((a, b));
+        writeln!(out, r#"{{"model": "chat.thread", "pk": {pk}, "fields": {{"participants": [{a}, {b}], "created": "2024-02-01T00:00:00.000Z", "updated": "2024-02-01T00:00:00.000Z"}}}},"#).unwrap();
+    }
+    for pk in 1..=messages {
+        let thread = (pk * 7919) % threads + 1;
+        let (a, b) = pairs[thread - 1];
+        let sender = if pk % 3 == 0 { b } else { a };
+        let is_read = pk % 2 == 0;
+        let sep = if pk == messages { "" } else { "," };
+        writeln!(out, r#"{{"model": "chat.message", "pk": {pk}, "fields": {{"thread": {thread}, "sender": {sender}, "text": "message {pk} \"quoted\" ünïcode", "created": "2024-03-01T00:00:{:02}.{:03}Z", "is_read": {is_read}}}}}{sep}"#, pk % 60, pk % 1000).unwrap();
+    }
+    out.push(']');
+    out
+}
+
+#[test]
+fn a_large_dump_imports_in_one_transaction_and_round_trips_through_export() {
+    let json = generated_dump(1_000, 5_000, 100_000);
+    let (_dir, _path, store) = file_store();
+    let started = Instant::now();
+    let report = import(&store, &json).unwrap();
+    println!(
+        "imported 1,000 users, 5,000 threads and 100,000 messages in {:.2?} (one transaction)",
+        started.elapsed()
+    );
+    assert_eq!(
+        (report.users, report.threads, report.messages),
+        (1_000, 5_000, 100_000)
+    );
+    assert!(store.verify_unread().unwrap().mismatches.is_empty());
+
+    let first = export(&store);
+    let copy = self::store();
+    import(&copy, &first).unwrap();
+    let second = export(&copy);
+    assert!(first == second, "export → import → export changed the data");
+    assert!(first.contains(r#""is_read":true"#) && first.contains(r#""password":"!""#));
+
+    // A file that breaks in the middle leaves the store unchanged.
+    let broken = format!("{}]", &json[..json.len() / 2]);
+    let empty = self::store();
+    let err = import(&empty, &broken).unwrap_err();
+    assert_eq!(err.code(), "invalid_import");
+    assert_eq!(export(&empty), "[]\n");
+}
+
+#[test]
+fn a_backup_taken_during_concurrent_sends_is_consistent() {
+    let (dir, _path, store) = file_store();
+    let (ann, a) = user(&store, "ann");
+    let (bob, _) = user(&store, "bob");
+    let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
+    let writer = {
+        let a = a.clone();
+        std::thread::spawn(move || {
+            for i in 0..300 {
+                a.send(thread.id, &format!("message {i}")).unwrap();
+            }
+        })
+    };
+    let backups: Vec<_> = (0..3)
+        .map(|i| {
+            let target = dir.path().join(format!("backup-{i}.db"));
+            store.backup(&target).unwrap();
+            target
+        })
+        .collect();
+    writer.join().unwrap();
+    for target in backups {
+        let check: String = raw(&target)
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+        let copy = Store::open_with(&target, chatcore::Config::insecure_fast_for_tests()).unwrap();
+        assert!(copy.verify_unread().unwrap().mismatches.is_empty());
+        copy.login("ann@example.com", PASSWORD).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                std::fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
+    // Never over an existing file.
+    let existing = dir.path().join("backup-0.db");
+    assert!(matches!(
+        store.backup(&existing),
+        Err(Error::InvalidArgument(_))
+    ));
+}
+
+#[test]
+fn registering_after_an_import_respects_the_imported_users() {
+    let store = store();
+    import(&store, &dump("")).unwrap();
+    let err = store
+        .register(&NewUser {
+            email: "Ann@Example.com",
+            username: "ann9",
+            password: "password123",
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::EmailTaken));
+}
