@@ -1,0 +1,77 @@
+//! The CLI's errors, their machine codes and exit codes, in one place.
+
+use std::io;
+
+/// Exit code of a command that succeeded.
+pub const EXIT_OK: u8 = 0;
+/// Exit code of a command that failed.
+pub const EXIT_ERROR: u8 = 1;
+/// Exit code of a command line that could not be understood.
+pub const EXIT_USAGE: u8 = 2;
+
+/// Everything that can make a `chat` command fail.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The core refused or failed; its code is the SPEC's.
+    #[error("{0}")]
+    Core(#[from] chatcore::Error),
+    /// The stored local session was logged out, revoked or has expired.
+    #[error("{}; log in again: chat login --email {}", .source, .email.as_deref().unwrap_or("…"))]
+    SessionLost {
+        /// Why the session is gone (`SessionInvalid` or `SessionExpired`).
+        source: chatcore::Error,
+        /// The email the session was opened with, for the hint.
+        email: Option<String>,
+    },
+    /// No local session for this database.
+    #[error("not logged in: run `chat login --email …` (or `chat register …`)")]
+    NotLoggedIn,
+    /// The command line is not usable as given.
+    #[error("{0}")]
+    Usage(String),
+    /// The user answered no to a confirmation.
+    #[error("cancelled; nothing was changed")]
+    Cancelled,
+    /// Reading or writing a local file or the terminal failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The underlying failure.
+        source: io::Error,
+    },
+}
+
+impl CliError {
+    /// The stable machine code: [`chatcore::Error::code`] for core errors,
+    /// otherwise one of `not_logged_in`, `usage`, `cancelled`, `io`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CliError::Core(err) => err.code(),
+            CliError::SessionLost { source, .. } => source.code(),
+            CliError::NotLoggedIn => "not_logged_in",
+            CliError::Usage(_) => "usage",
+            CliError::Cancelled => "cancelled",
+            CliError::Io { .. } => "io",
+        }
+    }
+
+    /// The process exit code for this error: 2 for usage, else 1.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Usage(_) => EXIT_USAGE,
+            _ => EXIT_ERROR,
+        }
+    }
+
+    /// An [`CliError::Io`] with what was being done.
+    pub fn io(context: impl Into<String>, source: io::Error) -> CliError {
+        CliError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// Shorthand for results of CLI commands.
+pub type CliResult<T> = Result<T, CliError>;
