@@ -147,7 +147,8 @@ impl Context {
         }
     }
 
-    /// Makes `session` the logged-in one, in memory and in the session file.
+    /// Makes `session` the logged-in one, in memory and in the session file,
+    /// ending the session it replaces.
     pub fn start_session(
         &mut self,
         session: Session,
@@ -155,6 +156,21 @@ impl Context {
         username: &str,
     ) -> CliResult<()> {
         let file = self.session_file()?;
+        // The session being replaced would otherwise stay live, unused and
+        // unseen, until it expires.
+        let previous = match self.active.take() {
+            Some(active) => Some(active.session),
+            None => match file.load() {
+                Ok(Some(stored)) => self.store()?.resume(&stored.token).ok(),
+                _ => None,
+            },
+        };
+        if let Some(previous) = previous
+            && previous.token() != session.token()
+        {
+            // Already ended elsewhere is as good as ended here.
+            let _ = previous.logout();
+        }
         file.save(session.token(), email)?;
         self.active = Some(Active {
             session,

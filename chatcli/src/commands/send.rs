@@ -10,13 +10,10 @@ use std::io::Write;
 
 /// `chat send`: sends the words joined by spaces.
 pub fn run(ctx: &mut Context, args: &SendArgs, out: &mut dyn Write) -> CliResult<()> {
-    let session = ctx.session()?;
-    let (thread_id, words) = match &args.to {
-        Some(user) => {
-            let other = session.find_user(user)?;
-            let (thread, _) = session.create_thread(&[session.user_id(), other.id])?;
-            (thread.id, &args.words[..])
-        }
+    // The grammar is checked before the session, so a typo is a usage error
+    // even when logged out.
+    let (thread, words) = match &args.to {
+        Some(_) => (None, &args.words[..]),
         None => {
             let (first, rest) = args.words.split_first().ok_or_else(|| {
                 CliError::Usage("send needs THREAD and TEXT, or --to USER and TEXT".into())
@@ -31,8 +28,17 @@ pub fn run(ctx: &mut Context, args: &SendArgs, out: &mut dyn Write) -> CliResult
                     "send needs a TEXT after the thread id".into(),
                 ));
             }
-            (ThreadId(id), rest)
+            (Some(ThreadId(id)), rest)
         }
+    };
+    let session = ctx.session()?;
+    let thread_id = match (thread, &args.to) {
+        (Some(id), _) => id,
+        (None, Some(user)) => {
+            let other = session.find_user(user)?;
+            session.create_thread(&[session.user_id(), other.id])?.0.id
+        }
+        (None, None) => return Err(CliError::Usage("send needs a THREAD or --to USER".into())),
     };
     let message = session.send(thread_id, &words.join(" "))?;
     written(emit(out, ctx.json, &message, |out| {
