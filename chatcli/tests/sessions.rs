@@ -156,3 +156,37 @@ fn logging_in_again_replaces_the_stored_session() {
     world.login("bob");
     assert_eq!(world.ok_json(&["sessions"]).as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn without_db_or_chat_db_the_database_is_in_the_platform_data_dir() {
+    let world = World::new();
+    let mut cmd = world.chat();
+    cmd.env_remove("CHAT_DB").env_remove("CHAT_STATE_DIR");
+    let out = cmd
+        .arg("demo")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let expected = world.home().join("data").join("chat").join("chat.db");
+    assert!(expected.exists(), "no database at {}", expected.display());
+    assert!(
+        String::from_utf8(out)
+            .unwrap()
+            .contains(&expected.display().to_string())
+    );
+    // The session then goes to the platform state directory.
+    let mut login = world.chat();
+    login
+        .env_remove("CHAT_DB")
+        .env_remove("CHAT_STATE_DIR")
+        .args(["login", "--email", "ann@example.com", "--password-stdin"])
+        .write_stdin("demo-password\n")
+        .assert()
+        .success();
+    assert_eq!(
+        session_files(&world.home().join("state").join("chat")).len(),
+        1
+    );
+}
