@@ -16,9 +16,9 @@ pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
         60..=3_599 => format!("{} min", amount / 60),
         3_600..=86_399 => format!("{} h", amount / 3_600),
         86_400..=172_799 => "1 day".to_string(),
-        _ if amount < 7 * 86_400 || future && amount < 400 * 86_400 => {
-            format!("{} days", amount / 86_400)
-        }
+        // An expiry "in 29 days" a second after a 30-day login would read oddly.
+        _ if future && amount < 400 * 86_400 => format!("{} days", (amount + 43_200) / 86_400),
+        _ if amount < 7 * 86_400 => format!("{} days", amount / 86_400),
         _ => return t.format("%Y-%m-%d").to_string(),
     };
     if future {
@@ -43,5 +43,9 @@ mod tests {
         assert_eq!(relative(now - Duration::days(4), now), "4 days ago");
         assert_eq!(relative(now - Duration::days(40), now), "2026-01-29");
         assert_eq!(relative(now + Duration::days(30), now), "in 30 days");
+        assert_eq!(
+            relative(now + Duration::days(30) - Duration::seconds(5), now),
+            "in 30 days"
+        );
     }
 }

@@ -67,6 +67,8 @@ pub fn run(ctx: &mut Context, out: &mut dyn Write) -> CliResult<()> {
                 created_threads += 1;
                 for (i, line) in lines.iter().enumerate() {
                     let sender = if i % 2 == 0 { a } else { b };
+                    // Whoever answers has read what came before, as in a real chat.
+                    sender.mark_thread_read(thread.id, None)?;
                     sender.send(thread.id, line)?;
                 }
             }
