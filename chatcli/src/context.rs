@@ -186,6 +186,11 @@ impl Context {
         self.session_file()?.remove()
     }
 
+    /// The session in memory, without reading the session file.
+    pub fn session_in_memory(&self) -> Option<Session> {
+        self.active.as_ref().map(|active| active.session.clone())
+    }
+
     /// The logged-in username, when known without asking the store.
     pub fn known_username(&self) -> Option<&str> {
         self.active.as_ref()?.username.as_deref()

@@ -85,11 +85,16 @@ fn piped(ctx: &mut Context) -> u8 {
     }
 }
 
-/// Completes command names (and `help`, `exit`, `quit`) in the first word.
+/// Completes command names (and `help`, `exit`, `quit`) in the first word,
+/// and usernames after `open` and `send --to` when logged in.
 #[derive(Helper, Hinter, Highlighter, Validator)]
 struct ReplHelper {
     words: Vec<String>,
+    session: Option<chatcore::Session>,
 }
+
+/// How many usernames one Tab offers at most.
+const USERNAME_COMPLETIONS: u32 = 20;
 
 impl ReplHelper {
     fn new() -> ReplHelper {
@@ -100,7 +105,10 @@ impl ReplHelper {
             .collect();
         words.sort();
         words.dedup();
-        ReplHelper { words }
+        ReplHelper {
+            words,
+            session: None,
+        }
     }
 }
 
@@ -117,7 +125,7 @@ impl Completer for ReplHelper {
         let start = before.len() - before.trim_start().len();
         let word = &before[start..];
         if word.contains(char::is_whitespace) {
-            return Ok((pos, Vec::new()));
+            return Ok(self.complete_username(before));
         }
         let matches = self
             .words
@@ -126,6 +134,29 @@ impl Completer for ReplHelper {
             .cloned()
             .collect();
         Ok((start, matches))
+    }
+}
+
+impl ReplHelper {
+    /// Usernames starting with the last word, when it follows `open` or `--to`.
+    fn complete_username(&self, before: &str) -> (usize, Vec<String>) {
+        let start = before
+            .rfind(char::is_whitespace)
+            .map_or(0, |space| space + 1);
+        let previous = before[..start].split_whitespace().collect::<Vec<_>>();
+        let wants_user = match previous.as_slice() {
+            ["open"] => true,
+            [.., "--to"] => previous.first() == Some(&"send"),
+            _ => false,
+        };
+        let Some(session) = self.session.as_ref().filter(|_| wants_user) else {
+            return (start, Vec::new());
+        };
+        // A failed lookup (logged out elsewhere, busy) just offers nothing.
+        let users = session
+            .search_users(&before[start..], Some(USERNAME_COMPLETIONS))
+            .unwrap_or_default();
+        (start, users.into_iter().map(|user| user.username).collect())
     }
 }
 
@@ -185,6 +216,9 @@ fn interactive(ctx: &mut Context) -> u8 {
     }
     greet(ctx);
     loop {
+        if let Some(helper) = editor.helper_mut() {
+            helper.session = ctx.session_in_memory();
+        }
         match editor.readline(&prompt(ctx)) {
             Ok(line) => {
                 if !line.trim().is_empty() {

@@ -150,6 +150,12 @@ mod terminal {
         p.exp_string("1 unread message.").unwrap();
         p.exp_string("chat (ann)> ").unwrap();
 
+        // Tab completes a username after `open`.
+        p.send("open b\t").unwrap();
+        p.send_line("").unwrap();
+        p.exp_string("Thread 1 with bob (existing)").unwrap();
+        p.exp_string("chat (ann)> ").unwrap();
+
         // Delete asks on a terminal; "n" cancels.
         p.send_line("delete 1").unwrap();
         p.exp_string("[y/N]").unwrap();
