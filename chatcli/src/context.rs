@@ -73,18 +73,17 @@ impl Context {
 
     /// The store, opened (and created) on first use.
     pub fn store(&mut self) -> CliResult<&Store> {
-        if self.store.is_none() {
-            let fast = std::env::var(INSECURE_FAST_PASSWORDS_ENV).is_ok_and(|v| v == "1");
-            let config = if fast {
-                Config::insecure_fast_for_tests()
-            } else {
-                Config::default()
-            };
-            self.store = Some(Store::open_with(&self.db_path, config)?);
-        }
-        match &self.store {
+        match &mut self.store {
             Some(store) => Ok(store),
-            None => Err(CliError::Usage("the database could not be opened".into())),
+            slot @ None => {
+                let fast = std::env::var(INSECURE_FAST_PASSWORDS_ENV).is_ok_and(|v| v == "1");
+                let config = if fast {
+                    Config::insecure_fast_for_tests()
+                } else {
+                    Config::default()
+                };
+                Ok(slot.insert(Store::open_with(&self.db_path, config)?))
+            }
         }
     }
 

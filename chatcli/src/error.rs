@@ -16,7 +16,8 @@ pub enum CliError {
     #[error("{0}")]
     Core(#[from] chatcore::Error),
     /// The stored local session was logged out, revoked or has expired.
-    #[error("{}; log in again: chat login --email {}", .source, .email.as_deref().unwrap_or("…"))]
+    // The core's message ends with "log in again"; this adds how.
+    #[error("{}: chat login --email {}", .source, .email.as_deref().unwrap_or("…"))]
     SessionLost {
         /// Why the session is gone (`SessionInvalid` or `SessionExpired`).
         source: chatcore::Error,
@@ -75,3 +76,36 @@ impl CliError {
 
 /// Shorthand for results of CLI commands.
 pub type CliResult<T> = Result<T, CliError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lost_session_keeps_the_core_code_and_says_how_to_log_in_again() {
+        let err = CliError::SessionLost {
+            source: chatcore::Error::SessionExpired,
+            email: Some("ann@example.com".into()),
+        };
+        assert_eq!(err.code(), "session_expired");
+        assert_eq!(err.exit_code(), EXIT_ERROR);
+        let message = err.to_string();
+        assert!(message.contains("expired"), "{message}");
+        assert!(
+            message.ends_with("log in again: chat login --email ann@example.com"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn usage_errors_exit_2_and_others_1() {
+        assert_eq!(CliError::Usage("x".into()).exit_code(), EXIT_USAGE);
+        assert_eq!(CliError::NotLoggedIn.exit_code(), EXIT_ERROR);
+        assert_eq!(CliError::Cancelled.code(), "cancelled");
+        let core = CliError::from(chatcore::Error::NotRecipient);
+        assert_eq!(
+            (core.code(), core.exit_code()),
+            ("not_recipient", EXIT_ERROR)
+        );
+    }
+}
