@@ -1,0 +1,290 @@
+//! The one command grammar, shared by one-shot commands and the REPL.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// A terminal client for a chatcore database: users, two-person threads and messages.
+///
+/// Without a command, `chat` starts an interactive shell (a REPL) that takes
+/// the same commands. When standard input is not a terminal, the commands are
+/// read from it, one per line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "chat",
+    version,
+    after_long_help = "\
+Examples:
+  chat demo                              fill the database with demo users
+  chat login --email ann@example.com     log in (asks for the password)
+  chat threads                           your conversations
+  chat                                   the interactive shell
+
+Environment:
+  CHAT_DB          the database file when --db is not given
+  CHAT_STATE_DIR   where local sessions are kept (one 0600 file per database)
+  CHAT_INSECURE_FAST_PASSWORDS=1
+                   hash new passwords with the cheapest argon2 settings
+                   (INSECURE: for tests only)"
+)]
+pub struct Cli {
+    /// The database file [default: $CHAT_DB, else the platform data directory's chat/chat.db].
+    #[arg(long, global = true, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Print one JSON value per command on stdout, and errors as JSON on stderr.
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// What to do; without one, the interactive shell starts.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Every command of `chat`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a user, and log in as them.
+    ///
+    /// The password is asked for on the terminal (twice, hidden), or read
+    /// from the first line of standard input with --password-stdin.
+    ///
+    /// Example: chat register --email ann@example.com --username ann --first-name Ann
+    Register(RegisterArgs),
+
+    /// Log in: open a local session for this database.
+    ///
+    /// The session is kept in a file readable only by you, so later commands
+    /// act as this user until `chat logout`.
+    ///
+    /// Example: chat login --email ann@example.com
+    Login(LoginArgs),
+
+    /// End the local session, here and everywhere it is used.
+    ///
+    /// Example: chat logout
+    Logout,
+
+    /// Show who is logged in.
+    ///
+    /// Example: chat whoami
+    Whoami,
+
+    /// Find users whose username or email starts with QUERY (all users without one).
+    ///
+    /// Example: chat users bo
+    Users(UsersArgs),
+
+    /// List your threads, newest activity first, with unread counts.
+    ///
+    /// Example: chat threads
+    Threads(ThreadsArgs),
+
+    /// Open the thread with USER (a username, email or id), creating it if needed.
+    ///
+    /// Example: chat open bob
+    Open(OpenArgs),
+
+    /// Send a message, to a thread by id or to a user with --to.
+    ///
+    /// The words of the text are joined with single spaces; quote the text to
+    /// keep it exactly.
+    ///
+    /// Examples:
+    ///   chat send 3 see you at noon
+    ///   chat send --to bob "hi Bob!"
+    Send(SendArgs),
+
+    /// Show a page of a thread's history, oldest first.
+    ///
+    /// Without --before or --after, the newest messages. New messages sent to
+    /// you are marked "new"; mark them read with `chat read`.
+    ///
+    /// Example: chat messages 3 --before 120 --limit 20
+    Messages(MessagesArgs),
+
+    /// Mark a message read, or a whole thread with --thread.
+    ///
+    /// Examples:
+    ///   chat read 42
+    ///   chat read --thread 3
+    Read(ReadArgs),
+
+    /// Show how many messages sent to you are unread.
+    ///
+    /// Example: chat unread
+    Unread,
+
+    /// Delete a thread and all its messages, for both participants.
+    ///
+    /// Asks for confirmation on a terminal; elsewhere --yes is required.
+    ///
+    /// Example: chat delete 3 --yes
+    Delete(DeleteArgs),
+
+    /// List your live sessions (the current one is marked).
+    ///
+    /// Example: chat sessions
+    Sessions,
+
+    /// Fill the database with demo users and conversations (safe to repeat).
+    ///
+    /// The demo users' password is a public demo value: never use it for real accounts.
+    ///
+    /// Example: chat demo && chat login --email ann@example.com
+    Demo,
+
+    /// Print a shell completion script.
+    ///
+    /// Example: chat completions bash > ~/.local/share/bash-completion/completions/chat
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `chat register`.
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The new user's email address.
+    #[arg(long)]
+    pub email: String,
+    /// The new user's username (letters, digits and @.+-_).
+    #[arg(long)]
+    pub username: String,
+    /// The first name (optional).
+    #[arg(long, default_value = "")]
+    pub first_name: String,
+    /// The last name (optional).
+    #[arg(long, default_value = "")]
+    pub last_name: String,
+    /// Read the password from the first line of standard input instead of a prompt.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// Arguments of `chat login`.
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The email address you registered with.
+    #[arg(long)]
+    pub email: String,
+    /// Read the password from the first line of standard input instead of a prompt.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// Arguments of `chat users`.
+#[derive(Debug, Args)]
+pub struct UsersArgs {
+    /// A prefix of a username or email; empty lists everyone.
+    #[arg(default_value = "")]
+    pub query: String,
+    /// At most this many users (default 50, at most 500).
+    #[arg(long)]
+    pub limit: Option<u32>,
+}
+
+/// Arguments of `chat threads`.
+#[derive(Debug, Args)]
+pub struct ThreadsArgs {
+    /// At most this many threads (default 50, at most 500).
+    #[arg(long)]
+    pub limit: Option<u32>,
+    /// Continue after a previous page (its `next_cursor`).
+    #[arg(long)]
+    pub cursor: Option<String>,
+}
+
+/// Arguments of `chat open`.
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// The other user: a username, an email or an id.
+    pub user: String,
+}
+
+/// Arguments of `chat send`.
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Send to this user (a username, email or id), opening the thread if needed.
+    #[arg(long, value_name = "USER")]
+    pub to: Option<String>,
+    /// THREAD then the text, or only the text with --to.
+    #[arg(
+        required = true,
+        value_name = "THREAD TEXT",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub words: Vec<String>,
+}
+
+/// Arguments of `chat messages`.
+#[derive(Debug, Args)]
+pub struct MessagesArgs {
+    /// The thread's id.
+    pub thread: i64,
+    /// The newest messages older than this message id.
+    #[arg(long, value_name = "ID")]
+    pub before: Option<i64>,
+    /// The oldest messages newer than this message id.
+    #[arg(long, value_name = "ID")]
+    pub after: Option<i64>,
+    /// At most this many messages (default 50, at most 500).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+}
+
+/// Arguments of `chat read`.
+#[derive(Debug, Args)]
+#[group(id = "target", required = true, multiple = false, args = ["message", "thread"])]
+pub struct ReadArgs {
+    /// The message to mark read.
+    pub message: Option<i64>,
+    /// Mark the messages sent to you in this thread read.
+    #[arg(long, value_name = "THREAD")]
+    pub thread: Option<i64>,
+    /// With --thread: only up to this message id.
+    #[arg(long, value_name = "ID", requires = "thread")]
+    pub up_to: Option<i64>,
+}
+
+/// Arguments of `chat delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The thread's id.
+    pub thread: i64,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+/// Arguments of `chat completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for.
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn verify_cli() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn send_keeps_hyphenated_text() {
+        let cli = Cli::try_parse_from(["chat", "send", "3", "-1", "is", "less"]).unwrap();
+        match cli.command {
+            Some(Command::Send(args)) => assert_eq!(args.words, ["3", "-1", "is", "less"]),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn read_needs_exactly_one_target() {
+        assert!(Cli::try_parse_from(["chat", "read"]).is_err());
+        assert!(Cli::try_parse_from(["chat", "read", "4", "--thread", "3"]).is_err());
+        assert!(Cli::try_parse_from(["chat", "read", "--thread", "3"]).is_ok());
+    }
+}

@@ -1,0 +1,33 @@
+//! `delete THREAD [--yes]`.
+
+use super::written;
+use crate::cli::DeleteArgs;
+use crate::context::Context;
+use crate::error::{CliError, CliResult};
+use crate::output::emit;
+use chatcore::ThreadId;
+use std::io::Write;
+
+/// `chat delete`: deletes a thread for both participants, after asking.
+pub fn run(ctx: &mut Context, args: &DeleteArgs, out: &mut dyn Write) -> CliResult<()> {
+    let session = ctx.session()?;
+    let thread_id = ThreadId(args.thread);
+    if !args.yes {
+        // Looking the thread up first makes a wrong id fail before the question.
+        let thread = session.thread(thread_id)?;
+        let with = match thread.other_participant(session.user_id()) {
+            Some(other) => session.user(other)?.username,
+            None => "?".to_string(),
+        };
+        let question =
+            format!("Delete thread {thread_id} with {with} and all its messages, for both of you?");
+        if !ctx.confirm(&question, "--yes")? {
+            return Err(CliError::Cancelled);
+        }
+    }
+    session.delete_thread(thread_id)?;
+    let value = serde_json::json!({ "deleted_thread_id": thread_id });
+    written(emit(out, ctx.json, &value, |out| {
+        writeln!(out, "Deleted thread {thread_id}.")
+    }))
+}

@@ -1,0 +1,76 @@
+//! `messages THREAD [--before ID] [--after ID] [--limit N]`.
+
+use super::written;
+use crate::cli::MessagesArgs;
+use crate::context::Context;
+use crate::error::CliResult;
+use crate::output::{emit, table};
+use crate::timefmt::relative;
+use chatcore::{MessageId, MessageQuery, ThreadId};
+use std::io::Write;
+
+/// `chat messages`: a page of a thread's history, oldest first, new ones marked.
+pub fn run(ctx: &mut Context, args: &MessagesArgs, out: &mut dyn Write) -> CliResult<()> {
+    let session = ctx.session()?;
+    let thread_id = ThreadId(args.thread);
+    let page = session.list_messages(
+        thread_id,
+        &MessageQuery {
+            before: args.before.map(MessageId),
+            after: args.after.map(MessageId),
+            limit: args.limit,
+        },
+    )?;
+    if ctx.json {
+        return written(emit(out, true, &page, |_| Ok(())));
+    }
+    let me = session.user_id();
+    let thread = session.thread(thread_id)?;
+    let other_name = match thread.other_participant(me) {
+        Some(other) => session.user(other)?.username,
+        None => "?".to_string(),
+    };
+    let now = chrono::Utc::now();
+    written((|| {
+        if page.items.is_empty() {
+            return writeln!(out, "No messages here.");
+        }
+        let rows: Vec<Vec<String>> = page
+            .items
+            .iter()
+            .map(|m| {
+                let from_me = m.sender_id == me;
+                let sender = if from_me { "you" } else { other_name.as_str() };
+                let new = if !from_me && m.read_at.is_none() {
+                    "* new"
+                } else {
+                    ""
+                };
+                vec![
+                    m.id.to_string(),
+                    relative(m.created_at, now),
+                    sender.to_string(),
+                    new.to_string(),
+                    m.text.clone(),
+                ]
+            })
+            .collect();
+        table(out, &["ID", "SENT", "FROM", "", "TEXT"], &rows)?;
+        if page.has_more {
+            match (args.after, page.items.first(), page.items.last()) {
+                (Some(_), _, Some(last)) => writeln!(
+                    out,
+                    "Newer: chat messages {} --after {}",
+                    thread_id, last.id
+                )?,
+                (None, Some(first), _) => writeln!(
+                    out,
+                    "Older: chat messages {} --before {}",
+                    thread_id, first.id
+                )?,
+                _ => {}
+            }
+        }
+        Ok(())
+    })())
+}

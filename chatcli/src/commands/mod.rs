@@ -1,0 +1,49 @@
+//! One module per command, each with a `run` that writes to an `impl Write`.
+
+use crate::cli::Command;
+use crate::context::Context;
+use crate::error::{CliError, CliResult};
+use std::io::Write;
+
+pub mod account;
+pub mod completions;
+pub mod delete;
+pub mod demo;
+pub mod messages;
+pub mod open;
+pub mod read;
+pub mod send;
+pub mod sessions;
+pub mod threads;
+pub mod unread;
+pub mod users;
+
+/// Runs one parsed command, writing its result to `out`.
+///
+/// A session error from the store (logged out or revoked elsewhere, expired)
+/// comes back as [`CliError::SessionLost`] with a "log in again" hint.
+pub fn run(ctx: &mut Context, command: Command, out: &mut dyn Write) -> CliResult<()> {
+    let result = match command {
+        Command::Register(args) => account::register(ctx, &args, out),
+        Command::Login(args) => account::login(ctx, &args, out),
+        Command::Logout => account::logout(ctx, out),
+        Command::Whoami => account::whoami(ctx, out),
+        Command::Users(args) => users::run(ctx, &args, out),
+        Command::Threads(args) => threads::run(ctx, &args, out),
+        Command::Open(args) => open::run(ctx, &args, out),
+        Command::Send(args) => send::run(ctx, &args, out),
+        Command::Messages(args) => messages::run(ctx, &args, out),
+        Command::Read(args) => read::run(ctx, &args, out),
+        Command::Unread => unread::run(ctx, out),
+        Command::Delete(args) => delete::run(ctx, &args, out),
+        Command::Sessions => sessions::run(ctx, out),
+        Command::Demo => demo::run(ctx, out),
+        Command::Completions(args) => completions::run(&args, out),
+    };
+    result.map_err(|err| ctx.explain_session_error(err))
+}
+
+/// Maps a failed write to stdout into a [`CliError`].
+pub(crate) fn written(result: std::io::Result<()>) -> CliResult<()> {
+    result.map_err(|err| CliError::io("cannot write the output", err))
+}

@@ -1,0 +1,51 @@
+//! `send THREAD TEXT…` and `send --to USER TEXT…`.
+
+use super::written;
+use crate::cli::SendArgs;
+use crate::context::Context;
+use crate::error::{CliError, CliResult};
+use crate::output::emit;
+use chatcore::ThreadId;
+use std::io::Write;
+
+/// `chat send`: sends the words joined by spaces.
+pub fn run(ctx: &mut Context, args: &SendArgs, out: &mut dyn Write) -> CliResult<()> {
+    // The grammar is checked before the session, so a typo is a usage error
+    // even when logged out.
+    let (thread, words) = match &args.to {
+        Some(_) => (None, &args.words[..]),
+        None => {
+            let (first, rest) = args.words.split_first().ok_or_else(|| {
+                CliError::Usage("send needs THREAD and TEXT, or --to USER and TEXT".into())
+            })?;
+            let id = first.parse::<i64>().map_err(|_| {
+                CliError::Usage(format!(
+                    "{first:?} is not a thread id; to send to a user, use: chat send --to USER TEXT"
+                ))
+            })?;
+            if rest.is_empty() {
+                return Err(CliError::Usage(
+                    "send needs a TEXT after the thread id".into(),
+                ));
+            }
+            (Some(ThreadId(id)), rest)
+        }
+    };
+    let session = ctx.session()?;
+    let thread_id = match (thread, &args.to) {
+        (Some(id), _) => id,
+        (None, Some(user)) => {
+            let other = session.find_user(user)?;
+            session.create_thread(&[session.user_id(), other.id])?.0.id
+        }
+        (None, None) => return Err(CliError::Usage("send needs a THREAD or --to USER".into())),
+    };
+    let message = session.send(thread_id, &words.join(" "))?;
+    written(emit(out, ctx.json, &message, |out| {
+        writeln!(
+            out,
+            "Sent message {} in thread {}.",
+            message.id, message.thread_id
+        )
+    }))
+}

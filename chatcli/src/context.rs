@@ -1,0 +1,263 @@
+//! What every command needs: the database, the local session, the terminal.
+
+use crate::error::{CliError, CliResult};
+use crate::local_session::SessionFile;
+use chatcore::{Config, Session, Store};
+use std::io::{self, BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+
+/// Set to `1` to hash new passwords with the cheapest argon2 settings.
+/// **Insecure**: for tests only, where full-cost hashing makes each login slow.
+pub const INSECURE_FAST_PASSWORDS_ENV: &str = "CHAT_INSECURE_FAST_PASSWORDS";
+
+/// The logged-in session and how it was opened.
+#[derive(Debug, Clone)]
+struct Active {
+    session: Session,
+    email: String,
+    username: Option<String>,
+}
+
+/// The state shared by the commands of one process (one command, or a whole REPL).
+pub struct Context {
+    /// Print JSON instead of text for people.
+    pub json: bool,
+    db_path: PathBuf,
+    state_dir: PathBuf,
+    store: Option<Store>,
+    active: Option<Active>,
+    input: Box<dyn BufRead>,
+    stdin_is_terminal: bool,
+}
+
+impl Context {
+    /// A context over the database at `db_path`, keeping sessions in
+    /// `state_dir`, reading standard input through `input`.
+    pub fn new(
+        db_path: PathBuf,
+        state_dir: PathBuf,
+        input: Box<dyn BufRead>,
+        stdin_is_terminal: bool,
+    ) -> Context {
+        Context {
+            json: false,
+            db_path,
+            state_dir,
+            store: None,
+            active: None,
+            input,
+            stdin_is_terminal,
+        }
+    }
+
+    /// A context for this process's real standard input.
+    pub fn for_process(db_path: PathBuf, state_dir: PathBuf) -> Context {
+        let stdin_is_terminal = io::stdin().is_terminal();
+        Context::new(
+            db_path,
+            state_dir,
+            Box::new(io::BufReader::new(io::stdin())),
+            stdin_is_terminal,
+        )
+    }
+
+    /// Whether standard input is a terminal (prompts are possible).
+    pub fn stdin_is_terminal(&self) -> bool {
+        self.stdin_is_terminal
+    }
+
+    /// The database path as given.
+    pub fn db_path(&self) -> &std::path::Path {
+        &self.db_path
+    }
+
+    /// The store, opened (and created) on first use.
+    pub fn store(&mut self) -> CliResult<&Store> {
+        match &mut self.store {
+            Some(store) => Ok(store),
+            slot @ None => {
+                let fast = std::env::var(INSECURE_FAST_PASSWORDS_ENV).is_ok_and(|v| v == "1");
+                let config = if fast {
+                    Config::insecure_fast_for_tests()
+                } else {
+                    Config::default()
+                };
+                Ok(slot.insert(Store::open_with(&self.db_path, config)?))
+            }
+        }
+    }
+
+    fn session_file(&mut self) -> CliResult<SessionFile> {
+        self.store()?;
+        SessionFile::new(&self.state_dir, &self.db_path)
+    }
+
+    /// The logged-in session: the one in memory, else the stored one resumed.
+    ///
+    /// # Errors
+    /// [`CliError::NotLoggedIn`] without a stored session;
+    /// [`CliError::SessionLost`] (and the file is removed) when the stored one has ended.
+    pub fn session(&mut self) -> CliResult<Session> {
+        if let Some(active) = &self.active {
+            return Ok(active.session.clone());
+        }
+        let file = self.session_file()?;
+        let Some(stored) = file.load()? else {
+            return Err(CliError::NotLoggedIn);
+        };
+        match self.store()?.resume(&stored.token) {
+            Ok(session) => {
+                self.active = Some(Active {
+                    session: session.clone(),
+                    email: stored.email,
+                    username: None,
+                });
+                Ok(session)
+            }
+            Err(err @ (chatcore::Error::SessionInvalid | chatcore::Error::SessionExpired)) => {
+                file.remove()?;
+                Err(CliError::SessionLost {
+                    source: err,
+                    email: Some(stored.email),
+                })
+            }
+            Err(err) => Err(err.into()),
+        }
+    }
+
+    /// Turns a session error from a command into [`CliError::SessionLost`],
+    /// forgetting the session (here and in its file); other errors pass.
+    pub fn explain_session_error(&mut self, error: CliError) -> CliError {
+        match error {
+            CliError::Core(
+                err @ (chatcore::Error::SessionInvalid | chatcore::Error::SessionExpired),
+            ) => {
+                let email = self.active.take().map(|active| active.email);
+                if email.is_some()
+                    && let Ok(file) = self.session_file()
+                {
+                    // The session is gone either way; a file we cannot remove
+                    // will be refused again on the next command.
+                    let _ = file.remove();
+                }
+                CliError::SessionLost { source: err, email }
+            }
+            other => other,
+        }
+    }
+
+    /// Makes `session` the logged-in one, in memory and in the session file,
+    /// ending the session it replaces.
+    pub fn start_session(
+        &mut self,
+        session: Session,
+        email: &str,
+        username: &str,
+    ) -> CliResult<()> {
+        let file = self.session_file()?;
+        // The session being replaced would otherwise stay live, unused and
+        // unseen, until it expires.
+        let previous = match self.active.take() {
+            Some(active) => Some(active.session),
+            None => match file.load() {
+                Ok(Some(stored)) => self.store()?.resume(&stored.token).ok(),
+                _ => None,
+            },
+        };
+        if let Some(previous) = previous
+            && previous.token() != session.token()
+        {
+            // Already ended elsewhere is as good as ended here.
+            let _ = previous.logout();
+        }
+        file.save(session.token(), email)?;
+        self.active = Some(Active {
+            session,
+            email: email.to_string(),
+            username: Some(username.to_string()),
+        });
+        Ok(())
+    }
+
+    /// Forgets the session, in memory and in the session file.
+    pub fn end_session(&mut self) -> CliResult<()> {
+        self.active = None;
+        self.session_file()?.remove()
+    }
+
+    /// The session in memory, without reading the session file.
+    pub fn session_in_memory(&self) -> Option<Session> {
+        self.active.as_ref().map(|active| active.session.clone())
+    }
+
+    /// The logged-in username, when known without asking the store.
+    pub fn known_username(&self) -> Option<&str> {
+        self.active.as_ref()?.username.as_deref()
+    }
+
+    /// Remembers the logged-in username (for the REPL prompt).
+    pub fn remember_username(&mut self, username: &str) {
+        if let Some(active) = &mut self.active {
+            active.username = Some(username.to_string());
+        }
+    }
+
+    /// The next line of standard input without its line ending, `None` at the end.
+    pub fn read_line(&mut self) -> CliResult<Option<String>> {
+        let mut line = String::new();
+        let read = self
+            .input
+            .read_line(&mut line)
+            .map_err(|err| CliError::io("cannot read standard input", err))?;
+        if read == 0 {
+            return Ok(None);
+        }
+        let trimmed = line.strip_suffix('\n').unwrap_or(&line);
+        let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
+        Ok(Some(trimmed.to_string()))
+    }
+
+    /// A password: hidden prompt on a terminal (twice when `confirm`), else
+    /// the next line of standard input when `from_stdin`.
+    pub fn password(&mut self, from_stdin: bool, confirm: bool) -> CliResult<String> {
+        if self.stdin_is_terminal {
+            let password = prompt_hidden("Password: ")?;
+            if confirm && prompt_hidden("Repeat the password: ")? != password {
+                return Err(CliError::Usage(
+                    "the two passwords differ; nothing was changed".into(),
+                ));
+            }
+            return Ok(password);
+        }
+        if !from_stdin {
+            return Err(CliError::Usage(
+                "standard input is not a terminal, so the password cannot be asked for: \
+                 pass --password-stdin and write it on the first line of standard input"
+                    .into(),
+            ));
+        }
+        self.read_line()?.ok_or_else(|| {
+            CliError::Usage("--password-stdin: standard input ended before a password".into())
+        })
+    }
+
+    /// Asks a yes/no question on the terminal; off a terminal, tells to pass `flag`.
+    pub fn confirm(&mut self, question: &str, flag: &str) -> CliResult<bool> {
+        if !self.stdin_is_terminal {
+            return Err(CliError::Usage(format!(
+                "standard input is not a terminal, so it cannot ask \"{question}\": pass {flag}"
+            )));
+        }
+        let mut stderr = io::stderr();
+        write!(stderr, "{question} [y/N] ")
+            .and_then(|()| stderr.flush())
+            .map_err(|err| CliError::io("cannot write to the terminal", err))?;
+        let answer = self.read_line()?.unwrap_or_default();
+        Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
+    }
+}
+
+fn prompt_hidden(prompt: &str) -> CliResult<String> {
+    rpassword::prompt_password(prompt)
+        .map_err(|err| CliError::io("cannot read the password from the terminal", err))
+}
