@@ -386,3 +386,36 @@ fn registering_after_an_import_respects_the_imported_users() {
         .unwrap_err();
     assert!(matches!(err, Error::EmailTaken));
 }
+
+#[test]
+fn ndjson_export_holds_only_my_threads_and_their_messages() {
+    let store = store();
+    let (ann, a) = user(&store, "ann");
+    let (bob, b) = user(&store, "bob");
+    let (cy, c) = user(&store, "cy");
+    let (with_bob, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
+    let (bob_cy, _) = b.create_thread(&[bob.id, cy.id]).unwrap();
+    a.send(with_bob.id, "one").unwrap();
+    b.send(with_bob.id, "two\nlines").unwrap();
+    c.send(bob_cy.id, "not ann's business").unwrap();
+    let mut out = Vec::new();
+    a.export_ndjson(&mut out).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert_eq!(lines[0]["type"], "thread");
+    assert_eq!(lines[0]["id"], with_bob.id.0);
+    assert_eq!(lines[0]["other"]["username"], "bob");
+    assert_eq!(lines[1]["type"], "message");
+    assert_eq!(lines[1]["text"], "one");
+    assert_eq!(lines[2]["text"], "two\nlines");
+    assert!(!text.contains("not ann's business"));
+    a.logout().unwrap();
+    assert!(matches!(
+        a.export_ndjson(Vec::new()),
+        Err(Error::SessionInvalid)
+    ));
+}
