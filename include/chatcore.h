@@ -264,7 +264,8 @@ const char *chat_last_error(void);
 
 // Opens (creating if needed, readable by its owner only) the store at
 // `path` (UTF-8) with default settings, and writes it to `*out_store`.
-// The caller owns the store and closes it with `chat_close`.
+// The caller owns the store and closes it with `chat_close`. For a store
+// in memory use `chat_open_in_memory`, not the path ":memory:".
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE (cannot open, not a
 // chatcore file), CHAT_ERR_SCHEMA_TOO_NEW, CHAT_ERR_BUSY.
 enum chat_status chat_open(const char *path,

@@ -17,6 +17,23 @@
 //! - Results are owned by the caller and freed with the named `chat_*_free`;
 //!   every `chat_*_free(NULL)` is a no-op.
 //! - `chat_store` and `chat_session` may be used from several threads at once.
+//!
+//! The exports are plain Rust functions too, which is how this crate's tests
+//! drive them:
+//!
+//! ```
+//! use chatcore_ffi::{chat_close, chat_last_error, chat_login, chat_open_in_memory, chat_status};
+//! use std::ptr;
+//!
+//! let mut store = ptr::null_mut();
+//! assert_eq!(chat_open_in_memory(ptr::null(), &mut store), chat_status::ChatOk);
+//! let mut session = ptr::null_mut();
+//! let status = chat_login(store, c"nobody@example.com".as_ptr(), c"whatever".as_ptr(), &mut session);
+//! assert_eq!(status, chat_status::ChatErrInvalidCredentials);
+//! assert!(session.is_null()); // outputs are written only on success
+//! assert!(!chat_last_error().is_null());
+//! chat_close(store);
+//! ```
 
 // The exports are `extern "C"` entry points whose pointer arguments are
 // checked by the `boundary` helpers; marking them `unsafe` would change
@@ -154,7 +171,8 @@ pub extern "C" fn chat_last_error() -> *const c_char {
 
 /// Opens (creating if needed, readable by its owner only) the store at
 /// `path` (UTF-8) with default settings, and writes it to `*out_store`.
-/// The caller owns the store and closes it with `chat_close`.
+/// The caller owns the store and closes it with `chat_close`. For a store
+/// in memory use `chat_open_in_memory`, not the path ":memory:".
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE (cannot open, not a
 /// chatcore file), CHAT_ERR_SCHEMA_TOO_NEW, CHAT_ERR_BUSY.
 #[unsafe(no_mangle)]
