@@ -38,17 +38,26 @@ fn committed_header_matches_the_generated_one() {
 fn every_function_in_the_header_is_documented() {
     let header = generate();
     let lines: Vec<&str> = header.lines().collect();
+    let mut functions = 0;
     let mut undocumented = Vec::new();
     for (index, line) in lines.iter().enumerate() {
-        let is_function = line.contains("chat_") && line.trim_end().ends_with('(');
-        if is_function
-            && !lines[..index]
-                .last()
-                .is_some_and(|prev| prev.trim_start().starts_with("//"))
-        {
-            undocumented.push(line.to_string());
+        // A declaration starts at column 0 (its arguments follow indented).
+        let top_level = !line.starts_with([' ', '#', '/', '}', '\t']) && !line.is_empty();
+        if top_level && line.contains("chat_") && line.contains('(') {
+            functions += 1;
+            let documented = index > 0 && lines[index - 1].starts_with("//");
+            if !documented {
+                undocumented.push(line.to_string());
+            }
         }
     }
+    let source = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/lib.rs"))
+        .unwrap_or_else(|err| panic!("cannot read src/lib.rs: {err}"));
+    let exports = source.matches("#[unsafe(no_mangle)]").count();
+    assert_eq!(
+        functions, exports,
+        "the header declares {functions} functions, the crate exports {exports}"
+    );
     assert!(
         undocumented.is_empty(),
         "functions without a doc comment: {undocumented:?}"
