@@ -7,12 +7,14 @@
  *
  *   ./abuse DIR    (DIR: a writable directory for the database file)
  */
+#define _POSIX_C_SOURCE 200809L
 #include "chatcore.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int passed = 0;
 static int failed = 0;
@@ -410,6 +412,25 @@ int main(int argc, char **argv) {
     EXPECT(chat_session_user_id(as, &id), CHAT_OK); /* no database access */
     TRUE(id == ann->id);
     TRUE(chat_last_error() == NULL);
+
+    /* ---- options: a session lifetime of one second ---- */
+    chat_options short_lived = fast;
+    short_lived.session_ttl_seconds = 1;
+    short_lived.busy_timeout_ms = 100;
+    short_lived.full_durability = true;
+    chat_store *brief = NULL;
+    chat_session *expiring = NULL;
+    EXPECT(chat_open_in_memory(&short_lived, &brief), CHAT_OK);
+    EXPECT(chat_register(brief, "kim@example.com", "kim", PW, NULL, NULL, &user), CHAT_OK);
+    chat_user_free(user);
+    EXPECT(chat_login(brief, "kim@example.com", PW, &expiring), CHAT_OK);
+    EXPECT(chat_unread_count(expiring, &count), CHAT_OK);
+    struct timespec pause = {.tv_sec = 1, .tv_nsec = 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    EXPECT(chat_unread_count(expiring, &count), CHAT_ERR_SESSION_EXPIRED);
+    EXPECT(chat_session_resume(brief, chat_session_token(expiring), &session), CHAT_ERR_SESSION_EXPIRED);
+    chat_session_free(expiring);
+    chat_close(brief);
 
     /* ---- every free accepts NULL ---- */
     chat_close(NULL);
