@@ -1,1 +1,777 @@
-//! Skeleton
+//! The C ABI of [`chatcore`]: opaque handles (`chat_store`, `chat_session`),
+//! `chat_status` codes, caller-owned `#[repr(C)]` results, and a
+//! thread-local `chat_last_error()`. The header `include/chatcore.h` is
+//! generated from this crate by cbindgen (see `tests/header.rs`).
+//!
+//! Every export is a thin translation: check its arguments through the
+//! helpers in `boundary` (NULL, UTF-8, out-pointers, panics), call the core,
+//! write the outputs. Rules live in `chatcore`, never here.
+//!
+//! Conventions for all functions:
+//! - A status-returning function writes its out-pointers only when it returns
+//!   `CHAT_OK`; on failure they are left untouched and `chat_last_error()`
+//!   says why.
+//! - Every pointer argument is required unless its doc says "may be NULL";
+//!   NULL where required, and a string that is not UTF-8, give
+//!   `CHAT_ERR_INVALID_ARGUMENT`.
+//! - Results are owned by the caller and freed with the named `chat_*_free`;
+//!   every `chat_*_free(NULL)` is a no-op.
+//! - `chat_store` and `chat_session` may be used from several threads at once.
+//!
+//! The exports are plain Rust functions too, which is how this crate's tests
+//! drive them:
+//!
+//! ```
+//! use chatcore_ffi::{chat_close, chat_last_error, chat_login, chat_open_in_memory, chat_status};
+//! use std::ptr;
+//!
+//! let mut store = ptr::null_mut();
+//! assert_eq!(chat_open_in_memory(ptr::null(), &mut store), chat_status::ChatOk);
+//! let mut session = ptr::null_mut();
+//! let status = chat_login(store, c"nobody@example.com".as_ptr(), c"whatever".as_ptr(), &mut session);
+//! assert_eq!(status, chat_status::ChatErrInvalidCredentials);
+//! assert!(session.is_null()); // outputs are written only on success
+//! assert!(!chat_last_error().is_null());
+//! chat_close(store);
+//! ```
+
+// The exports are `extern "C"` entry points whose pointer arguments are
+// checked by the `boundary` helpers; marking them `unsafe` would change
+// nothing for C callers (rustls-ffi makes the same choice).
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+#![allow(non_camel_case_types)]
+#![warn(missing_docs)]
+
+#[cfg(panic = "abort")]
+compile_error!(
+    "chatcore-ffi needs panic = \"unwind\": a panic must become CHAT_ERR_INTERNAL, never abort the host"
+);
+
+mod boundary;
+#[cfg(test)]
+mod tests;
+mod types;
+
+pub use boundary::chat_status;
+use boundary::{
+    arg_opt_ref, arg_opt_str, arg_out, arg_ref, arg_slice, arg_str, call, free_box, guard, into_raw,
+};
+use chatcore::{
+    Config, Durability, MessageId, MessageQuery, NewUser, PasswordCost, Session, Store, ThreadId,
+    ThreadQuery, UserId, Uuid,
+};
+use std::ffi::{CString, c_char};
+use std::ptr;
+use std::time::Duration;
+pub use types::{
+    chat_message, chat_message_list, chat_session_info, chat_session_info_list, chat_thread,
+    chat_thread_list, chat_unread_mismatch, chat_unread_report, chat_user, chat_user_list,
+};
+
+/// The version of this C ABI. It changes whenever a function signature or a
+/// struct layout changes incompatibly; compare it with `chat_abi_version()`
+/// to detect a header that does not match the loaded library.
+pub const CHAT_ABI_VERSION: u32 = 1;
+
+/// An open chat store (one SQLite file). Opaque.
+pub struct chat_store {
+    store: Store,
+}
+
+/// A logged-in user's session. Opaque. Holds its own reference to the
+/// store, so it stays usable after `chat_close`.
+pub struct chat_session {
+    session: Session,
+    token: CString,
+}
+
+impl chat_session {
+    fn new(session: Session) -> chat_session {
+        let token = boundary::to_c_string(session.token());
+        chat_session { session, token }
+    }
+}
+
+/// Settings for `chat_open_with` and `chat_open_in_memory`. Zero-initialise
+/// it (`chat_options o = {0};`) and set what you need: every 0/false field
+/// keeps the library default.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy)]
+pub struct chat_options {
+    /// How long a write waits for another connection's lock before
+    /// `CHAT_ERR_BUSY`, in ms. 0 = default (5000).
+    pub busy_timeout_ms: u32,
+    /// How long a session lives after login, in seconds. 0 = default (30 days).
+    pub session_ttl_seconds: u64,
+    /// The longest message text accepted, in bytes. 0 = default (65536).
+    pub max_text_bytes: usize,
+    /// true: flush every commit to disk (`synchronous=FULL`), surviving power
+    /// loss at several times the cost per write. false = default (`NORMAL`).
+    pub full_durability: bool,
+    /// **Insecure.** true: hash new passwords with the cheapest argon2
+    /// parameters, for tests only (e.g. under valgrind). Never for real accounts.
+    pub insecure_fast_password_hashing_for_tests: bool,
+}
+
+impl chat_options {
+    fn to_config(self) -> Config {
+        let mut config = Config::default();
+        if self.busy_timeout_ms != 0 {
+            config = config.busy_timeout(Duration::from_millis(self.busy_timeout_ms.into()));
+        }
+        if self.session_ttl_seconds != 0 {
+            config = config.session_ttl(Duration::from_secs(self.session_ttl_seconds));
+        }
+        if self.max_text_bytes != 0 {
+            config = config.max_text_bytes(self.max_text_bytes);
+        }
+        if self.full_durability {
+            config = config.durability(Durability::Full);
+        }
+        if self.insecure_fast_password_hashing_for_tests {
+            config = config.password_cost(PasswordCost::INSECURE_FAST_FOR_TESTS);
+        }
+        config
+    }
+}
+
+/// `Some(limit)` for a C page limit, where 0 means "the default".
+fn page_limit(limit: u32) -> Option<u32> {
+    (limit != 0).then_some(limit)
+}
+
+// ---------------------------------------------------------------------------
+// Library
+
+/// The library's version, e.g. "0.1.0". Static: never free it. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_version() -> *const c_char {
+    static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
+    VERSION.as_ptr().cast()
+}
+
+/// The ABI version of the loaded library; equals `CHAT_ABI_VERSION` of the
+/// header it was built with. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_abi_version() -> u32 {
+    CHAT_ABI_VERSION
+}
+
+/// The message of this thread's last failed call, or NULL if the last
+/// status-returning call on this thread succeeded (or none was made).
+/// Borrowed: valid until the next status-returning call on this thread;
+/// never free it. Each thread has its own. Never contains a password or token.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_last_error() -> *const c_char {
+    guard(ptr::null(), boundary::last_error)
+}
+
+// ---------------------------------------------------------------------------
+// Store
+
+/// Opens (creating if needed, readable by its owner only) the store at
+/// `path` (UTF-8) with default settings, and writes it to `*out_store`.
+/// The caller owns the store and closes it with `chat_close`. For a store
+/// in memory use `chat_open_in_memory`, not the path ":memory:".
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE (cannot open, not a
+/// chatcore file), CHAT_ERR_SCHEMA_TOO_NEW, CHAT_ERR_BUSY.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_open(path: *const c_char, out_store: *mut *mut chat_store) -> chat_status {
+    chat_open_with(path, ptr::null(), out_store)
+}
+
+/// As `chat_open`, with settings. `options` may be NULL (all defaults).
+/// The caller owns the store and closes it with `chat_close`.
+/// Errors: as `chat_open`, plus CHAT_ERR_INVALID_ARGUMENT for unusable options.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_open_with(
+    path: *const c_char,
+    options: *const chat_options,
+    out_store: *mut *mut chat_store,
+) -> chat_status {
+    call(|| {
+        let path = arg_str(path, "path")?;
+        let config = arg_opt_ref(options)
+            .copied()
+            .unwrap_or_default()
+            .to_config();
+        let out = arg_out(out_store, "out_store")?;
+        let store = Store::open_with(path, config)?;
+        out.write(into_raw(chat_store { store }));
+        Ok(())
+    })
+}
+
+/// Opens a private store in memory, gone when the store and all its
+/// sessions are freed. `options` may be NULL. The caller owns the store and
+/// closes it with `chat_close`.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_open_in_memory(
+    options: *const chat_options,
+    out_store: *mut *mut chat_store,
+) -> chat_status {
+    call(|| {
+        let config = arg_opt_ref(options)
+            .copied()
+            .unwrap_or_default()
+            .to_config();
+        let out = arg_out(out_store, "out_store")?;
+        let store = Store::open_in_memory_with(config)?;
+        out.write(into_raw(chat_store { store }));
+        Ok(())
+    })
+}
+
+/// Releases the caller's store handle. Sessions made from it stay valid: the
+/// file is closed when the last of them is freed too. NULL is a no-op.
+/// Must not race with other calls using this same `store` pointer.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_close(store: *mut chat_store) {
+    guard((), || free_box(store))
+}
+
+/// Recomputes every unread counter from the messages and reports those that
+/// disagree, changing nothing. The caller owns `*out_report` and frees it
+/// with `chat_unread_report_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_unread_verify(
+    store: *const chat_store,
+    out_report: *mut *mut chat_unread_report,
+) -> chat_status {
+    call(|| {
+        let store = arg_ref(store, "store")?;
+        let out = arg_out(out_report, "out_report")?;
+        let report = store.store.verify_unread()?;
+        out.write(into_raw(chat_unread_report::from_core(&report)));
+        Ok(())
+    })
+}
+
+/// As `chat_unread_verify`, and sets every disagreeing counter to what the
+/// messages say, in one transaction. The caller owns `*out_report` and
+/// frees it with `chat_unread_report_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE, CHAT_ERR_BUSY.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_unread_repair(
+    store: *const chat_store,
+    out_report: *mut *mut chat_unread_report,
+) -> chat_status {
+    call(|| {
+        let store = arg_ref(store, "store")?;
+        let out = arg_out(out_report, "out_report")?;
+        let report = store.store.repair_unread()?;
+        out.write(into_raw(chat_unread_report::from_core(&report)));
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Accounts and sessions
+
+/// Creates a user. `first_name` and `last_name` may be NULL (empty). The
+/// caller owns `*out_user` and frees it with `chat_user_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (also a name over 150 characters),
+/// CHAT_ERR_INVALID_EMAIL, CHAT_ERR_INVALID_USERNAME, CHAT_ERR_WEAK_PASSWORD,
+/// CHAT_ERR_EMAIL_TAKEN, CHAT_ERR_USERNAME_TAKEN, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_register(
+    store: *const chat_store,
+    email: *const c_char,
+    username: *const c_char,
+    password: *const c_char,
+    first_name: *const c_char,
+    last_name: *const c_char,
+    out_user: *mut *mut chat_user,
+) -> chat_status {
+    call(|| {
+        let store = arg_ref(store, "store")?;
+        let new = NewUser {
+            email: arg_str(email, "email")?,
+            username: arg_str(username, "username")?,
+            password: arg_str(password, "password")?,
+            first_name: arg_opt_str(first_name, "first_name")?.unwrap_or(""),
+            last_name: arg_opt_str(last_name, "last_name")?.unwrap_or(""),
+        };
+        let out = arg_out(out_user, "out_user")?;
+        let user = store.store.register(&new)?;
+        out.write(into_raw(chat_user::from_core(&user)));
+        Ok(())
+    })
+}
+
+/// Logs in and writes a new session to `*out_session`. The caller owns it
+/// and frees it with `chat_session_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_INVALID_CREDENTIALS (unknown
+/// email or wrong password alike), CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_login(
+    store: *const chat_store,
+    email: *const c_char,
+    password: *const c_char,
+    out_session: *mut *mut chat_session,
+) -> chat_status {
+    call(|| {
+        let store = arg_ref(store, "store")?;
+        let email = arg_str(email, "email")?;
+        let password = arg_str(password, "password")?;
+        let out = arg_out(out_session, "out_session")?;
+        let session = store.store.login(email, password)?;
+        out.write(into_raw(chat_session::new(session)));
+        Ok(())
+    })
+}
+
+/// Picks up a session from its token (see `chat_session_token`). The caller
+/// owns `*out_session` and frees it with `chat_session_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_session_resume(
+    store: *const chat_store,
+    token: *const c_char,
+    out_session: *mut *mut chat_session,
+) -> chat_status {
+    call(|| {
+        let store = arg_ref(store, "store")?;
+        let token = arg_str(token, "token")?;
+        let out = arg_out(out_session, "out_session")?;
+        let session = store.store.resume(token)?;
+        out.write(into_raw(chat_session::new(session)));
+        Ok(())
+    })
+}
+
+/// The session's secret token, for `chat_session_resume` in a later run.
+/// Treat it as a password. Borrowed: valid until `chat_session_free(session)`;
+/// never free it. NULL if `session` is NULL. Thread-safe.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_session_token(session: *const chat_session) -> *const c_char {
+    guard(ptr::null(), || {
+        arg_ref(session, "session").map_or(ptr::null(), |session| session.token.as_ptr())
+    })
+}
+
+/// Writes the session's user id to `*out_user_id`. Does not check that the
+/// session is still valid (no database access). Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_session_user_id(
+    session: *const chat_session,
+    out_user_id: *mut i64,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let out = arg_out(out_user_id, "out_user_id")?;
+        out.write(session.session.user_id().get());
+        Ok(())
+    })
+}
+
+/// Ends the session, here and in every process using the file. The handle
+/// must still be freed with `chat_session_free`; further calls with it fail
+/// with CHAT_ERR_SESSION_INVALID. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID (already
+/// ended), CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_logout(session: *const chat_session) -> chat_status {
+    call(|| arg_ref(session, "session")?.session.logout())
+}
+
+/// Frees a session handle (it does not log out). NULL is a no-op. Must not
+/// race with other calls using this same `session` pointer. When it is the
+/// last reference to a closed store, the store's file is closed.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_session_free(session: *mut chat_session) {
+    guard((), || free_box(session))
+}
+
+/// Lists the user's live sessions, newest first. The caller owns
+/// `*out_sessions` and frees it with `chat_session_info_list_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_sessions_list(
+    session: *const chat_session,
+    out_sessions: *mut *mut chat_session_info_list,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let out = arg_out(out_sessions, "out_sessions")?;
+        let sessions = session.session.sessions()?;
+        out.write(into_raw(chat_session_info_list::from_core(&sessions)));
+        Ok(())
+    })
+}
+
+/// Ends one of the user's own sessions (possibly this one) by its public id
+/// (`chat_session_info.id`). Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, not a UUID),
+/// CHAT_ERR_SESSION_INVALID (this session is not valid, or the user has no
+/// session with that id), CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_session_revoke(
+    session: *const chat_session,
+    session_id: *const c_char,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let text = arg_str(session_id, "session_id")?;
+        let id = Uuid::parse_str(text).map_err(|_| {
+            chatcore::Error::InvalidArgument(format!(
+                "session_id {text:?} is not a session id (a UUID)"
+            ))
+        })?;
+        session.session.revoke_session(id)
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Users
+
+/// Writes the session's own user to `*out_user`. The caller owns it and
+/// frees it with `chat_user_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_user_me(
+    session: *const chat_session,
+    out_user: *mut *mut chat_user,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let out = arg_out(out_user, "out_user")?;
+        let user = session.session.me()?;
+        out.write(into_raw(chat_user::from_core(&user)));
+        Ok(())
+    })
+}
+
+/// Writes the user with id `user_id` to `*out_user`. The caller owns it and
+/// frees it with `chat_user_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, a session error.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_user_get(
+    session: *const chat_session,
+    user_id: i64,
+    out_user: *mut *mut chat_user,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let out = arg_out(out_user, "out_user")?;
+        let user = session.session.user(UserId(user_id))?;
+        out.write(into_raw(chat_user::from_core(&user)));
+        Ok(())
+    })
+}
+
+/// Finds one user by email or username (case-insensitive, exact), or else
+/// by a numeric id given as text. The caller owns `*out_user` and frees it
+/// with `chat_user_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, a session error.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_user_find(
+    session: *const chat_session,
+    query: *const c_char,
+    out_user: *mut *mut chat_user,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let query = arg_str(query, "query")?;
+        let out = arg_out(out_user, "out_user")?;
+        let user = session.session.find_user(query)?;
+        out.write(into_raw(chat_user::from_core(&user)));
+        Ok(())
+    })
+}
+
+/// Lists users whose username or email starts with `prefix`
+/// (case-insensitive), by username, at most `limit` (0 = default 50; at most
+/// 500). The caller owns `*out_users` and frees it with
+/// `chat_user_list_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (also `limit` over 500), a session error.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_users_search(
+    session: *const chat_session,
+    prefix: *const c_char,
+    limit: u32,
+    out_users: *mut *mut chat_user_list,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let prefix = arg_str(prefix, "prefix")?;
+        let out = arg_out(out_users, "out_users")?;
+        let users = session.session.search_users(prefix, page_limit(limit))?;
+        out.write(into_raw(chat_user_list::from_core(&users)));
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Threads
+
+/// Returns the thread between the `count` users in `participants` (a thread
+/// has exactly 2; the session's user must be one), creating it if there is
+/// none. Writes the thread to `*out_thread` and whether it was created now
+/// to `*out_created`. The caller owns the thread and frees it with
+/// `chat_thread_free`. Thread-safe; concurrent calls never make two threads.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_WRONG_PARTICIPANT_COUNT,
+/// CHAT_ERR_DUPLICATE_PARTICIPANT, CHAT_ERR_USER_NOT_FOUND,
+/// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_thread_create(
+    session: *const chat_session,
+    participants: *const i64,
+    count: usize,
+    out_thread: *mut *mut chat_thread,
+    out_created: *mut bool,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let ids: Vec<UserId> = arg_slice(participants, count, "participants")?
+            .iter()
+            .map(|&id| UserId(id))
+            .collect();
+        let out_thread = arg_out(out_thread, "out_thread")?;
+        let out_created = arg_out(out_created, "out_created")?;
+        let (thread, created) = session.session.create_thread(&ids)?;
+        out_thread.write(into_raw(chat_thread::from_core(&thread)));
+        out_created.write(created);
+        Ok(())
+    })
+}
+
+/// Writes the thread `thread_id` to `*out_thread` (`other`,
+/// `last_message` NULL, `unread_count` 0: use `chat_threads_list` for
+/// those). The caller owns it and frees it with `chat_thread_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_THREAD_NOT_FOUND,
+/// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_thread_get(
+    session: *const chat_session,
+    thread_id: i64,
+    out_thread: *mut *mut chat_thread,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let out = arg_out(out_thread, "out_thread")?;
+        let thread = session.session.thread(ThreadId(thread_id))?;
+        out.write(into_raw(chat_thread::from_core(&thread)));
+        Ok(())
+    })
+}
+
+/// Deletes the thread and all its messages, for both participants. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_THREAD_NOT_FOUND,
+/// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_thread_delete(session: *const chat_session, thread_id: i64) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        session.session.delete_thread(ThreadId(thread_id))
+    })
+}
+
+/// Lists the user's threads, newest activity first, each with the other
+/// participant, the last message and the unread count. `cursor` may be NULL
+/// (first page), else a `next_cursor` exactly as returned; `limit` 0 =
+/// default 50, at most 500. The caller owns `*out_threads` and frees it with
+/// `chat_thread_list_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (also a bad cursor or limit), a
+/// session error, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_threads_list(
+    session: *const chat_session,
+    cursor: *const c_char,
+    limit: u32,
+    out_threads: *mut *mut chat_thread_list,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let query = ThreadQuery {
+            cursor: arg_opt_str(cursor, "cursor")?,
+            limit: page_limit(limit),
+        };
+        let out = arg_out(out_threads, "out_threads")?;
+        let page = session.session.list_threads(&query)?;
+        out.write(into_raw(chat_thread_list::from_core(&page)));
+        Ok(())
+    })
+}
+
+/// Marks the other participant's messages in the thread read, up to and
+/// including message `up_to` (0 = all), and writes how many were newly
+/// marked to `*out_marked`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (also a negative `up_to`),
+/// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, a session error,
+/// CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_thread_mark_read(
+    session: *const chat_session,
+    thread_id: i64,
+    up_to: i64,
+    out_marked: *mut u64,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let out = arg_out(out_marked, "out_marked")?;
+        let up_to = (up_to != 0).then_some(MessageId(up_to));
+        out.write(
+            session
+                .session
+                .mark_thread_read(ThreadId(thread_id), up_to)?,
+        );
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Messages
+
+/// Sends `text` (UTF-8, not blank, at most the configured size) to the
+/// thread as the session's user. The caller owns `*out_message` and frees
+/// it with `chat_message_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_INVALID_TEXT,
+/// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, a session error,
+/// CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_message_send(
+    session: *const chat_session,
+    thread_id: i64,
+    text: *const c_char,
+    out_message: *mut *mut chat_message,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let text = arg_str(text, "text")?;
+        let out = arg_out(out_message, "out_message")?;
+        let message = session.session.send(ThreadId(thread_id), text)?;
+        out.write(into_raw(chat_message::from_core(&message)));
+        Ok(())
+    })
+}
+
+/// A page of the thread's history, in ascending id order: the newest
+/// `limit` messages with ids below `before`, or the oldest `limit` with ids
+/// above `after` (0 = not given; give at most one; neither = the newest).
+/// `limit` 0 = default 50, at most 500. The caller owns `*out_messages` and
+/// frees it with `chat_message_list_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (also both `before` and `after`, a
+/// negative id, a bad limit), CHAT_ERR_THREAD_NOT_FOUND,
+/// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_messages_list(
+    session: *const chat_session,
+    thread_id: i64,
+    before: i64,
+    after: i64,
+    limit: u32,
+    out_messages: *mut *mut chat_message_list,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let out = arg_out(out_messages, "out_messages")?;
+        let query = MessageQuery {
+            before: (before != 0).then_some(MessageId(before)),
+            after: (after != 0).then_some(MessageId(after)),
+            limit: page_limit(limit),
+        };
+        let page = session.session.list_messages(ThreadId(thread_id), &query)?;
+        out.write(into_raw(chat_message_list::from_core(&page)));
+        Ok(())
+    })
+}
+
+/// Marks one message read; only its recipient may, and marking again keeps
+/// the first `read_at`. Writes the message as stored to `*out_message`; the
+/// caller owns it and frees it with `chat_message_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_MESSAGE_NOT_FOUND,
+/// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_NOT_RECIPIENT, a session error,
+/// CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_message_mark_read(
+    session: *const chat_session,
+    message_id: i64,
+    out_message: *mut *mut chat_message,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let out = arg_out(out_message, "out_message")?;
+        let message = session.session.mark_read(MessageId(message_id))?;
+        out.write(into_raw(chat_message::from_core(&message)));
+        Ok(())
+    })
+}
+
+/// Writes to `*out_count` how many messages sent to the session's user, in
+/// all their threads, are unread (never counting their own). Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, a session error, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_unread_count(
+    session: *const chat_session,
+    out_count: *mut u64,
+) -> chat_status {
+    call(|| {
+        let session = arg_ref(session, "session")?;
+        let out = arg_out(out_count, "out_count")?;
+        out.write(session.session.unread_count()?);
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Freeing results
+
+/// Frees a user from `chat_register`, `chat_user_me`, `chat_user_get` or
+/// `chat_user_find`, with its strings. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_user_free(user: *mut chat_user) {
+    guard((), || free_box(user))
+}
+
+/// Frees a list from `chat_users_search`, with every user in it. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_user_list_free(users: *mut chat_user_list) {
+    guard((), || free_box(users))
+}
+
+/// Frees a thread from `chat_thread_create` or `chat_thread_get`, with what
+/// it owns. NULL is a no-op. (Entries of a `chat_thread_list` are freed with
+/// the list, never one by one.)
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_thread_free(thread: *mut chat_thread) {
+    guard((), || free_box(thread))
+}
+
+/// Frees a page from `chat_threads_list`, with every thread, user, message
+/// and the cursor in it. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_thread_list_free(threads: *mut chat_thread_list) {
+    guard((), || free_box(threads))
+}
+
+/// Frees a message from `chat_message_send` or `chat_message_mark_read`,
+/// with its text. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_message_free(message: *mut chat_message) {
+    guard((), || free_box(message))
+}
+
+/// Frees a page from `chat_messages_list`, with every message in it. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_message_list_free(messages: *mut chat_message_list) {
+    guard((), || free_box(messages))
+}
+
+/// Frees a list from `chat_sessions_list`. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_session_info_list_free(sessions: *mut chat_session_info_list) {
+    guard((), || free_box(sessions))
+}
+
+/// Frees a report from `chat_unread_verify` or `chat_unread_repair`. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_unread_report_free(report: *mut chat_unread_report) {
+    guard((), || free_box(report))
+}

@@ -1,0 +1,322 @@
+//! Tests of the boundary through the real exports, called from Rust.
+
+use super::*;
+use chatcore::Error;
+use std::ffi::{CStr, CString};
+
+fn c(text: &str) -> CString {
+    CString::new(text).unwrap()
+}
+
+fn last_error() -> Option<String> {
+    let ptr = chat_last_error();
+    (!ptr.is_null()).then(|| {
+        unsafe { CStr::from_ptr(ptr) }
+            .to_string_lossy()
+            .into_owned()
+    })
+}
+
+fn fast_options() -> chat_options {
+    chat_options {
+        insecure_fast_password_hashing_for_tests: true,
+        ..Default::default()
+    }
+}
+
+fn open_memory() -> *mut chat_store {
+    let mut store = ptr::null_mut();
+    assert_eq!(
+        chat_open_in_memory(&fast_options(), &mut store),
+        chat_status::ChatOk
+    );
+    store
+}
+
+fn register(store: *const chat_store, name: &str) -> i64 {
+    let mut user = ptr::null_mut();
+    let email = c(&format!("{name}@example.com"));
+    let status = chat_register(
+        store,
+        email.as_ptr(),
+        c(name).as_ptr(),
+        c("password-123").as_ptr(),
+        ptr::null(),
+        ptr::null(),
+        &mut user,
+    );
+    assert_eq!(status, chat_status::ChatOk, "{:?}", last_error());
+    let id = unsafe { (*user).id };
+    chat_user_free(user);
+    id
+}
+
+fn login(store: *const chat_store, name: &str) -> *mut chat_session {
+    let mut session = ptr::null_mut();
+    let email = c(&format!("{name}@example.com"));
+    let status = chat_login(
+        store,
+        email.as_ptr(),
+        c("password-123").as_ptr(),
+        &mut session,
+    );
+    assert_eq!(status, chat_status::ChatOk, "{:?}", last_error());
+    session
+}
+
+/// Stands in for any export whose body panics: if the panic escaped the
+/// boundary it would abort this test process (a panic cannot unwind out of
+/// an `extern "C"` function).
+extern "C" fn export_that_panics() -> chat_status {
+    call(|| panic!("deliberate test panic"))
+}
+
+extern "C" fn void_export_that_panics() -> *const c_char {
+    guard(ptr::null(), || panic!("deliberate test panic in a getter"))
+}
+
+#[test]
+fn a_panic_is_caught_and_becomes_internal_with_a_message() {
+    assert_eq!(export_that_panics(), chat_status::ChatErrInternal);
+    assert_eq!(chat_status::ChatErrInternal as i32, 99);
+    let message = last_error().unwrap();
+    assert!(
+        message.contains("panic") && message.contains("deliberate test panic"),
+        "{message}"
+    );
+    assert!(void_export_that_panics().is_null());
+}
+
+#[test]
+fn every_core_error_maps_to_the_spec_number() {
+    let cases: Vec<(Error, i32)> = vec![
+        (Error::InvalidArgument("x".into()), 1),
+        (Error::InvalidEmail("x".into()), 2),
+        (Error::InvalidUsername("x".into()), 3),
+        (Error::WeakPassword("x".into()), 4),
+        (Error::InvalidText("x".into()), 5),
+        (Error::EmailTaken, 6),
+        (Error::UsernameTaken, 7),
+        (Error::InvalidCredentials, 8),
+        (Error::SessionInvalid, 9),
+        (Error::SessionExpired, 10),
+        (Error::UserNotFound("x".into()), 11),
+        (Error::ThreadNotFound(1), 12),
+        (Error::MessageNotFound(1), 13),
+        (Error::WrongParticipantCount(3), 14),
+        (Error::DuplicateParticipant, 15),
+        (Error::NotParticipant, 16),
+        (Error::NotRecipient, 17),
+        (Error::Busy, 18),
+        (
+            Error::Storage {
+                message: "x".into(),
+                source: None,
+            },
+            19,
+        ),
+        (
+            Error::SchemaTooNew {
+                found: 9,
+                supported: 1,
+            },
+            20,
+        ),
+        (Error::Internal("x".into()), 99),
+    ];
+    for (error, number) in cases {
+        assert_eq!(
+            chat_status::from_error(&error) as i32,
+            number,
+            "{}",
+            error.code()
+        );
+    }
+}
+
+#[test]
+fn null_and_bad_utf8_are_invalid_arguments_and_outputs_stay_untouched() {
+    let store = open_memory();
+    let sentinel = 0x5a5a as *mut chat_user;
+    let mut user = sentinel;
+    let bad = [0xffu8, 0xfe, 0];
+    let status = chat_register(
+        store,
+        bad.as_ptr().cast(),
+        c("ann").as_ptr(),
+        c("password-123").as_ptr(),
+        ptr::null(),
+        ptr::null(),
+        &mut user,
+    );
+    assert_eq!(status, chat_status::ChatErrInvalidArgument);
+    assert!(last_error().unwrap().contains("email is not valid UTF-8"));
+    assert_eq!(user, sentinel);
+    let status = chat_register(
+        ptr::null(),
+        c("a@example.com").as_ptr(),
+        c("ann").as_ptr(),
+        c("password-123").as_ptr(),
+        ptr::null(),
+        ptr::null(),
+        &mut user,
+    );
+    assert_eq!(status, chat_status::ChatErrInvalidArgument);
+    assert!(last_error().unwrap().contains("store must not be NULL"));
+    assert_eq!(user, sentinel);
+    // A core error leaves the output alone too.
+    let status = chat_register(
+        store,
+        c("not-an-email").as_ptr(),
+        c("ann").as_ptr(),
+        c("password-123").as_ptr(),
+        ptr::null(),
+        ptr::null(),
+        &mut user,
+    );
+    assert_eq!(status, chat_status::ChatErrInvalidEmail);
+    assert_eq!(user, sentinel);
+    chat_close(store);
+}
+
+#[test]
+fn the_last_error_is_cleared_by_a_success_and_kept_per_thread() {
+    let store = open_memory();
+    let mut out = ptr::null_mut();
+    assert_eq!(
+        chat_login(
+            store,
+            c("nobody@example.com").as_ptr(),
+            c("whatever-1").as_ptr(),
+            &mut out
+        ),
+        chat_status::ChatErrInvalidCredentials
+    );
+    assert_eq!(last_error().as_deref(), Some("wrong email or password"));
+    let other_thread = std::thread::spawn(last_error).join().unwrap();
+    assert_eq!(other_thread, None);
+    chat_user_free(ptr::null_mut()); // a free does not clear it
+    assert!(last_error().is_some());
+    register(store, "ann");
+    assert_eq!(last_error(), None);
+    chat_close(store);
+}
+
+#[test]
+fn a_session_outlives_its_closed_store_and_is_shared_by_threads() {
+    let store = open_memory();
+    let ann = register(store, "ann");
+    let bob = register(store, "bob");
+    let ann_session = login(store, "ann");
+    let bob_session = login(store, "bob");
+    chat_close(store);
+
+    let mut thread = ptr::null_mut();
+    let mut created = false;
+    let pair = [ann, bob];
+    assert_eq!(
+        chat_thread_create(ann_session, pair.as_ptr(), 2, &mut thread, &mut created),
+        chat_status::ChatOk
+    );
+    assert!(created);
+    let thread_id = unsafe { (*thread).id };
+    chat_thread_free(thread);
+
+    struct Shared(*const chat_session);
+    unsafe impl Send for Shared {}
+    unsafe impl Sync for Shared {}
+    let shared = Shared(ann_session);
+    std::thread::scope(|scope| {
+        for worker in 0..4 {
+            let shared = &shared;
+            scope.spawn(move || {
+                for n in 0..5 {
+                    let mut message = ptr::null_mut();
+                    let text = c(&format!("worker {worker} message {n}"));
+                    let status =
+                        chat_message_send(shared.0, thread_id, text.as_ptr(), &mut message);
+                    assert_eq!(status, chat_status::ChatOk, "{:?}", last_error());
+                    chat_message_free(message);
+                }
+            });
+        }
+    });
+    let mut unread = 0;
+    assert_eq!(
+        chat_unread_count(bob_session, &mut unread),
+        chat_status::ChatOk
+    );
+    assert_eq!(unread, 20);
+    chat_session_free(ann_session);
+    chat_session_free(bob_session);
+}
+
+#[test]
+fn inbox_entries_carry_the_other_user_the_last_message_and_the_cursor() {
+    let store = open_memory();
+    let ann = register(store, "ann");
+    let bob = register(store, "bob");
+    let cid = register(store, "cid");
+    let ann_session = login(store, "ann");
+    for other in [bob, cid] {
+        let mut thread = ptr::null_mut();
+        let mut created = false;
+        let pair = [ann, other];
+        assert_eq!(
+            chat_thread_create(ann_session, pair.as_ptr(), 2, &mut thread, &mut created),
+            chat_status::ChatOk
+        );
+        let mut message = ptr::null_mut();
+        let text = c(&format!("hello {other}"));
+        assert_eq!(
+            chat_message_send(
+                ann_session,
+                unsafe { (*thread).id },
+                text.as_ptr(),
+                &mut message
+            ),
+            chat_status::ChatOk
+        );
+        chat_message_free(message);
+        chat_thread_free(thread);
+    }
+    let mut page = ptr::null_mut();
+    assert_eq!(
+        chat_threads_list(ann_session, ptr::null(), 1, &mut page),
+        chat_status::ChatOk
+    );
+    let first = unsafe { &*page };
+    assert_eq!(first.len, 1);
+    let entry = unsafe { &*first.items };
+    let other = unsafe { &*entry.other };
+    assert_eq!(other.id, cid);
+    assert_eq!(
+        unsafe { CStr::from_ptr(other.username) }.to_str().unwrap(),
+        "cid"
+    );
+    let last = unsafe { &*entry.last_message };
+    assert_eq!(
+        unsafe { CStr::from_ptr(last.text) }.to_str().unwrap(),
+        format!("hello {cid}")
+    );
+    assert!(!first.next_cursor.is_null());
+    let mut second = ptr::null_mut();
+    assert_eq!(
+        chat_threads_list(ann_session, first.next_cursor, 1, &mut second),
+        chat_status::ChatOk
+    );
+    let second_page = unsafe { &*second };
+    assert_eq!(unsafe { (*(*second_page.items).other).id }, bob);
+    assert!(second_page.next_cursor.is_null());
+    chat_thread_list_free(page);
+    chat_thread_list_free(second);
+    chat_session_free(ann_session);
+    chat_close(store);
+}
+
+#[test]
+fn the_version_strings_are_static_and_match_the_crate() {
+    let version = unsafe { CStr::from_ptr(chat_version()) }.to_str().unwrap();
+    assert_eq!(version, env!("CARGO_PKG_VERSION"));
+    assert_eq!(chat_abi_version(), CHAT_ABI_VERSION);
+}

@@ -1,0 +1,305 @@
+//! The C programs in `examples/c/`, compiled with the system C compiler
+//! against `include/chatcore.h` and the built `chatcore-ffi` library, run
+//! plainly, under AddressSanitizer + UBSan, and under valgrind.
+//!
+//! The library is built by a nested `cargo build` into its own target
+//! directory (`target/ffi-tests`): the outer `cargo test` holds the lock on
+//! the default one, and sharing it could deadlock.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the tests package lives inside the workspace")
+        .to_path_buf()
+}
+
+fn show(output: &Output) -> String {
+    format!(
+        "status: {}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+fn run(command: &mut Command) -> Output {
+    command
+        .output()
+        .unwrap_or_else(|err| panic!("cannot run {command:?}: {err}"))
+}
+
+/// The directory holding `libchatcore_ffi.{so,a}`, built once per test process.
+fn library_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let target = workspace().join("target").join("ffi-tests");
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let output = run(Command::new(cargo)
+            .current_dir(workspace())
+            .args(["build", "-p", "chatcore-ffi", "--target-dir"])
+            .arg(&target));
+        assert!(
+            output.status.success(),
+            "building chatcore-ffi failed\n{}",
+            show(&output)
+        );
+        let dir = target.join("debug");
+        for file in ["libchatcore_ffi.so", "libchatcore_ffi.a"] {
+            assert!(
+                dir.join(file).exists(),
+                "the build made no {}",
+                dir.join(file).display()
+            );
+        }
+        dir
+    })
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Build {
+    Shared,
+    Static,
+    Sanitized,
+}
+
+/// Compiles `examples/c/<name>.c` into `out_dir`, warnings as errors.
+fn compile(name: &str, build: Build, out_dir: &Path) -> PathBuf {
+    let lib = library_dir();
+    let source = workspace().join("examples/c").join(format!("{name}.c"));
+    let exe = out_dir.join(name);
+    let mut cc = match build {
+        Build::Sanitized => Command::new("gcc"),
+        _ => Command::new("cc"),
+    };
+    cc.args([
+        "-std=c11",
+        "-Wall",
+        "-Wextra",
+        "-Werror",
+        "-pedantic",
+        "-g",
+        "-pthread",
+    ])
+    .arg("-I")
+    .arg(workspace().join("include"))
+    .arg(&source)
+    .arg("-o")
+    .arg(&exe);
+    if build == Build::Sanitized {
+        cc.args([
+            "-fsanitize=address,undefined",
+            "-fno-sanitize-recover=all",
+            "-fno-omit-frame-pointer",
+        ]);
+    }
+    match build {
+        Build::Static => {
+            cc.arg(lib.join("libchatcore_ffi.a"));
+            cc.args([
+                "-lm",
+                "-lrt",
+                "-lpthread",
+                "-lgcc_s",
+                "-lutil",
+                "-ldl",
+                "-lc",
+            ]);
+        }
+        _ => {
+            cc.arg("-L").arg(lib).arg("-lchatcore_ffi");
+            cc.arg(format!("-Wl,-rpath,{}", lib.display()));
+        }
+    }
+    let output = run(&mut cc);
+    assert!(
+        output.status.success(),
+        "compiling {name}.c failed: {cc:?}\n{}",
+        show(&output)
+    );
+    exe
+}
+
+/// Runs a compiled program (optionally under a wrapper such as valgrind)
+/// in a fresh directory and returns its output, failing on a non-zero exit.
+fn run_program(exe: &Path, wrapper: &[&str], sanitized: bool) -> String {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let (program, args) = match wrapper.split_first() {
+        Some((first, rest)) => (first.to_string(), rest.to_vec()),
+        None => (exe.display().to_string(), Vec::new()),
+    };
+    let mut command = Command::new(program);
+    command.args(args);
+    if !wrapper.is_empty() {
+        command.arg(exe);
+    }
+    let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    match name {
+        "quickstart" => command.arg(dir.path().join("quickstart.db")),
+        _ => command.arg(dir.path()),
+    };
+    command
+        .current_dir(dir.path())
+        .env("CHATCORE_INSECURE_FAST_HASHING", "1");
+    if sanitized {
+        command
+            .env(
+                "ASAN_OPTIONS",
+                "detect_leaks=1:abort_on_error=0:exitcode=23",
+            )
+            .env("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+    }
+    let output = run(&mut command);
+    assert!(
+        output.status.success(),
+        "{command:?} failed\n{}",
+        show(&output)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn assert_quickstart_output(stdout: &str) {
+    for line in [
+        "registered ann (id 1) and bob (id 2)",
+        "thread 1 created",
+        "ann sent message 3: the usual place",
+        "bob has 3 unread",
+        "page 1: [2] lunch at noon?; [3] the usual place;",
+        "page 2: [1] hi Bob;",
+        "bob read message 1 (read_at set: yes)",
+        "bob has 2 unread",
+        "bob marked the thread read (2 more); 0 unread",
+        "bob's inbox: with ann, last \"the usual place\", 0 unread",
+        "done",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "quickstart did not print {line:?}:\n{stdout}"
+        );
+    }
+}
+
+/// The abuse program's closing `N passed, 0 failed` line; returns N.
+fn assert_abuse_output(stdout: &str) -> u32 {
+    let last = stdout.lines().last().unwrap_or_default();
+    let passed = last
+        .strip_suffix(" passed, 0 failed")
+        .and_then(|n| n.parse::<u32>().ok())
+        .unwrap_or_else(|| panic!("abuse did not end with `N passed, 0 failed`:\n{stdout}"));
+    assert!(passed >= 200, "only {passed} checks ran:\n{stdout}");
+    passed
+}
+
+#[test]
+fn quickstart_runs_and_prints_the_walkthrough() {
+    let out = tempfile::tempdir().unwrap();
+    let exe = compile("quickstart", Build::Shared, out.path());
+    assert_quickstart_output(&run_program(&exe, &[], false));
+}
+
+#[test]
+fn quickstart_links_against_the_static_library() {
+    let out = tempfile::tempdir().unwrap();
+    let exe = compile("quickstart", Build::Static, out.path());
+    assert_quickstart_output(&run_program(&exe, &[], false));
+}
+
+#[test]
+fn abuse_gets_the_documented_status_from_every_function() {
+    let out = tempfile::tempdir().unwrap();
+    let exe = compile("abuse", Build::Shared, out.path());
+    assert_abuse_output(&run_program(&exe, &[], false));
+}
+
+fn require_sanitizers() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("probe.c");
+    std::fs::write(&source, "int main(void) { return 0; }\n").unwrap();
+    let output = run(Command::new("gcc")
+        .args(["-fsanitize=address,undefined"])
+        .arg(&source)
+        .arg("-o")
+        .arg(dir.path().join("probe")));
+    assert!(
+        output.status.success(),
+        "gcc cannot build with -fsanitize=address,undefined: install the sanitizer \
+         runtimes (Debian/Ubuntu: apt-get install gcc libasan8 libubsan1)\n{}",
+        show(&output)
+    );
+}
+
+#[test]
+fn c_programs_are_clean_under_asan_and_ubsan() {
+    require_sanitizers();
+    let out = tempfile::tempdir().unwrap();
+    let quickstart = compile("quickstart", Build::Sanitized, out.path());
+    assert_quickstart_output(&run_program(&quickstart, &[], true));
+    let abuse = compile("abuse", Build::Sanitized, out.path());
+    assert_abuse_output(&run_program(&abuse, &[], true));
+}
+
+#[test]
+fn c_programs_are_clean_under_valgrind() {
+    let probe = Command::new("valgrind").arg("--version").output();
+    assert!(
+        probe.as_ref().is_ok_and(|o| o.status.success()),
+        "valgrind is not installed: apt-get install valgrind ({probe:?})"
+    );
+    let valgrind = [
+        "valgrind",
+        "--error-exitcode=1",
+        "--leak-check=full",
+        "--errors-for-leak-kinds=definite",
+        "--quiet",
+    ];
+    let out = tempfile::tempdir().unwrap();
+    let quickstart = compile("quickstart", Build::Shared, out.path());
+    assert_quickstart_output(&run_program(&quickstart, &valgrind, false));
+    let abuse = compile("abuse", Build::Shared, out.path());
+    assert_abuse_output(&run_program(&abuse, &valgrind, false));
+}
+
+#[test]
+fn the_header_compiles_as_cpp() {
+    let output = run(Command::new("c++")
+        .args(["-fsyntax-only", "-Wall", "-Wextra", "-Werror", "-x", "c++"])
+        .arg(workspace().join("include/chatcore.h")));
+    assert!(
+        output.status.success(),
+        "the header is not valid C++\n{}",
+        show(&output)
+    );
+}
+
+/// Every function the header declares is called by one of the C programs.
+#[test]
+fn every_header_function_is_exercised_by_the_c_programs() {
+    let root = workspace();
+    let header = std::fs::read_to_string(root.join("include/chatcore.h")).unwrap();
+    let programs = ["quickstart.c", "abuse.c"]
+        .map(|file| std::fs::read_to_string(root.join("examples/c").join(file)).unwrap())
+        .join("\n");
+    let mut functions = Vec::new();
+    for line in header.lines().filter(|l| !l.trim_start().starts_with("//")) {
+        let Some(open) = line.find('(') else { continue };
+        let before = &line[..open];
+        if let Some(start) = before.rfind(|c: char| !(c.is_alphanumeric() || c == '_')) {
+            let name = &before[start + 1..];
+            if name.starts_with("chat_") {
+                functions.push(name.to_string());
+            }
+        }
+    }
+    assert!(functions.len() >= 40, "found only {functions:?}");
+    let missing: Vec<_> = functions
+        .iter()
+        .filter(|name| !programs.contains(&format!("{name}(")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "not called by any C program: {missing:?}"
+    );
+}
