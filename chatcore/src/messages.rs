@@ -88,10 +88,22 @@ pub struct UnreadReport {
 // ---------------------------------------------------------------------------
 // Rules
 
-/// A message text is non-empty after trimming and at most `max_bytes` long.
+/// A message text is non-empty after trimming, at most `max_bytes` long,
+/// and free of control characters other than tab, line feed and carriage
+/// return: no NUL (which C strings cannot carry) and no escape sequences
+/// that would drive a reader's terminal.
 pub(crate) fn validate_text(text: &str, max_bytes: usize) -> Result<()> {
     if text.trim().is_empty() {
         return Err(Error::InvalidText("the message is empty".to_string()));
+    }
+    if let Some(bad) = text
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+    {
+        return Err(Error::InvalidText(format!(
+            "the message contains the control character U+{:04X}; only tab and line breaks are allowed",
+            bad as u32
+        )));
     }
     if text.len() > max_bytes {
         return Err(Error::InvalidText(format!(

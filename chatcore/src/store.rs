@@ -78,9 +78,17 @@ impl Store {
     /// Opens the store at `path` with the given settings.
     ///
     /// # Errors
-    /// As [`Store::open`], plus [`Error::InvalidArgument`] for unusable settings.
+    /// As [`Store::open`], plus [`Error::InvalidArgument`] for unusable
+    /// settings, an empty path, or `":memory:"`.
     pub fn open_with(path: impl AsRef<Path>, config: Config) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
+        // SQLite reads this name as "a new private database per connection",
+        // which a pool of connections cannot share.
+        if path.as_os_str() == ":memory:" || path.as_os_str().is_empty() {
+            return Err(Error::InvalidArgument(format!(
+                "{path:?} is not a file path; use Store::open_in_memory for a store in memory"
+            )));
+        }
         create_private_file(&path)?;
         Store::start(Some(path), config, MAX_FILE_CONNECTIONS)
     }

@@ -170,6 +170,19 @@ impl Session {
         })
     }
 
+    /// One thread as the inbox shows it: with the other participant, the
+    /// last message and this user's unread count in it.
+    ///
+    /// # Errors
+    /// [`Error::ThreadNotFound`], [`Error::NotParticipant`], or a session error.
+    pub fn thread_summary(&self, id: ThreadId) -> Result<ThreadSummary> {
+        self.read(|tx, caller| {
+            let thread = sql::thread(tx, id)?;
+            require_participant(&thread, caller.user_id)?;
+            sql::summary(tx, caller.user_id, id)
+        })
+    }
+
     /// The user's threads, newest activity first, each with the other
     /// participant, the last message and the user's unread count in it.
     /// Keyset-paged: each page costs the same however deep.
@@ -312,44 +325,72 @@ pub(crate) mod sql {
         let mut stmt = conn.prepare_cached(INBOX)?;
         let rows = stmt.query_map(
             params![user, cursor.last_activity_ms, cursor.thread_id, limit],
-            |row| {
-                let thread = thread_from_row(row)?;
-                let activity_ms: i64 = row.get(5)?;
-                let unread: i64 = row.get(6)?;
-                let other = user_from_row_at(row, 7)?;
-                let last_message = match row.get::<_, Option<i64>>(13)? {
-                    Some(_) => Some(message_from_row_at(row, 13)?),
-                    None => None,
-                };
-                Ok((
-                    ThreadSummary {
-                        thread,
-                        other,
-                        last_message,
-                        unread_count: unread.max(0) as u64,
-                    },
-                    activity_ms,
-                ))
-            },
+            summary_from_row,
         )?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    /// The inbox page query; see `EXPLAIN QUERY PLAN` in the tests.
+    /// One inbox entry, by thread id.
+    pub(crate) fn summary(
+        conn: &Connection,
+        user: UserId,
+        thread: ThreadId,
+    ) -> Result<ThreadSummary> {
+        let mut stmt = conn.prepare_cached(SUMMARY)?;
+        let (summary, _) = stmt.query_row(params![user, thread], summary_from_row)?;
+        Ok(summary)
+    }
+
+    /// Maps a row of [`INBOX`] or [`SUMMARY`] (the same columns).
+    fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<(ThreadSummary, i64)> {
+        let thread = thread_from_row(row)?;
+        let activity_ms: i64 = row.get(5)?;
+        let unread: i64 = row.get(6)?;
+        let other = user_from_row_at(row, 7)?;
+        let last_message = match row.get::<_, Option<i64>>(13)? {
+            Some(_) => Some(message_from_row_at(row, 13)?),
+            None => None,
+        };
+        Ok((
+            ThreadSummary {
+                thread,
+                other,
+                last_message,
+                unread_count: unread.max(0) as u64,
+            },
+            activity_ms,
+        ))
+    }
+
+    /// The columns of an inbox entry (mapped by `summary_from_row`).
     /// `CROSS JOIN` fixes the join order (members first, the others looked
-    /// up by key), so statistics from a tiny file cannot pick a scan.
-    pub(crate) const INBOX: &str = "
-        SELECT t.id, t.user_low, t.user_high, t.created_at, t.last_activity_at,
-               m.last_activity_at, m.unread,
-               u.id, u.email, u.username, u.first_name, u.last_name, u.created_at,
-               msg.id, msg.thread_id, msg.sender_id, msg.text, msg.created_at, msg.read_at
-        FROM members m
-        CROSS JOIN threads t ON t.id = m.thread_id
-        CROSS JOIN users u ON u.id = m.other_id
-        LEFT JOIN messages msg ON msg.id = t.last_message_id
-        WHERE m.user_id = ?1 AND (m.last_activity_at, m.thread_id) < (?2, ?3)
-        ORDER BY m.last_activity_at DESC, m.thread_id DESC
-        LIMIT ?4";
+    /// up by key), so the planner never picks a scan.
+    macro_rules! summary_select {
+        () => {
+            "SELECT t.id, t.user_low, t.user_high, t.created_at, t.last_activity_at,
+                    m.last_activity_at, m.unread,
+                    u.id, u.email, u.username, u.first_name, u.last_name, u.created_at,
+                    msg.id, msg.thread_id, msg.sender_id, msg.text, msg.created_at, msg.read_at
+             FROM members m
+             CROSS JOIN threads t ON t.id = m.thread_id
+             CROSS JOIN users u ON u.id = m.other_id
+             LEFT JOIN messages msg ON msg.id = t.last_message_id"
+        };
+    }
+
+    /// The inbox page query; see `EXPLAIN QUERY PLAN` in the tests.
+    pub(crate) const INBOX: &str = concat!(
+        summary_select!(),
+        " WHERE m.user_id = ?1 AND (m.last_activity_at, m.thread_id) < (?2, ?3)
+          ORDER BY m.last_activity_at DESC, m.thread_id DESC
+          LIMIT ?4"
+    );
+
+    /// One inbox entry by thread.
+    const SUMMARY: &str = concat!(
+        summary_select!(),
+        " WHERE m.user_id = ?1 AND m.thread_id = ?2"
+    );
 
     /// Deletes the thread, its member rows and its messages (by cascade),
     /// after taking its unread counts off both users' totals.

@@ -231,4 +231,8 @@ fn inbox_shows_my_unread_count_per_thread() {
     assert_eq!(bobs.items[0].unread_count, 2);
     let anns = a.list_threads(&ThreadQuery::default()).unwrap();
     assert_eq!(anns.items[0].unread_count, 0, "never my own messages");
+    // One entry on its own is the same as in the list.
+    assert_eq!(b.thread_summary(thread.id).unwrap(), bobs.items[0]);
+    assert_eq!(a.thread_summary(thread.id).unwrap(), anns.items[0]);
+    assert_eq!(bobs.items[0].last_message.as_ref().unwrap().text, "2");
 }

@@ -75,6 +75,7 @@ fn non_participants_cannot_send_read_delete_or_mark() {
         eve.list_messages(w.thread, &MessageQuery::default())
     });
     assert_refused(&w.path, "not_participant", || eve.thread(w.thread));
+    assert_refused(&w.path, "not_participant", || eve.thread_summary(w.thread));
     assert_refused(&w.path, "not_participant", || eve.delete_thread(w.thread));
     assert_refused(&w.path, "not_participant", || eve.mark_read(w.from_ann));
     assert_refused(&w.path, "not_participant", || {
@@ -136,6 +137,18 @@ fn empty_and_too_long_texts() {
     for text in ["", "   ", "\n\t "] {
         assert_refused(&w.path, "invalid_text", || s.send(w.thread, text));
     }
+    for text in [
+        "nul\0inside",
+        "bell\u{7}",
+        "\u{1b}[31mred",
+        "del\u{7f}",
+        "c1\u{85}",
+    ] {
+        assert_refused(&w.path, "invalid_text", || s.send(w.thread, text));
+    }
+    // Tabs and line breaks are text; so are emoji and right-to-left scripts.
+    s.send(w.thread, "line one\r\nline two\tand a tab 😀 שלום")
+        .unwrap();
     let long = "x".repeat(64 * 1024 + 1);
     assert_refused(&w.path, "invalid_text", || s.send(w.thread, &long));
     // Exactly at the limit is fine.
@@ -369,4 +382,16 @@ fn user_lookup_misses() {
     assert_eq!(found, vec!["bob"]);
     let everyone = s.search_users("", Some(2)).unwrap();
     assert_eq!(everyone.len(), 2, "the limit bounds the result");
+}
+
+#[test]
+fn a_path_that_is_not_a_file_is_refused() {
+    for path in [":memory:", ""] {
+        let err = Store::open(path).unwrap_err();
+        assert_eq!(err.code(), "invalid_argument", "{path:?}: {err}");
+    }
+    assert!(
+        !std::path::Path::new(":memory:").exists(),
+        "no stray file was created"
+    );
 }
