@@ -48,9 +48,9 @@ pub fn progress_bar(size: u64, stderr_is_terminal: bool) -> ProgressBar {
     }
     let bar = ProgressBar::new(size);
     // The template is constant; should it ever be refused, the default bar will do.
-    if let Ok(style) = ProgressStyle::with_template(
-        "importing [{bar:40}] {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
-    ) {
+    if let Ok(style) =
+        ProgressStyle::with_template("importing [{wide_bar}] {bytes}/{total_bytes}, {eta} left")
+    {
         bar.set_style(style.progress_chars("=> "));
     }
     bar
