@@ -133,6 +133,44 @@ pub enum Command {
     /// Example: chat demo && chat login --email ann@example.com
     Demo,
 
+    /// Import a Django `dumpdata` JSON file from the original service.
+    ///
+    /// Users (with their old password hashes, so they log in with their old
+    /// passwords), threads and messages keep their ids; entries of other
+    /// models are skipped and counted. The whole file goes in one
+    /// transaction: a bad entry is named and nothing is imported. With
+    /// --dry-run everything is checked and nothing is written. No login is
+    /// needed. FILE `-` reads standard input (piped, not a terminal).
+    /// Progress is shown on standard error for large files on a terminal.
+    ///
+    /// Examples:
+    ///   chat import db_dump.json --dry-run
+    ///   chat import db_dump.json && chat login --email testlogin@example.com
+    Import(ImportArgs),
+
+    /// Export the store: the whole store as Django JSON, or your own data as NDJSON.
+    ///
+    /// `django` (the default) writes every user (with password hashes),
+    /// thread and message in the `dumpdata` format that `chat import` reads
+    /// back; no login is needed. `ndjson` writes the logged-in user's own
+    /// threads and messages, one JSON object a line. Without --out the
+    /// export goes to standard output (with --json too). --out FILE never
+    /// replaces a non-empty file, and is written whole or not at all
+    /// (readable only by you).
+    ///
+    /// Examples:
+    ///   chat export --out store.json
+    ///   chat export --format ndjson > my-chats.ndjson
+    Export(ExportArgs),
+
+    /// Copy the whole database, consistently, to a new file (readable only by you).
+    ///
+    /// Safe while other programs read and write the database. FILE must not
+    /// exist (or be empty); open the copy with `chat --db FILE`.
+    ///
+    /// Example: chat backup ~/chat-$(date +%F).db
+    Backup(BackupArgs),
+
     /// Print a shell completion script.
     ///
     /// Example: chat completions bash > ~/.local/share/bash-completion/completions/chat
@@ -253,6 +291,46 @@ pub struct DeleteArgs {
     /// Do not ask for confirmation.
     #[arg(long, short)]
     pub yes: bool,
+}
+
+/// Arguments of `chat import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The `dumpdata` JSON file, or `-` for standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Check everything and report what would be imported, writing nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// What `chat export` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// The whole store as Django `dumpdata` JSON (what `chat import` reads).
+    Django,
+    /// The logged-in user's threads and messages, one JSON object a line.
+    Ndjson,
+}
+
+/// Arguments of `chat export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The format (and so what is exported).
+    #[arg(long, value_enum, default_value_t = ExportFormat::Django)]
+    pub format: ExportFormat,
+    /// Write to this new (or empty) file instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Arguments of `chat backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// The new file for the copy.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 /// Arguments of `chat completions`.

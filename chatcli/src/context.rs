@@ -202,6 +202,12 @@ impl Context {
         }
     }
 
+    /// Standard input as this context reads it (for commands that take a
+    /// whole file from it, like `chat import -`).
+    pub fn stdin(&mut self) -> &mut dyn BufRead {
+        &mut *self.input
+    }
+
     /// The next line of standard input without its line ending, `None` at the end.
     pub fn read_line(&mut self) -> CliResult<Option<String>> {
         let mut line = String::new();

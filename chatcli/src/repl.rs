@@ -244,3 +244,16 @@ fn interactive(ctx: &mut Context) -> u8 {
     }
     EXIT_OK
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_command_is_a_completion() {
+        let words = ReplHelper::new().words;
+        for name in ["import", "export", "backup", "send", "exit"] {
+            assert!(words.iter().any(|word| word == name), "{name}: {words:?}");
+        }
+    }
+}

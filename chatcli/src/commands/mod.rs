@@ -6,9 +6,12 @@ use crate::error::{CliError, CliResult};
 use std::io::Write;
 
 pub mod account;
+pub mod backup;
 pub mod completions;
 pub mod delete;
 pub mod demo;
+pub mod export;
+pub mod import;
 pub mod messages;
 pub mod open;
 pub mod read;
@@ -38,6 +41,9 @@ pub fn run(ctx: &mut Context, command: Command, out: &mut dyn Write) -> CliResul
         Command::Delete(args) => delete::run(ctx, &args, out),
         Command::Sessions => sessions::run(ctx, out),
         Command::Demo => demo::run(ctx, out),
+        Command::Import(args) => import::run(ctx, &args, out),
+        Command::Export(args) => export::run(ctx, &args, out),
+        Command::Backup(args) => backup::run(ctx, &args, out),
         Command::Completions(args) => completions::run(&args, out),
     };
     result.map_err(|err| ctx.explain_session_error(err))
