@@ -34,7 +34,7 @@ impl Size {
         hub_threads: 10_000,
         backlogs: [0, 100, 10_000],
         mark_read_supply: 60_000,
-        mark_thread_supply: 400,
+        mark_thread_supply: 1_000,
     };
     /// A CI smoke size that runs in seconds even in a debug build.
     pub const QUICK: Size = Size {
@@ -280,7 +280,7 @@ pub fn generate(store: &Store, size: Size, log: &mut dyn FnMut(&str)) -> Result<
                     // the senders alternate in blocks and everything is read.
                     let unread =
                         run.unread_tail == u64::MAX || position + run.unread_tail >= run.count;
-                    let from_first = !unread && (position / run.block) % 2 == 0;
+                    let from_first = !unread && (position / run.block).is_multiple_of(2);
                     let sender = if from_first {
                         run.senders.0
                     } else {

@@ -320,6 +320,91 @@ impl Floor {
     }
 }
 
+/// Experiments for the unread count, on the floor's connection: the same
+/// work in chatcore's shape, and the one-statement shape proposed for it.
+impl Floor {
+    /// The newest session's token hash of a user (to check sessions as
+    /// chatcore does without knowing the token's hash function).
+    pub fn token_hash(&mut self, user: i64) -> R<Vec<u8>> {
+        self.conn
+            .query_row(
+                "SELECT token_hash FROM sessions WHERE user_id = ?1 ORDER BY created_at DESC LIMIT 1",
+                [user],
+                |row| row.get(0),
+            )
+            .map_err(e)
+    }
+
+    /// chatcore's shape: a deferred transaction (rusqlite's, whose BEGIN
+    /// and COMMIT are prepared anew each time), the session check, the counter.
+    pub fn unread_in_transaction(&mut self, token_hash: &[u8], now: i64) -> R<i64> {
+        let tx = self.conn.transaction().map_err(e)?;
+        let (user, expires): (i64, i64) = tx
+            .prepare_cached(
+                "SELECT id, user_id, last_used_at, expires_at FROM sessions WHERE token_hash = ?1",
+            )
+            .map_err(e)?
+            .query_row([token_hash], |row| Ok((row.get(1)?, row.get(3)?)))
+            .map_err(e)?;
+        if now >= expires {
+            return Err("floor: session expired".into());
+        }
+        let total = tx
+            .prepare_cached("SELECT unread_total FROM users WHERE id = ?1")
+            .map_err(e)?
+            .query_row([user], |row| row.get(0))
+            .map_err(e)?;
+        tx.commit().map_err(e)?;
+        Ok(total)
+    }
+
+    /// The same with BEGIN and COMMIT as cached statements.
+    pub fn unread_in_cached_transaction(&mut self, token_hash: &[u8], now: i64) -> R<i64> {
+        self.conn
+            .prepare_cached("BEGIN DEFERRED")
+            .map_err(e)?
+            .execute([])
+            .map_err(e)?;
+        let result = (|| {
+            let (user, expires): (i64, i64) = self
+                .conn
+                .prepare_cached(
+                    "SELECT id, user_id, last_used_at, expires_at FROM sessions WHERE token_hash = ?1",
+                )
+                .map_err(e)?
+                .query_row([token_hash], |row| Ok((row.get(1)?, row.get(3)?)))
+                .map_err(e)?;
+            if now >= expires {
+                return Err("floor: session expired".to_string());
+            }
+            self.conn
+                .prepare_cached("SELECT unread_total FROM users WHERE id = ?1")
+                .map_err(e)?
+                .query_row([user], |row| row.get::<_, i64>(0))
+                .map_err(e)
+        })();
+        self.conn
+            .prepare_cached("COMMIT")
+            .map_err(e)?
+            .execute([])
+            .map_err(e)?;
+        result
+    }
+
+    /// The proposed shape: the session check and the counter in one
+    /// statement, no explicit transaction (one statement is one snapshot).
+    pub fn unread_one_statement(&mut self, token_hash: &[u8], now: i64) -> R<i64> {
+        self.conn
+            .prepare_cached(
+                "SELECT u.unread_total FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.token_hash = ?1 AND s.expires_at > ?2",
+            )
+            .map_err(e)?
+            .query_row(params![token_hash, now], |row| row.get(0))
+            .map_err(e)
+    }
+}
+
 fn message_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
     Ok((
         row.get(0)?,
@@ -329,4 +414,119 @@ fn message_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<MessageRow> {
         row.get(4)?,
         row.get(5)?,
     ))
+}
+
+/// How a bulk-load floor runs.
+#[derive(Debug, Clone, Copy)]
+pub struct BulkVariant {
+    /// Shown in the table.
+    pub name: &'static str,
+    /// `PRAGMA foreign_keys` during the load.
+    pub foreign_keys: bool,
+    /// Set the page cache back to the default after every transaction, as
+    /// `Store::bulk_load` does.
+    pub restore_cache: bool,
+}
+
+/// The bulk floor: `messages` messages into one fresh thread of a fresh
+/// store, bare SQL in transactions of `chunk`, the counters written once per
+/// transaction. Returns messages per second.
+pub fn bulk(dir: &Path, variant: BulkVariant, messages: u64, chunk: u64, texts: &[&str]) -> R<f64> {
+    let path = dir.join(format!("bulk-floor-{}.db", variant.name.replace(' ', "-")));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    // The schema is chatcore's; the two users and the thread are made by it too.
+    let store = chatcore::Store::open(&path).map_err(|e| format!("bulk floor: {e}"))?;
+    let ((a, b, thread), _) = store
+        .bulk_load(|bulk| {
+            let a = bulk.add_user(&chatcore::BulkUser {
+                email: "a@bench.example",
+                username: "a",
+                ..Default::default()
+            })?;
+            let b = bulk.add_user(&chatcore::BulkUser {
+                email: "b@bench.example",
+                username: "b",
+                ..Default::default()
+            })?;
+            let (thread, _) = bulk.add_thread([a, b], chrono::Utc::now())?;
+            Ok((a.0, b.0, thread.0))
+        })
+        .map_err(|e| format!("bulk floor: {e}"))?;
+    drop(store);
+    let mut floor = Floor::open(&path)?;
+    floor
+        .conn
+        .pragma_update(None, "foreign_keys", variant.foreign_keys)
+        .map_err(e)?;
+    let started = std::time::Instant::now();
+    let mut loaded = 0u64;
+    let base = chrono::Utc::now().timestamp_millis();
+    while loaded < messages {
+        let tx = floor
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e)?;
+        tx.pragma_update(None, "cache_size", -chatcore::BULK_CACHE_KIB)
+            .map_err(e)?;
+        let mut unread = 0i64;
+        let mut last = 0i64;
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO messages (thread_id, sender_id, text, created_at, read_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(e)?;
+            let end = (loaded + chunk).min(messages);
+            for n in loaded..end {
+                let sender = if (n / 5) % 2 == 0 { a } else { b };
+                let at = base + n as i64;
+                let read_at = if n + 50 >= messages { None } else { Some(at) };
+                insert
+                    .execute(params![
+                        thread,
+                        sender,
+                        texts[n as usize % texts.len()],
+                        at,
+                        read_at
+                    ])
+                    .map_err(e)?;
+                last = tx.last_insert_rowid();
+                if read_at.is_none() {
+                    unread += 1;
+                }
+            }
+            loaded = end;
+        }
+        let at = base + loaded as i64;
+        tx.execute(
+            "UPDATE threads SET last_activity_at = ?2, last_message_id = ?3 WHERE id = ?1",
+            params![thread, at, last],
+        )
+        .map_err(e)?;
+        for (reader, added) in [(a, 0), (b, unread)] {
+            tx.execute(
+                "UPDATE members SET last_activity_at = ?3, unread = unread + ?4 WHERE user_id = ?1 AND thread_id = ?2",
+                params![reader, thread, at, added],
+            )
+            .map_err(e)?;
+        }
+        tx.execute(
+            "UPDATE users SET unread_total = unread_total + ?2 WHERE id = ?1",
+            params![b, unread],
+        )
+        .map_err(e)?;
+        if variant.restore_cache {
+            tx.pragma_update(None, "cache_size", -2000).map_err(e)?;
+        }
+        tx.commit().map_err(e)?;
+    }
+    let rate = messages as f64 / started.elapsed().as_secs_f64();
+    drop(floor);
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    Ok(rate)
 }

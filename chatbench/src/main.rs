@@ -26,6 +26,9 @@ use std::time::{Duration, Instant};
 
 type R<T> = Result<T, String>;
 
+/// One way of reading the unread count on the floor's connection.
+type UnreadShape = fn(&mut Floor, &[u8], i64) -> R<i64>;
+
 fn err(e: chatcore::Error) -> String {
     format!("{e} ({})", e.code())
 }
@@ -157,13 +160,17 @@ impl Bench {
 
     /// A plan for an operation that uses up `supply` prepared items.
     fn limited(&self, supply: u64, warmup: u64) -> Plan {
-        let samples = self.plan.samples as u64;
-        // calibration (≤ max) + both subjects × samples × (warm-up + max)
-        let max = (supply / (2 * samples + 1)).saturating_sub(warmup).max(1);
-        Plan {
+        let plan = Plan {
             warmup_iterations: warmup,
-            max_iterations: max,
             ..self.plan
+        };
+        // calibration (≤ max + 3) + both subjects' rounds
+        let rounds = plan.rounds as u64;
+        let spare = supply.saturating_sub(3 + 2 * rounds * warmup);
+        let max = spare / (2 * rounds * plan.samples_per_round as u64 + 1);
+        Plan {
+            max_iterations: max.max(1),
+            ..plan
         }
     }
 }
@@ -172,16 +179,18 @@ fn run(args: Args) -> R<()> {
     let size = if args.quick { Size::QUICK } else { Size::FULL };
     let plan = if args.quick {
         Plan {
-            samples: 5,
-            sample_time: Duration::from_millis(3),
+            rounds: 3,
+            samples_per_round: 10,
+            sample_time: Duration::from_micros(100),
             warmup_iterations: 2,
             max_iterations: 100_000,
         }
     } else {
         Plan {
-            samples: 21,
-            sample_time: Duration::from_millis(25),
-            warmup_iterations: 20,
+            rounds: 10,
+            samples_per_round: 30,
+            sample_time: Duration::from_micros(300),
+            warmup_iterations: 10,
             max_iterations: 1_000_000,
         }
     };
@@ -210,6 +219,33 @@ fn run(args: Args) -> R<()> {
         "  {} messages in {:.1} s: {:.0} msgs/s overall, {:.0} msgs/s for the heavy thread",
         world.messages, world.seconds, overall_rate, heavy_rate
     );
+    // The bulk floor, on separate files of the same schema.
+    let mut bulk_floors = Vec::new();
+    for variant in [
+        floor::BulkVariant {
+            name: "as bulk_load: FKs on, cache raised per transaction",
+            foreign_keys: true,
+            restore_cache: true,
+        },
+        floor::BulkVariant {
+            name: "FKs on, cache kept raised",
+            foreign_keys: true,
+            restore_cache: false,
+        },
+        floor::BulkVariant {
+            name: "FKs off, cache kept raised",
+            foreign_keys: false,
+            restore_cache: false,
+        },
+    ] {
+        let texts: Vec<&str> = {
+            let mut rng = data::Rng::new(42);
+            (0..256).map(|_| data::text(&mut rng)).collect()
+        };
+        let rate = floor::bulk(&dir, variant, size.heavy_messages, 100_000, &texts)?;
+        eprintln!("  bulk floor ({}): {rate:.0} msgs/s", variant.name);
+        bulk_floors.push((variant.name, rate));
+    }
     let verify_started = Instant::now();
     let report = store.verify_unread().map_err(err)?;
     let verify_seconds = verify_started.elapsed().as_secs_f64();
@@ -224,6 +260,7 @@ fn run(args: Args) -> R<()> {
         report.threads_checked, report.users_checked
     );
 
+    eprintln!("  peak RSS after the load: {}", mib(vm_hwm_kib()));
     let mut floor = Floor::open(&path)?;
     floor
         .conn
@@ -242,11 +279,12 @@ fn run(args: Args) -> R<()> {
     let mtr = login("mtr_reader")?;
     let fresh0 = login("fresh0")?;
 
+    eprintln!("  peak RSS after logging in: {}", mib(vm_hwm_kib()));
     let mut bench = Bench {
         plan,
         rows: Vec::new(),
     };
-    eprintln!("measuring ({} samples per row)", plan.samples);
+    eprintln!("measuring ({} samples per row and subject)", plan.samples());
     let mut rng = data::Rng::new(7);
     let texts: Vec<&str> = (0..64).map(|_| data::text(&mut rng)).collect();
 
@@ -377,7 +415,8 @@ fn run(args: Args) -> R<()> {
         }),
     )?;
     let offset_plan = Plan {
-        samples: if args.quick { 3 } else { 7 },
+        rounds: 1,
+        samples_per_round: if args.quick { 3 } else { 7 },
         warmup_iterations: 0,
         max_iterations: 1,
         ..plan
@@ -461,9 +500,49 @@ fn run(args: Args) -> R<()> {
         )?;
     }
 
+    // Where the unread count's time goes: the floor's work in chatcore's
+    // transaction shape, and the one-statement shape proposed for the core.
+    let b2 = world.backlog_users[2];
+    let b2_expected = size.backlogs[2] as i64;
+    let token_hash = floor.token_hash(b2.0)?;
+    let shapes: [(&str, &str, UnreadShape); 3] = [
+        (
+            "unread count, bare SQL in chatcore's shape",
+            "rusqlite deferred tx (BEGIN/COMMIT re-prepared) + session check + counter",
+            Floor::unread_in_transaction,
+        ),
+        (
+            "unread count, bare SQL, cached BEGIN/COMMIT",
+            "as above with BEGIN and COMMIT from the statement cache",
+            Floor::unread_in_cached_transaction,
+        ),
+        (
+            "unread count, bare SQL, one statement (proposed)",
+            "session check joined to the counter, no explicit tx",
+            Floor::unread_one_statement,
+        ),
+    ];
+    for (name, note, shape) in shapes {
+        let session = &backlog[2];
+        bench.row(
+            name,
+            note,
+            plan,
+            &mut || {
+                let count = session.unread_count().map_err(err)?;
+                check(count as i64 == b2_expected, || format!("unread {count}"))
+            },
+            Some(&mut || {
+                let count = shape(&mut floor, &token_hash, now_ms())?;
+                check(count == b2_expected, || format!("shaped unread {count}"))
+            }),
+        )?;
+    }
+
     // login
     let login_plan = Plan {
-        samples: if args.quick { 3 } else { 11 },
+        rounds: 1,
+        samples_per_round: if args.quick { 3 } else { 11 },
         warmup_iterations: 0,
         max_iterations: 1,
         ..plan
@@ -500,6 +579,7 @@ fn run(args: Args) -> R<()> {
             heavy: heavy_rate,
             overall: overall_rate,
             verify_seconds,
+            bulk_floors,
         },
         &paging,
         run_hwm,
@@ -514,6 +594,7 @@ fn run(args: Args) -> R<()> {
 }
 
 struct Rates {
+    bulk_floors: Vec<(&'static str, f64)>,
     heavy: f64,
     overall: f64,
     verify_seconds: f64,
@@ -628,7 +709,7 @@ fn render(
         size.heavy_messages,
         world.users,
         world.threads,
-        bench.plan.samples,
+        bench.plan.samples(),
     );
     let _ = writeln!(
         out,
@@ -650,10 +731,18 @@ fn render(
             row.note
         );
     }
+    let mut floors = String::new();
+    for (name, rate) in &rates.bulk_floors {
+        let _ = writeln!(
+            floors,
+            "| bulk floor, bare SQL ({name}) | {rate:.0} msgs/s ({:.2}× bulk_load) |",
+            rate / rates.heavy
+        );
+    }
     let _ = writeln!(
         out,
         "\n| bulk load and memory | value |\n|---|---|\n\
-         | bulk load, heavy thread (100,000-message transactions) | {:.0} msgs/s |\n\
+         | bulk load, heavy thread (100,000-message transactions) | {:.0} msgs/s |\n{floors}\
          | bulk load, everything (users, threads, all messages) | {:.0} msgs/s ({} messages in {:.1} s) |\n\
          | verify_unread over the loaded store | {:.1} s |\n\
          | paging the whole heavy thread, 50 a page | {} pages in {:.2} s; peak RSS {} (after opening: {}) |\n\

@@ -39,24 +39,37 @@ impl Summary {
 }
 
 /// How long and how often to sample.
+///
+/// Samples are short (a few hundred microseconds), so that a stall that hits
+/// one operation in a hundred (a WAL checkpoint, another process taking the
+/// CPU) shows in the spread and not in the median. The two subjects run in
+/// alternating rounds: switching connections after a write empties the other
+/// connection's page cache (WAL), so each round starts with untimed warm-up.
 #[derive(Debug, Clone, Copy)]
 pub struct Plan {
-    /// Samples per subject.
-    pub samples: usize,
+    /// Rounds; each round samples both subjects.
+    pub rounds: usize,
+    /// Samples per subject and round.
+    pub samples_per_round: usize,
     /// Target wall time of one sample.
     pub sample_time: Duration,
-    /// Untimed iterations before each sample (after the other subject ran,
-    /// the connection's page cache has to be warmed again).
+    /// Untimed iterations at the start of each round.
     pub warmup_iterations: u64,
-    /// At most this many iterations per sample (for operations that use up
-    /// prepared data, like marking a fresh message read).
+    /// At most this many iterations per sample.
     pub max_iterations: u64,
+}
+
+impl Plan {
+    /// Samples per subject.
+    pub fn samples(&self) -> usize {
+        self.rounds * self.samples_per_round
+    }
 }
 
 type Step<'a> = &'a mut dyn FnMut() -> Result<(), String>;
 
-/// Samples `a` and `b` alternately with the same iteration count and returns
-/// their summaries.
+/// Samples `a` and `b` in alternating rounds with the same iteration count
+/// and returns their summaries.
 pub fn compare(
     plan: Plan,
     a: Step<'_>,
@@ -66,7 +79,7 @@ pub fn compare(
     let start = Instant::now();
     let mut calibration = 0u64;
     while calibration < 3
-        || (start.elapsed() < plan.sample_time / 2 && calibration < plan.max_iterations)
+        || (start.elapsed() < plan.sample_time * 4 && calibration < plan.max_iterations)
     {
         a()?;
         calibration += 1;
@@ -74,12 +87,12 @@ pub fn compare(
     let per_iteration = start.elapsed().as_secs_f64() / calibration as f64;
     let iterations =
         ((plan.sample_time.as_secs_f64() / per_iteration) as u64).clamp(1, plan.max_iterations);
-    let mut a_samples = Vec::with_capacity(plan.samples);
-    let mut b_samples = Vec::with_capacity(plan.samples);
-    for _ in 0..plan.samples {
-        a_samples.push(sample(plan.warmup_iterations, iterations, a)?);
+    let mut a_samples = Vec::with_capacity(plan.samples());
+    let mut b_samples = Vec::with_capacity(plan.samples());
+    for _ in 0..plan.rounds {
+        round(plan, iterations, a, &mut a_samples)?;
         if let Some(b) = b.as_mut() {
-            b_samples.push(sample(plan.warmup_iterations, iterations, *b)?);
+            round(plan, iterations, *b, &mut b_samples)?;
         }
     }
     let a = Summary::from(a_samples);
@@ -87,15 +100,18 @@ pub fn compare(
     Ok((a, b))
 }
 
-fn sample(warmup: u64, iterations: u64, step: Step<'_>) -> Result<f64, String> {
-    for _ in 0..warmup {
+fn round(plan: Plan, iterations: u64, step: Step<'_>, out: &mut Vec<f64>) -> Result<(), String> {
+    for _ in 0..plan.warmup_iterations {
         step()?;
     }
-    let start = Instant::now();
-    for _ in 0..iterations {
-        step()?;
+    for _ in 0..plan.samples_per_round {
+        let start = Instant::now();
+        for _ in 0..iterations {
+            step()?;
+        }
+        out.push(start.elapsed().as_nanos() as f64 / iterations as f64);
     }
-    Ok(start.elapsed().as_nanos() as f64 / iterations as f64)
+    Ok(())
 }
 
 /// Formats nanoseconds with a unit that keeps 3 significant digits.
