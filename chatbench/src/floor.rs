@@ -432,28 +432,8 @@ pub struct BulkVariant {
 /// store, bare SQL in transactions of `chunk`, the counters written once per
 /// transaction. Returns messages per second.
 pub fn bulk(dir: &Path, variant: BulkVariant, messages: u64, chunk: u64, texts: &[&str]) -> R<f64> {
-    let path = dir.join(format!("bulk-floor-{}.db", variant.name.replace(' ', "-")));
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-    }
-    // The schema is chatcore's; the two users and the thread are made by it too.
-    let store = chatcore::Store::open(&path).map_err(|e| format!("bulk floor: {e}"))?;
-    let ((a, b, thread), _) = store
-        .bulk_load(|bulk| {
-            let a = bulk.add_user(&chatcore::BulkUser {
-                email: "a@bench.example",
-                username: "a",
-                ..Default::default()
-            })?;
-            let b = bulk.add_user(&chatcore::BulkUser {
-                email: "b@bench.example",
-                username: "b",
-                ..Default::default()
-            })?;
-            let (thread, _) = bulk.add_thread([a, b], chrono::Utc::now())?;
-            Ok((a.0, b.0, thread.0))
-        })
-        .map_err(|e| format!("bulk floor: {e}"))?;
+    let path = dir.join("bulk-floor.db");
+    let (store, a, b, thread) = fresh_thread(&path)?;
     drop(store);
     let mut floor = Floor::open(&path)?;
     floor
@@ -481,9 +461,7 @@ pub fn bulk(dir: &Path, variant: BulkVariant, messages: u64, chunk: u64, texts: 
                 .map_err(e)?;
             let end = (loaded + chunk).min(messages);
             for n in loaded..end {
-                let sender = if (n / 5) % 2 == 0 { a } else { b };
-                let at = base + n as i64;
-                let read_at = if n + 50 >= messages { None } else { Some(at) };
+                let (sender, at, read_at) = message_shape(n, messages, base, a, b);
                 insert
                     .execute(params![
                         thread,
@@ -525,8 +503,89 @@ pub fn bulk(dir: &Path, variant: BulkVariant, messages: u64, chunk: u64, texts: 
     }
     let rate = messages as f64 / started.elapsed().as_secs_f64();
     drop(floor);
+    remove_db(&path);
+    Ok(rate)
+}
+
+/// The same messages through `Store::bulk_load` into a fresh file, under the
+/// same conditions as the floors. Returns messages per second.
+pub fn bulk_chatcore(dir: &Path, messages: u64, chunk: u64, texts: &[&str]) -> R<f64> {
+    let path = dir.join("bulk-chatcore.db");
+    let (store, a, b, thread) = fresh_thread(&path)?;
+    let started = std::time::Instant::now();
+    let base = chrono::Utc::now().timestamp_millis();
+    let mut loaded = 0u64;
+    while loaded < messages {
+        let end = (loaded + chunk).min(messages);
+        store
+            .bulk_load(|bulk| {
+                for n in loaded..end {
+                    let (sender, at, read_at) = message_shape(n, messages, base, a, b);
+                    let millis =
+                        |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+                    bulk.add_message(&chatcore::BulkMessage {
+                        thread_id: chatcore::ThreadId(thread),
+                        sender_id: chatcore::UserId(sender),
+                        text: texts[n as usize % texts.len()],
+                        created_at: millis(at),
+                        read_at: read_at.map(millis),
+                    })?;
+                }
+                Ok(())
+            })
+            .map_err(|e| format!("bulk chatcore: {e}"))?;
+        loaded = end;
+    }
+    let rate = messages as f64 / started.elapsed().as_secs_f64();
+    let report = store
+        .verify_unread()
+        .map_err(|e| format!("bulk chatcore: {e}"))?;
+    if !report.mismatches.is_empty() {
+        return Err(format!(
+            "bulk chatcore: counters disagree: {:?}",
+            report.mismatches
+        ));
+    }
+    drop(store);
+    remove_db(&path);
+    Ok(rate)
+}
+
+/// Sender, time and read time of the `n`th of `messages` messages: senders
+/// alternate in runs of 5, the last 50 stay unread (like the heavy thread).
+fn message_shape(n: u64, messages: u64, base: i64, a: i64, b: i64) -> (i64, i64, Option<i64>) {
+    let sender = if (n / 5).is_multiple_of(2) { a } else { b };
+    let at = base + n as i64;
+    let read_at = if n + 50 >= messages { None } else { Some(at) };
+    (sender, at, read_at)
+}
+
+fn remove_db(path: &Path) {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-    Ok(rate)
+}
+
+/// A fresh store at `path` with two users and their thread.
+fn fresh_thread(path: &Path) -> R<(chatcore::Store, i64, i64, i64)> {
+    remove_db(path);
+    // The schema is chatcore's; the two users and the thread are made by it too.
+    let store = chatcore::Store::open(path).map_err(|e| format!("bulk floor: {e}"))?;
+    let ((a, b, thread), _) = store
+        .bulk_load(|bulk| {
+            let a = bulk.add_user(&chatcore::BulkUser {
+                email: "a@bench.example",
+                username: "a",
+                ..Default::default()
+            })?;
+            let b = bulk.add_user(&chatcore::BulkUser {
+                email: "b@bench.example",
+                username: "b",
+                ..Default::default()
+            })?;
+            let (thread, _) = bulk.add_thread([a, b], chrono::Utc::now())?;
+            Ok((a.0, b.0, thread.0))
+        })
+        .map_err(|e| format!("bulk floor: {e}"))?;
+    Ok((store, a, b, thread))
 }

@@ -187,10 +187,10 @@ fn run(args: Args) -> R<()> {
         }
     } else {
         Plan {
-            rounds: 10,
-            samples_per_round: 30,
+            rounds: 50,
+            samples_per_round: 6,
             sample_time: Duration::from_micros(300),
-            warmup_iterations: 10,
+            warmup_iterations: 3,
             max_iterations: 1_000_000,
         }
     };
@@ -219,7 +219,14 @@ fn run(args: Args) -> R<()> {
         "  {} messages in {:.1} s: {:.0} msgs/s overall, {:.0} msgs/s for the heavy thread",
         world.messages, world.seconds, overall_rate, heavy_rate
     );
-    // The bulk floor, on separate files of the same schema.
+    // The bulk path and its floors, each into a fresh file of the same
+    // schema, under the same conditions.
+    let texts: Vec<&str> = {
+        let mut rng = data::Rng::new(42);
+        (0..256).map(|_| data::text(&mut rng)).collect()
+    };
+    let fresh_rate = floor::bulk_chatcore(&dir, size.heavy_messages, 100_000, &texts)?;
+    eprintln!("  bulk_load into a fresh file: {fresh_rate:.0} msgs/s");
     let mut bulk_floors = Vec::new();
     for variant in [
         floor::BulkVariant {
@@ -238,10 +245,6 @@ fn run(args: Args) -> R<()> {
             restore_cache: false,
         },
     ] {
-        let texts: Vec<&str> = {
-            let mut rng = data::Rng::new(42);
-            (0..256).map(|_| data::text(&mut rng)).collect()
-        };
         let rate = floor::bulk(&dir, variant, size.heavy_messages, 100_000, &texts)?;
         eprintln!("  bulk floor ({}): {rate:.0} msgs/s", variant.name);
         bulk_floors.push((variant.name, rate));
@@ -580,6 +583,7 @@ fn run(args: Args) -> R<()> {
             overall: overall_rate,
             verify_seconds,
             bulk_floors,
+            fresh: fresh_rate,
         },
         &paging,
         run_hwm,
@@ -594,6 +598,7 @@ fn run(args: Args) -> R<()> {
 }
 
 struct Rates {
+    fresh: f64,
     bulk_floors: Vec<(&'static str, f64)>,
     heavy: f64,
     overall: f64,
@@ -713,9 +718,9 @@ fn render(
     );
     let _ = writeln!(
         out,
-        "| operation | chatcore median (p10–p90) | floor median (p10–p90) | chatcore / floor | note |"
+        "| operation | chatcore median (p10–p90) | floor median (p10–p90) | chatcore / floor | p10 / p10 | note |"
     );
-    let _ = writeln!(out, "|---|---|---|---|---|");
+    let _ = writeln!(out, "|---|---|---|---|---|---|");
     for row in &bench.rows {
         let spread = |s: &Summary| {
             let (low, high) = s.spread();
@@ -723,11 +728,15 @@ fn render(
         };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} |",
             row.name,
             spread(&row.core),
             row.floor.as_ref().map_or("—".into(), spread),
             row.ratio().map_or("—".into(), |r| format!("**{r:.2}**")),
+            row.floor.as_ref().map_or("—".into(), |f| format!(
+                "{:.2}",
+                row.core.spread().0 / f.spread().0
+            )),
             row.note
         );
     }
@@ -735,19 +744,22 @@ fn render(
     for (name, rate) in &rates.bulk_floors {
         let _ = writeln!(
             floors,
-            "| bulk floor, bare SQL ({name}) | {rate:.0} msgs/s ({:.2}× bulk_load) |",
-            rate / rates.heavy
+            "| bulk floor, bare SQL ({name}) | {rate:.0} msgs/s (bulk_load / this: {:.2}) |",
+            rates.fresh / rate
         );
     }
     let _ = writeln!(
         out,
         "\n| bulk load and memory | value |\n|---|---|\n\
-         | bulk load, heavy thread (100,000-message transactions) | {:.0} msgs/s |\n{floors}\
+         | bulk_load, heavy thread of the benchmark data (100,000-message transactions, generator included) | {:.0} msgs/s |\n\
+         | bulk_load, the heavy thread's {} messages into a fresh file (as the floors below) | {:.0} msgs/s |\n{floors}\
          | bulk load, everything (users, threads, all messages) | {:.0} msgs/s ({} messages in {:.1} s) |\n\
          | verify_unread over the loaded store | {:.1} s |\n\
          | paging the whole heavy thread, 50 a page | {} pages in {:.2} s; peak RSS {} (after opening: {}) |\n\
          | peak RSS of the whole run | {} |",
         rates.heavy,
+        size.heavy_messages,
+        rates.fresh,
         rates.overall,
         world.messages,
         world.seconds,
