@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 mod accounts;
+mod bulk;
 mod config;
 mod django;
 mod error;
@@ -48,6 +49,7 @@ pub use accounts::{
     MAX_EMAIL_BYTES, MAX_NAME_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, NewUser, Session,
     SessionInfo, User,
 };
+pub use bulk::{BULK_CACHE_KIB, BulkLoad, BulkMessage, BulkStats, BulkUser};
 pub use config::{Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
 pub use django::ImportReport;
 pub use error::{Error, Result};
