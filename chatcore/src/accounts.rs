@@ -408,6 +408,11 @@ impl Session {
         self.user_id
     }
 
+    /// The SHA-256 of the token, the key the store knows the session by.
+    pub(crate) fn token_hash(&self) -> &[u8; 32] {
+        &self.token_hash
+    }
+
     /// The store this session belongs to.
     pub fn store(&self) -> &Store {
         &self.store
@@ -718,14 +723,20 @@ pub(crate) mod sql {
         let Some((id, user_id, last_used_at, expires_at)) = row else {
             return Err(Error::SessionInvalid);
         };
-        if to_millis(now) >= expires_at {
-            return Err(Error::SessionExpired);
-        }
+        require_unexpired(expires_at, now)?;
         Ok(SessionRow {
             id: parse_uuid(&id)?,
             user_id,
             last_used_at: from_millis(last_used_at)?,
         })
+    }
+
+    /// The expiry rule: a session is valid while `now < expires_at`.
+    pub(crate) fn require_unexpired(expires_at_ms: i64, now: DateTime<Utc>) -> Result<()> {
+        match to_millis(now) < expires_at_ms {
+            true => Ok(()),
+            false => Err(Error::SessionExpired),
+        }
     }
 
     fn parse_uuid(text: &str) -> Result<Uuid> {

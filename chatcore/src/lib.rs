@@ -134,3 +134,70 @@ mod query_plans {
         }
     }
 }
+
+#[cfg(test)]
+mod statement_reuse {
+    //! PERF-NOTES lesson 1: without QPSG, SQLite re-plans a cached paging
+    //! statement whenever its bound LIMIT or key changes. The store turns
+    //! QPSG on; this checks that the cached statements are never re-prepared.
+
+    use crate::{Config, MessageId, MessageQuery, NewUser, Store, ThreadQuery};
+    use rusqlite::StatementStatus;
+
+    #[test]
+    fn paging_statements_are_not_re_prepared_when_their_bindings_change() {
+        let store = Store::open_in_memory_with(Config::insecure_fast_for_tests()).unwrap();
+        for name in ["ann", "bob"] {
+            let email = format!("{name}@example.com");
+            store
+                .register(&NewUser {
+                    email: &email,
+                    username: name,
+                    password: "password123",
+                    ..Default::default()
+                })
+                .unwrap();
+        }
+        let ann = store.login("ann@example.com", "password123").unwrap();
+        let bob = ann.find_user("bob").unwrap();
+        let (thread, _) = ann.create_thread(&[ann.user_id(), bob.id]).unwrap();
+        for i in 0..30 {
+            ann.send(thread.id, &format!("m{i}")).unwrap();
+        }
+        for i in 1..=20u32 {
+            let before = Some(MessageId(i64::from(30 - i)));
+            ann.list_messages(
+                thread.id,
+                &MessageQuery {
+                    before,
+                    limit: Some(i),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            ann.list_threads(&ThreadQuery {
+                limit: Some(i),
+                ..Default::default()
+            })
+            .unwrap();
+        }
+        let counts = store
+            .read(|tx| {
+                let mut counts = Vec::new();
+                for sql in [
+                    crate::messages::sql::PAGE_BEFORE,
+                    crate::threads::sql::INBOX,
+                ] {
+                    let stmt = tx.prepare_cached(sql)?;
+                    counts.push(stmt.get_status(StatementStatus::RePrepare));
+                }
+                Ok(counts)
+            })
+            .unwrap();
+        assert_eq!(
+            counts,
+            vec![0, 0],
+            "re-prepares of the history and inbox statements"
+        );
+    }
+}

@@ -165,6 +165,15 @@ impl Store {
         Ok(value)
     }
 
+    /// Runs one statement's `work` on a pooled connection outside any
+    /// explicit transaction (a single statement is its own consistent
+    /// snapshot): for the hottest reads, where BEGIN and COMMIT would cost
+    /// more than the query.
+    pub(crate) fn read_one<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self.checkout()?;
+        work(&conn)
+    }
+
     /// Runs `work` in a `BEGIN IMMEDIATE` transaction and commits if it
     /// returns `Ok`; on `Err` (or a panic) the transaction rolls back and
     /// nothing it wrote is kept.
