@@ -13,8 +13,9 @@
 //
 // The struct layouts below mirror chatcore.h for an LP64 platform (size_t and
 // pointers are 8 bytes: Linux/macOS on x86_64 and arm64). Building them with
-// MemoryLayout.structLayout checks the alignment of every field: a field put at
-// the wrong offset makes the layout throw when this file is loaded.
+// MemoryLayout.structLayout checks the alignment of every field, and run.sh
+// compares them with the header itself (layouts.c prints what the C compiler
+// makes of chatcore.h; the walkthrough's first check compares).
 //
 // Loading: the library is found through the system property `chatcore.lib`
 // (a full path), else the environment variable CHATCORE_LIB (a full path),
@@ -146,7 +147,7 @@ private object Layouts {
         JAVA_BOOLEAN.withName("full_durability"),
         JAVA_BOOLEAN.withName("insecure_fast_password_hashing_for_tests"),
         MemoryLayout.paddingLayout(6),
-    )
+    ).withName("chat_options")
     val USER: StructLayout = MemoryLayout.structLayout(
         JAVA_LONG.withName("id"),
         ADDRESS.withName("email"),
@@ -154,7 +155,7 @@ private object Layouts {
         ADDRESS.withName("first_name"),
         ADDRESS.withName("last_name"),
         JAVA_LONG.withName("created_at"),
-    )
+    ).withName("chat_user")
     val MESSAGE: StructLayout = MemoryLayout.structLayout(
         JAVA_LONG.withName("id"),
         JAVA_LONG.withName("thread_id"),
@@ -162,7 +163,7 @@ private object Layouts {
         ADDRESS.withName("text"),
         JAVA_LONG.withName("created_at"),
         JAVA_LONG.withName("read_at"),
-    )
+    ).withName("chat_message")
     val THREAD: StructLayout = MemoryLayout.structLayout(
         JAVA_LONG.withName("id"),
         MemoryLayout.sequenceLayout(2, JAVA_LONG).withName("participants"),
@@ -171,18 +172,20 @@ private object Layouts {
         ADDRESS.withName("other"),
         ADDRESS.withName("last_message"),
         JAVA_LONG.withName("unread_count"),
-    )
+    ).withName("chat_thread")
     val THREAD_LIST: StructLayout = MemoryLayout.structLayout(
         ADDRESS.withName("items"),
         JAVA_LONG.withName("len"),
         ADDRESS.withName("next_cursor"),
-    )
+    ).withName("chat_thread_list")
     val MESSAGE_LIST: StructLayout = MemoryLayout.structLayout(
         ADDRESS.withName("items"),
         JAVA_LONG.withName("len"),
         JAVA_BOOLEAN.withName("has_more"),
         MemoryLayout.paddingLayout(7),
-    )
+    ).withName("chat_message_list")
+
+    val all = listOf(OPTIONS, USER, MESSAGE, THREAD, THREAD_LIST, MESSAGE_LIST)
 }
 
 private fun StructLayout.offset(field: String): Long = byteOffset(groupElement(field))
@@ -320,6 +323,20 @@ private fun <T> readItems(items: MemorySegment, len: Long, itemSize: Long, read:
     if (len == 0L) return emptyList()
     val all = items.reinterpret(len * itemSize)
     return (0 until len).map { i -> read(all.asSlice(i * itemSize, itemSize)) }
+}
+
+/**
+ * The size and named field offsets of every struct this file mirrors, keyed
+ * as examples/kotlin/layouts.c prints them from chatcore.h ("chat_user.email").
+ */
+fun mirroredLayouts(): Map<String, Long> = buildMap {
+    for (layout in Layouts.all) {
+        val struct = layout.name().get()
+        put("$struct.size", layout.byteSize())
+        for (member in layout.memberLayouts()) {
+            member.name().ifPresent { field -> put("$struct.$field", layout.offset(field)) }
+        }
+    }
 }
 
 /** The library's version string, e.g. "0.1.0". */

@@ -29,7 +29,27 @@ private fun expectError(name: String, status: String, block: () -> Any?) {
     }
 }
 
+/** Compares the binding's struct layouts with what layouts.c printed from chatcore.h. */
+private fun checkLayouts() {
+    val file = System.getProperty("chatcore.layouts")
+    if (file == null) {
+        println("note struct layouts not compared with chatcore.h (no -Dchatcore.layouts; run.sh passes it)")
+        return
+    }
+    val header = java.io.File(file).readLines().filter { it.isNotBlank() }.associate { line ->
+        val (name, value) = line.trim().split(" ")
+        name to value.toLong()
+    }
+    val mirrored = mirroredLayouts()
+    val differences = (header.keys + mirrored.keys).filter { header[it] != mirrored[it] }
+        .map { "$it: header ${header[it]}, binding ${mirrored[it]}" }
+    check("struct layouts match chatcore.h (${header.size} sizes and offsets)", header.isNotEmpty() && differences.isEmpty()) {
+        differences.joinToString("; ")
+    }
+}
+
 private fun scenario(path: String) {
+    checkLayouts()
     check("library ${libraryVersion()} speaks ABI $CHAT_ABI_VERSION", libraryAbiVersion() == CHAT_ABI_VERSION) {
         "the library says ABI ${libraryAbiVersion()}"
     }

@@ -89,8 +89,17 @@ key=$(cat "${sources[@]}" | sha256sum | cut -c1-16)
 jar=$cache/walkthrough-$kotlin_version-$key.jar
 if [ ! -f "$jar" ]; then
     echo "kotlin: compiling ${sources[*]##*/}"
+    rm -f "$cache"/walkthrough-*.jar  # jars of older sources
     JAVA_HOME=$jdk PATH="$jdk/bin:$PATH" "$kotlinc" -jdk-home "$jdk" -jvm-target 25 -Werror \
         -include-runtime -d "$cache/partial-$key.jar" "${sources[@]}"
     mv "$cache/partial-$key.jar" "$jar"  # kotlinc wants the .jar suffix; a killed compile leaves no jar
 fi
-exec "$jdk/bin/java" --enable-native-access=ALL-UNNAMED -Dchatcore.lib="$lib" -jar "$jar" "$@"
+# What the C compiler makes of chatcore.h's structs, for the walkthrough to
+# compare with the binding's hand-written layouts.
+layouts=$cache/layouts-$$
+cc -Wall -Wextra -Werror -I"$root/include" "$here/layouts.c" -o "$layouts"
+"$layouts" >"$layouts.txt"
+rm -f "$layouts"
+trap 'rm -f "$layouts.txt"' EXIT
+"$jdk/bin/java" --enable-native-access=ALL-UNNAMED -Dchatcore.lib="$lib" -Dchatcore.layouts="$layouts.txt" \
+    -jar "$jar" "$@"
