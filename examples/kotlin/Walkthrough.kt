@@ -1,0 +1,193 @@
+// Walkthrough.kt: the seed's scenarios through the Kotlin binding, one line per
+// check, ending with "kotlin: N passed, M failed"; exits non-zero on any failure.
+// Usage: java --enable-native-access=ALL-UNNAMED -Dchatcore.lib=<libchatcore_ffi.so> -jar app.jar [store.db]
+package chatcore
+
+import java.nio.file.Files
+import kotlin.system.exitProcess
+
+private var passed = 0
+private var failed = 0
+
+private fun check(name: String, ok: Boolean, detail: () -> String = { "" }) {
+    if (ok) {
+        passed++
+        println("ok   $name")
+    } else {
+        failed++
+        println("FAIL $name: ${detail()}")
+    }
+}
+
+/** Runs [block], expecting it to fail with [status] and a message for people. */
+private fun expectError(name: String, status: String, block: () -> Any?) {
+    try {
+        val result = block()
+        check(name, false) { "expected $status, got $result" }
+    } catch (e: ChatException) {
+        check(name, e.status == status && e.detail.isNotBlank()) { "expected $status, got ${e.message}" }
+    }
+}
+
+/** Compares the binding's struct layouts with what layouts.c printed from chatcore.h. */
+private fun checkLayouts() {
+    val file = System.getProperty("chatcore.layouts")
+    if (file == null) {
+        println("note struct layouts not compared with chatcore.h (no -Dchatcore.layouts; run.sh passes it)")
+        return
+    }
+    val header = java.io.File(file).readLines().filter { it.isNotBlank() }.associate { line ->
+        val (name, value) = line.trim().split(" ")
+        name to value.toLong()
+    }
+    val mirrored = mirroredLayouts()
+    val differences = (header.keys + mirrored.keys).filter { header[it] != mirrored[it] }
+        .map { "$it: header ${header[it]}, binding ${mirrored[it]}" }
+    check("struct layouts match chatcore.h (${header.size} sizes and offsets)", header.isNotEmpty() && differences.isEmpty()) {
+        differences.joinToString("; ")
+    }
+}
+
+private fun scenario(path: String) {
+    checkLayouts()
+    check("library ${libraryVersion()} speaks ABI $CHAT_ABI_VERSION", libraryAbiVersion() == CHAT_ABI_VERSION) {
+        "the library says ABI ${libraryAbiVersion()}"
+    }
+
+    Store.open(path, insecureFastPasswordHashingForTests = true).use { store ->
+        val ann = store.register("ann@example.com", "ann", "correct horse", "Ann", null)
+        val bob = store.register("bob@example.com", "bob", "battery staple")
+        val eve = store.register("eve@example.com", "eve", "outsider pass")
+        check("register three users", ann.id > 0 && bob.id > 0 && eve.id > 0 && ann.id != bob.id) { "$ann $bob $eve" }
+        check("names round-trip (NULL last name is empty)", ann.firstName == "Ann" && ann.lastName == "" && bob.firstName == "") {
+            "$ann $bob"
+        }
+        expectError("a taken email is refused", "email_taken") {
+            store.register("ANN@example.com", "ann2", "correct horse")
+        }
+        expectError("a short password is refused", "weak_password") {
+            store.register("cat@example.com", "cat", "short")
+        }
+        expectError("a wrong password is refused", "invalid_credentials") {
+            store.login("ann@example.com", "wrong horse")
+        }
+
+        store.login("ann@example.com", "correct horse").use { annS ->
+            store.login("bob@example.com", "battery staple").use { bobS ->
+                store.login("eve@example.com", "outsider pass").use { eveS ->
+                    check("login: each session acts as its user", annS.userId == ann.id && bobS.me() == bob) {
+                        "ann=${annS.userId} bob=${bobS.me()}"
+                    }
+                    check("find a user by username, case-insensitive", annS.findUser("BOB") == bob)
+
+                    val first = annS.openThread(ann.id, bob.id)
+                    val again = annS.openThread(ann.id, bob.id)
+                    val reversed = bobS.openThread(bob.id, ann.id)
+                    check(
+                        "open the thread twice: same id, created only once",
+                        first.created && !again.created && !reversed.created &&
+                            first.thread.id == again.thread.id && first.thread.id == reversed.thread.id,
+                    ) { "$first / $again / $reversed" }
+                    val thread = first.thread
+                    check("participants are the pair, lower id first", thread.participants == listOf(ann.id, bob.id).sorted()) {
+                        "${thread.participants}"
+                    }
+
+                    val texts = listOf("hi Bob", "lunch at noon?", "the usual place — grüße 👋")
+                    val sent = texts.map { annS.send(thread.id, it) }
+                    check(
+                        "send three messages; ids grow, text round-trips as UTF-8",
+                        sent.map { it.text } == texts && sent.zipWithNext().all { (a, b) -> a.id < b.id } &&
+                            sent.all { it.senderId == ann.id && it.readAt == 0L },
+                    ) { "$sent" }
+                    expectError("a blank message is refused", "invalid_text") { annS.send(thread.id, "   ") }
+
+                    // Page backwards two at a time: each page oldest first.
+                    val newest = bobS.messages(thread.id, limit = 2)
+                    val older = bobS.messages(thread.id, before = newest.items.first().id, limit = 2)
+                    check(
+                        "page history backwards, two at a time",
+                        newest.items.map { it.id } == sent.drop(1).map { it.id } && newest.hasMore &&
+                            older.items.map { it.id } == listOf(sent[0].id) && !older.hasMore,
+                    ) { "$newest / $older" }
+                    val forwards = bobS.messages(thread.id, after = sent[0].id, limit = 50)
+                    check("page history forwards after the first", forwards.items.map { it.id } == sent.drop(1).map { it.id } && !forwards.hasMore) {
+                        "$forwards"
+                    }
+                    expectError("a limit over 500 is refused", "invalid_argument") {
+                        bobS.messages(thread.id, limit = 501)
+                    }
+
+                    expectError("the outsider cannot read the thread", "not_participant") { eveS.messages(thread.id, limit = 50) }
+                    expectError("the outsider cannot send to it", "not_participant") { eveS.send(thread.id, "let me in") }
+                    expectError("the outsider cannot open a thread for others", "not_participant") {
+                        eveS.openThread(ann.id, bob.id)
+                    }
+
+                    check("unread: bob has 3, ann none (own never counted)", bobS.unreadCount() == 3L && annS.unreadCount() == 0L) {
+                        "bob=${bobS.unreadCount()} ann=${annS.unreadCount()}"
+                    }
+                    expectError("the sender cannot mark her own message read", "not_recipient") { annS.markRead(sent[0].id) }
+                    val read = bobS.markRead(sent[0].id)
+                    val readAgain = bobS.markRead(sent[0].id)
+                    check("the recipient marks one read; again keeps the first read_at", read.readAt > 0 && readAgain.readAt == read.readAt) {
+                        "$read / $readAgain"
+                    }
+                    check("unread drops to 2", bobS.unreadCount() == 2L) { "${bobS.unreadCount()}" }
+                    val marked = bobS.markThreadRead(thread.id)
+                    check("mark the thread read: 2 newly, 0 unread", marked == 2L && bobS.unreadCount() == 0L) {
+                        "marked=$marked unread=${bobS.unreadCount()}"
+                    }
+
+                    val reply = bobS.send(thread.id, "see you there")
+                    val inbox = annS.threads(limit = 50)
+                    val entry = inbox.items.singleOrNull()
+                    check(
+                        "ann's inbox: the thread with bob, last message, 1 unread",
+                        entry != null && entry.id == thread.id && entry.other == bob &&
+                            entry.lastMessage == reply && entry.unreadCount == 1L && inbox.nextCursor == null,
+                    ) { "$inbox" }
+                    check("the outsider's inbox is empty", eveS.threads(limit = 50).items.isEmpty())
+
+                    annS.deleteThread(thread.id)
+                    expectError("after delete the thread is gone for both", "thread_not_found") { bobS.thread(thread.id) }
+                    check("after delete nothing is unread", annS.unreadCount() == 0L && bobS.unreadCount() == 0L)
+
+                    val token = bobS.token
+                    store.resume(token).use { resumed ->
+                        check("resume a session from its token", resumed.userId == bob.id)
+                    }
+                    annS.logout()
+                    expectError("a logged-out session is refused", "session_invalid") { annS.unreadCount() }
+                }
+            }
+        }
+    }
+
+    // Closing the store before a session is allowed: the session keeps it open.
+    val store = Store.open(path, insecureFastPasswordHashingForTests = true)
+    val session = store.login("bob@example.com", "battery staple")
+    store.close()
+    session.use {
+        check("a session outlives chat_close of its store", it.me().username == "bob")
+    }
+
+    val live = NativeOwnership.live()
+    check("every native object freed (${NativeOwnership.taken()} handed out)", live.isEmpty()) { "still live: $live" }
+}
+
+fun main(args: Array<String>) {
+    val dir = if (args.isEmpty()) Files.createTempDirectory("chatcore-kotlin") else null
+    val path = args.firstOrNull() ?: dir!!.resolve("walkthrough.db").toString()
+    try {
+        scenario(path)
+    } catch (e: Throwable) {
+        failed++
+        println("FAIL unexpected ${e::class.simpleName}: ${e.message}")
+        e.printStackTrace()
+    } finally {
+        dir?.toFile()?.deleteRecursively()
+    }
+    println("kotlin: $passed passed, $failed failed")
+    exitProcess(if (failed == 0 && passed >= 12) 0 else 1)
+}
