@@ -81,6 +81,9 @@ typedef enum chat_status {
   CHAT_ERR_STORAGE = 19,
   // The file was written by a newer chatcore; it was left untouched.
   CHAT_ERR_SCHEMA_TOO_NEW = 20,
+  // An import file is malformed or breaks a rule; `chat_last_error()`
+  // names the entry (model and pk). Nothing was imported.
+  CHAT_ERR_INVALID_IMPORT = 21,
   // A bug: a panic caught at the boundary, or an error kind this build
   // of the C ABI does not know.
   CHAT_ERR_INTERNAL = 99,

@@ -122,14 +122,52 @@ fn every_core_error_maps_to_the_spec_number() {
             },
             20,
         ),
+        (Error::InvalidImport("x".into()), 21),
         (Error::Internal("x".into()), 99),
     ];
-    for (error, number) in cases {
+    for (error, number) in &cases {
         assert_eq!(
-            chat_status::from_error(&error) as i32,
-            number,
+            chat_status::from_error(error) as i32,
+            *number,
             "{}",
             error.code()
+        );
+    }
+    // One case per code the core defines, so a new kind fails here until it
+    // has a case (and a number).
+    let mut covered: Vec<&str> = cases.iter().map(|(error, _)| error.code()).collect();
+    covered.sort_unstable();
+    assert_eq!(covered, core_error_codes());
+}
+
+/// Every machine code `chatcore::Error::code()` can return, read from the
+/// arms of its `match` in the core's source: `Error` is `#[non_exhaustive]`,
+/// so this crate cannot list its variants by matching them.
+fn core_error_codes() -> Vec<&'static str> {
+    let source = include_str!("../../chatcore/src/error.rs");
+    let body = source
+        .split("pub fn code(&self)")
+        .nth(1)
+        .and_then(|rest| rest.split("\n    }\n").next())
+        .expect("chatcore/src/error.rs has `pub fn code(&self)`");
+    let mut codes: Vec<&str> = body
+        .lines()
+        .filter_map(|line| line.split_once("=> \"")?.1.split_once('"'))
+        .map(|(code, _)| code)
+        .collect();
+    codes.sort_unstable();
+    assert!(codes.len() >= 22, "found only {codes:?}");
+    codes
+}
+
+#[test]
+fn no_core_error_code_falls_back_to_internal() {
+    for code in core_error_codes() {
+        let status = chat_status::from_code(code);
+        assert_eq!(
+            status == chat_status::ChatErrInternal,
+            code == "internal",
+            "the core's code {code:?} maps to {status:?}: give it its own chat_status"
         );
     }
 }
