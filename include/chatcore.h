@@ -33,6 +33,14 @@
 // to detect a header that does not match the loaded library.
 #define CHAT_ABI_VERSION 1
 
+// The page size to pass as `limit` when the caller has no preference.
+// (C has no "not given", so every listing takes an explicit limit.)
+#define CHAT_DEFAULT_PAGE_LIMIT 50
+
+// The largest page `limit` a listing accepts; 0 and anything above this
+// are CHAT_ERR_INVALID_ARGUMENT.
+#define CHAT_MAX_PAGE_LIMIT 500
+
 // The result of every fallible call. The numbers are stable: a number never
 // changes meaning, and new kinds are appended with new numbers.
 //
@@ -398,10 +406,12 @@ enum chat_status chat_user_find(const struct chat_session *session,
                                 struct chat_user **out_user);
 
 // Lists users whose username or email starts with `prefix`
-// (case-insensitive), by username, at most `limit` (0 = default 50; at most
-// 500). The caller owns `*out_users` and frees it with
+// (case-insensitive), by username, at most `limit` (1 to
+// `CHAT_MAX_PAGE_LIMIT`; `CHAT_DEFAULT_PAGE_LIMIT` when you have no
+// preference). The caller owns `*out_users` and frees it with
 // `chat_user_list_free`. Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT (also `limit` over 500), a session error.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (also `limit` 0 or over
+// `CHAT_MAX_PAGE_LIMIT`), a session error.
 enum chat_status chat_users_search(const struct chat_session *session,
                                    const char *prefix,
                                    uint32_t limit,
@@ -438,18 +448,20 @@ enum chat_status chat_thread_delete(const struct chat_session *session,
 
 // Lists the user's threads, newest activity first, each with the other
 // participant, the last message and the unread count. `cursor` may be NULL
-// (first page), else a `next_cursor` exactly as returned; `limit` 0 =
-// default 50, at most 500. The caller owns `*out_threads` and frees it with
+// (first page), else a `next_cursor` exactly as returned; `limit` 1 to
+// `CHAT_MAX_PAGE_LIMIT` (`CHAT_DEFAULT_PAGE_LIMIT` when you have no
+// preference). The caller owns `*out_threads` and frees it with
 // `chat_thread_list_free`. Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT (also a bad cursor or limit), a
-// session error, CHAT_ERR_STORAGE.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (also a bad cursor, a `limit` of 0 or
+// over `CHAT_MAX_PAGE_LIMIT`), a session error, CHAT_ERR_STORAGE.
 enum chat_status chat_threads_list(const struct chat_session *session,
                                    const char *cursor,
                                    uint32_t limit,
                                    struct chat_thread_list **out_threads);
 
 // Marks the other participant's messages in the thread read, up to and
-// including message `up_to` (0 = all), and writes how many were newly
+// including message `up_to` (0 = not given: all; ids are positive), and
+// writes how many were newly
 // marked to `*out_marked`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT (also a negative `up_to`),
 // CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, a session error,
@@ -472,11 +484,13 @@ enum chat_status chat_message_send(const struct chat_session *session,
 
 // A page of the thread's history, in ascending id order: the newest
 // `limit` messages with ids below `before`, or the oldest `limit` with ids
-// above `after` (0 = not given; give at most one; neither = the newest).
-// `limit` 0 = default 50, at most 500. The caller owns `*out_messages` and
-// frees it with `chat_message_list_free`. Thread-safe.
+// above `after` (0 = not given, as ids are positive; give at most one;
+// neither = the newest). `limit` 1 to `CHAT_MAX_PAGE_LIMIT`
+// (`CHAT_DEFAULT_PAGE_LIMIT` when you have no preference). The caller owns
+// `*out_messages` and frees it with `chat_message_list_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT (also both `before` and `after`, a
-// negative id, a bad limit), CHAT_ERR_THREAD_NOT_FOUND,
+// negative id, a `limit` of 0 or over `CHAT_MAX_PAGE_LIMIT`),
+// CHAT_ERR_THREAD_NOT_FOUND,
 // CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
 enum chat_status chat_messages_list(const struct chat_session *session,
                                     int64_t thread_id,

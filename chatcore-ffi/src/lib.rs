@@ -135,9 +135,22 @@ impl chat_options {
     }
 }
 
-/// `Some(limit)` for a C page limit, where 0 means "the default".
-fn page_limit(limit: u32) -> Option<u32> {
-    (limit != 0).then_some(limit)
+/// The page size to pass as `limit` when the caller has no preference.
+/// (C has no "not given", so every listing takes an explicit limit.)
+pub const CHAT_DEFAULT_PAGE_LIMIT: u32 = 50;
+
+/// The largest page `limit` a listing accepts; 0 and anything above this
+/// are CHAT_ERR_INVALID_ARGUMENT.
+pub const CHAT_MAX_PAGE_LIMIT: u32 = 500;
+
+// cbindgen cannot read constants from the core crate, so the header gets
+// literals; these keep them equal to the core's, the one truth.
+const _: () = assert!(CHAT_DEFAULT_PAGE_LIMIT == chatcore::DEFAULT_PAGE_LIMIT);
+const _: () = assert!(CHAT_MAX_PAGE_LIMIT == chatcore::MAX_PAGE_LIMIT);
+
+/// An optional id from C, where ids are positive and 0 means "not given".
+fn optional_id(id: i64) -> Option<i64> {
+    (id != 0).then_some(id)
 }
 
 // ---------------------------------------------------------------------------
@@ -487,10 +500,12 @@ pub extern "C" fn chat_user_find(
 }
 
 /// Lists users whose username or email starts with `prefix`
-/// (case-insensitive), by username, at most `limit` (0 = default 50; at most
-/// 500). The caller owns `*out_users` and frees it with
+/// (case-insensitive), by username, at most `limit` (1 to
+/// `CHAT_MAX_PAGE_LIMIT`; `CHAT_DEFAULT_PAGE_LIMIT` when you have no
+/// preference). The caller owns `*out_users` and frees it with
 /// `chat_user_list_free`. Thread-safe.
-/// Errors: CHAT_ERR_INVALID_ARGUMENT (also `limit` over 500), a session error.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (also `limit` 0 or over
+/// `CHAT_MAX_PAGE_LIMIT`), a session error.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_users_search(
     session: *const chat_session,
@@ -502,7 +517,7 @@ pub extern "C" fn chat_users_search(
         let session = arg_ref(session, "session")?;
         let prefix = arg_str(prefix, "prefix")?;
         let out = arg_out(out_users, "out_users")?;
-        let users = session.session.search_users(prefix, page_limit(limit))?;
+        let users = session.session.search_users(prefix, Some(limit))?;
         out.write(into_raw(chat_user_list::from_core(&users)));
         Ok(())
     })
@@ -575,11 +590,12 @@ pub extern "C" fn chat_thread_delete(session: *const chat_session, thread_id: i6
 
 /// Lists the user's threads, newest activity first, each with the other
 /// participant, the last message and the unread count. `cursor` may be NULL
-/// (first page), else a `next_cursor` exactly as returned; `limit` 0 =
-/// default 50, at most 500. The caller owns `*out_threads` and frees it with
+/// (first page), else a `next_cursor` exactly as returned; `limit` 1 to
+/// `CHAT_MAX_PAGE_LIMIT` (`CHAT_DEFAULT_PAGE_LIMIT` when you have no
+/// preference). The caller owns `*out_threads` and frees it with
 /// `chat_thread_list_free`. Thread-safe.
-/// Errors: CHAT_ERR_INVALID_ARGUMENT (also a bad cursor or limit), a
-/// session error, CHAT_ERR_STORAGE.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (also a bad cursor, a `limit` of 0 or
+/// over `CHAT_MAX_PAGE_LIMIT`), a session error, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_threads_list(
     session: *const chat_session,
@@ -591,7 +607,7 @@ pub extern "C" fn chat_threads_list(
         let session = arg_ref(session, "session")?;
         let query = ThreadQuery {
             cursor: arg_opt_str(cursor, "cursor")?,
-            limit: page_limit(limit),
+            limit: Some(limit),
         };
         let out = arg_out(out_threads, "out_threads")?;
         let page = session.session.list_threads(&query)?;
@@ -601,7 +617,8 @@ pub extern "C" fn chat_threads_list(
 }
 
 /// Marks the other participant's messages in the thread read, up to and
-/// including message `up_to` (0 = all), and writes how many were newly
+/// including message `up_to` (0 = not given: all; ids are positive), and
+/// writes how many were newly
 /// marked to `*out_marked`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT (also a negative `up_to`),
 /// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, a session error,
@@ -616,7 +633,7 @@ pub extern "C" fn chat_thread_mark_read(
     call(|| {
         let session = arg_ref(session, "session")?;
         let out = arg_out(out_marked, "out_marked")?;
-        let up_to = (up_to != 0).then_some(MessageId(up_to));
+        let up_to = optional_id(up_to).map(MessageId);
         out.write(
             session
                 .session
@@ -654,11 +671,13 @@ pub extern "C" fn chat_message_send(
 
 /// A page of the thread's history, in ascending id order: the newest
 /// `limit` messages with ids below `before`, or the oldest `limit` with ids
-/// above `after` (0 = not given; give at most one; neither = the newest).
-/// `limit` 0 = default 50, at most 500. The caller owns `*out_messages` and
-/// frees it with `chat_message_list_free`. Thread-safe.
+/// above `after` (0 = not given, as ids are positive; give at most one;
+/// neither = the newest). `limit` 1 to `CHAT_MAX_PAGE_LIMIT`
+/// (`CHAT_DEFAULT_PAGE_LIMIT` when you have no preference). The caller owns
+/// `*out_messages` and frees it with `chat_message_list_free`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT (also both `before` and `after`, a
-/// negative id, a bad limit), CHAT_ERR_THREAD_NOT_FOUND,
+/// negative id, a `limit` of 0 or over `CHAT_MAX_PAGE_LIMIT`),
+/// CHAT_ERR_THREAD_NOT_FOUND,
 /// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_messages_list(
@@ -673,9 +692,9 @@ pub extern "C" fn chat_messages_list(
         let session = arg_ref(session, "session")?;
         let out = arg_out(out_messages, "out_messages")?;
         let query = MessageQuery {
-            before: (before != 0).then_some(MessageId(before)),
-            after: (after != 0).then_some(MessageId(after)),
-            limit: page_limit(limit),
+            before: optional_id(before).map(MessageId),
+            after: optional_id(after).map(MessageId),
+            limit: Some(limit),
         };
         let page = session.session.list_messages(ThreadId(thread_id), &query)?;
         out.write(into_raw(chat_message_list::from_core(&page)));

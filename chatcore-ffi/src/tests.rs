@@ -358,3 +358,28 @@ fn the_version_strings_are_static_and_match_the_crate() {
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
     assert_eq!(chat_abi_version(), CHAT_ABI_VERSION);
 }
+
+#[test]
+fn page_limits_are_the_cores_and_zero_is_refused() {
+    assert_eq!(CHAT_DEFAULT_PAGE_LIMIT, chatcore::DEFAULT_PAGE_LIMIT);
+    assert_eq!(CHAT_MAX_PAGE_LIMIT, chatcore::MAX_PAGE_LIMIT);
+    let store = open_memory();
+    register(store, "ann");
+    let session = login(store, "ann");
+    let mut users = ptr::null_mut();
+    let prefix = c("a");
+    for (limit, status) in [
+        (0, chat_status::ChatErrInvalidArgument),
+        (CHAT_MAX_PAGE_LIMIT + 1, chat_status::ChatErrInvalidArgument),
+        (CHAT_MAX_PAGE_LIMIT, chat_status::ChatOk),
+    ] {
+        assert_eq!(
+            chat_users_search(session, prefix.as_ptr(), limit, &mut users),
+            status,
+            "limit {limit}"
+        );
+    }
+    chat_user_list_free(users);
+    chat_session_free(session);
+    chat_close(store);
+}

@@ -216,13 +216,14 @@ int main(int argc, char **argv) {
     TRUE(user->id == bob->id);
     chat_user_free(user);
     chat_user_list *users = SENTINEL_PTR;
-    EXPECT(chat_users_search(NULL, "b", 0, &users), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_users_search(as, NULL, 0, &users), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_users_search(as, "b", 0, NULL), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_users_search(as, BAD, 0, &users), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_users_search(as, "b", 501, &users), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_users_search(NULL, "b", CHAT_DEFAULT_PAGE_LIMIT, &users), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_users_search(as, NULL, CHAT_DEFAULT_PAGE_LIMIT, &users), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_users_search(as, "b", CHAT_DEFAULT_PAGE_LIMIT, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_users_search(as, BAD, CHAT_DEFAULT_PAGE_LIMIT, &users), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_users_search(as, "b", 0, &users), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_users_search(as, "b", CHAT_MAX_PAGE_LIMIT + 1, &users), CHAT_ERR_INVALID_ARGUMENT);
     TRUE(users == SENTINEL_PTR);
-    EXPECT(chat_users_search(as, "zzz", 0, &users), CHAT_OK);
+    EXPECT(chat_users_search(as, "zzz", CHAT_DEFAULT_PAGE_LIMIT, &users), CHAT_OK);
     TRUE(users->len == 0 && users->items == NULL);
     chat_user_list_free(users);
     EXPECT(chat_users_search(as, "B", 10, &users), CHAT_OK);
@@ -268,13 +269,15 @@ int main(int argc, char **argv) {
     chat_thread_free(thread);
 
     chat_thread_list *inbox = SENTINEL_PTR;
-    EXPECT(chat_threads_list(NULL, NULL, 0, &inbox), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_threads_list(as, NULL, 0, NULL), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_threads_list(as, BAD, 0, &inbox), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_threads_list(as, "not a cursor", 0, &inbox), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_threads_list(NULL, NULL, CHAT_DEFAULT_PAGE_LIMIT, &inbox), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_threads_list(as, NULL, CHAT_DEFAULT_PAGE_LIMIT, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_threads_list(as, BAD, CHAT_DEFAULT_PAGE_LIMIT, &inbox), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_threads_list(as, "not a cursor", CHAT_DEFAULT_PAGE_LIMIT, &inbox), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_threads_list(as, NULL, 0, &inbox), CHAT_ERR_INVALID_ARGUMENT);
     EXPECT(chat_threads_list(as, NULL, 501, &inbox), CHAT_ERR_INVALID_ARGUMENT);
+    TRUE(CHAT_DEFAULT_PAGE_LIMIT == 50 && CHAT_MAX_PAGE_LIMIT == 500);
     TRUE(inbox == SENTINEL_PTR);
-    EXPECT(chat_threads_list(es, NULL, 0, &inbox), CHAT_OK);
+    EXPECT(chat_threads_list(es, NULL, CHAT_DEFAULT_PAGE_LIMIT, &inbox), CHAT_OK);
     TRUE(inbox->len == 0 && inbox->items == NULL && inbox->next_cursor == NULL);
     chat_thread_list_free(inbox);
 
@@ -299,13 +302,17 @@ int main(int argc, char **argv) {
     chat_message_free(message);
 
     chat_message_list *page = SENTINEL_PTR;
-    EXPECT(chat_messages_list(NULL, tid, 0, 0, 0, &page), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_messages_list(as, tid, 0, 0, 0, NULL), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_messages_list(as, tid, second, first, 0, &page), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_messages_list(as, tid, -1, 0, 0, &page), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_messages_list(NULL, tid, 0, 0, CHAT_DEFAULT_PAGE_LIMIT, &page), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_messages_list(as, tid, 0, 0, CHAT_DEFAULT_PAGE_LIMIT, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_messages_list(as, tid, second, first, CHAT_DEFAULT_PAGE_LIMIT, &page), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_messages_list(as, tid, -1, 0, CHAT_DEFAULT_PAGE_LIMIT, &page), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_messages_list(as, tid, 0, 0, 0, &page), CHAT_ERR_INVALID_ARGUMENT);
     EXPECT(chat_messages_list(as, tid, 0, 0, 501, &page), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_messages_list(as, 999999, 0, 0, 0, &page), CHAT_ERR_THREAD_NOT_FOUND);
-    EXPECT(chat_messages_list(es, tid, 0, 0, 0, &page), CHAT_ERR_NOT_PARTICIPANT);
+    EXPECT(chat_messages_list(as, tid, 0, 0, CHAT_MAX_PAGE_LIMIT, &page), CHAT_OK);
+    chat_message_list_free(page);
+    page = SENTINEL_PTR;
+    EXPECT(chat_messages_list(as, 999999, 0, 0, CHAT_DEFAULT_PAGE_LIMIT, &page), CHAT_ERR_THREAD_NOT_FOUND);
+    EXPECT(chat_messages_list(es, tid, 0, 0, CHAT_DEFAULT_PAGE_LIMIT, &page), CHAT_ERR_NOT_PARTICIPANT);
     TRUE(page == SENTINEL_PTR);
     EXPECT(chat_messages_list(bs, tid, 0, first, 1, &page), CHAT_OK);
     TRUE(page->len == 1 && page->items[0].id == second && !page->has_more);
@@ -397,16 +404,16 @@ int main(int argc, char **argv) {
     EXPECT(chat_user_me(as, &user), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_user_get(as, bob->id, &user), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_user_find(as, "bob", &user), CHAT_ERR_SESSION_INVALID);
-    EXPECT(chat_users_search(as, "b", 0, &users), CHAT_ERR_SESSION_INVALID);
+    EXPECT(chat_users_search(as, "b", CHAT_DEFAULT_PAGE_LIMIT, &users), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_sessions_list(as, &infos), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_session_revoke(as, "00000000-0000-4000-8000-000000000000"), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_thread_create(as, pair, 2, &thread, &created), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_thread_get(as, tid, &thread), CHAT_ERR_SESSION_INVALID);
-    EXPECT(chat_threads_list(as, NULL, 0, &inbox), CHAT_ERR_SESSION_INVALID);
+    EXPECT(chat_threads_list(as, NULL, CHAT_DEFAULT_PAGE_LIMIT, &inbox), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_thread_delete(as, tid), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_thread_mark_read(as, tid, 0, &marked), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_message_send(as, tid, "hi", &message), CHAT_ERR_SESSION_INVALID);
-    EXPECT(chat_messages_list(as, tid, 0, 0, 0, &page), CHAT_ERR_SESSION_INVALID);
+    EXPECT(chat_messages_list(as, tid, 0, 0, CHAT_DEFAULT_PAGE_LIMIT, &page), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_message_mark_read(as, second, &message), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_unread_count(as, &count), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_session_user_id(as, &id), CHAT_OK); /* no database access */
