@@ -210,9 +210,8 @@ typedef struct chat_message {
   int64_t read_at;
 } chat_message;
 
-// A two-person thread. `other`, `last_message` and `unread_count` are
-// filled for entries of `chat_threads_list` only; a thread from
-// `chat_thread_create` or `chat_thread_get` has them NULL, NULL and 0.
+// A two-person thread as the session's user sees it, from
+// `chat_thread_create`, `chat_thread_get` or `chat_threads_list`.
 typedef struct chat_thread {
   // The thread's id.
   int64_t id;
@@ -222,12 +221,11 @@ typedef struct chat_thread {
   int64_t created_at;
   // When the newest message was sent (or the creation time), in ms.
   int64_t last_activity_at;
-  // The other participant (inbox entries only; else NULL). Owned by the thread.
+  // The other participant; never NULL. Owned by the thread.
   struct chat_user *other;
-  // The newest message, or NULL (always NULL outside inbox entries). Owned by the thread.
+  // The newest message, or NULL when there is none yet. Owned by the thread.
   struct chat_message *last_message;
-  // Messages from the other participant not yet read by the session's user
-  // (inbox entries only; else 0).
+  // Messages from the other participant not yet read by the session's user.
   uint64_t unread_count;
 } chat_thread;
 
@@ -419,21 +417,24 @@ enum chat_status chat_users_search(const struct chat_session *session,
 
 // Returns the thread between the `count` users in `participants` (a thread
 // has exactly 2; the session's user must be one), creating it if there is
-// none. Writes the thread to `*out_thread` and whether it was created now
-// to `*out_created`. The caller owns the thread and frees it with
+// none. Writes the thread to `*out_thread`, as the inbox shows it (with
+// `other`, `last_message` and `unread_count`), and whether it was created
+// now to `*out_created`. The caller owns the thread and frees it with
 // `chat_thread_free`. Thread-safe; concurrent calls never make two threads.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_WRONG_PARTICIPANT_COUNT,
 // CHAT_ERR_DUPLICATE_PARTICIPANT, CHAT_ERR_USER_NOT_FOUND,
-// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE;
+// CHAT_ERR_THREAD_NOT_FOUND if the other participant deleted the thread
+// between its creation and its reading back (the thread is then gone).
 enum chat_status chat_thread_create(const struct chat_session *session,
                                     const int64_t *participants,
                                     size_t count,
                                     struct chat_thread **out_thread,
                                     bool *out_created);
 
-// Writes the thread `thread_id` to `*out_thread` (`other`,
-// `last_message` NULL, `unread_count` 0: use `chat_threads_list` for
-// those). The caller owns it and frees it with `chat_thread_free`. Thread-safe.
+// Writes the thread `thread_id` to `*out_thread`, as the inbox shows it:
+// with `other`, `last_message` and the session's user's `unread_count`.
+// The caller owns it and frees it with `chat_thread_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_THREAD_NOT_FOUND,
 // CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
 enum chat_status chat_thread_get(const struct chat_session *session,

@@ -528,12 +528,15 @@ pub extern "C" fn chat_users_search(
 
 /// Returns the thread between the `count` users in `participants` (a thread
 /// has exactly 2; the session's user must be one), creating it if there is
-/// none. Writes the thread to `*out_thread` and whether it was created now
-/// to `*out_created`. The caller owns the thread and frees it with
+/// none. Writes the thread to `*out_thread`, as the inbox shows it (with
+/// `other`, `last_message` and `unread_count`), and whether it was created
+/// now to `*out_created`. The caller owns the thread and frees it with
 /// `chat_thread_free`. Thread-safe; concurrent calls never make two threads.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_WRONG_PARTICIPANT_COUNT,
 /// CHAT_ERR_DUPLICATE_PARTICIPANT, CHAT_ERR_USER_NOT_FOUND,
-/// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+/// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE;
+/// CHAT_ERR_THREAD_NOT_FOUND if the other participant deleted the thread
+/// between its creation and its reading back (the thread is then gone).
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_thread_create(
     session: *const chat_session,
@@ -551,15 +554,16 @@ pub extern "C" fn chat_thread_create(
         let out_thread = arg_out(out_thread, "out_thread")?;
         let out_created = arg_out(out_created, "out_created")?;
         let (thread, created) = session.session.create_thread(&ids)?;
-        out_thread.write(into_raw(chat_thread::from_core(&thread)));
+        let summary = session.session.thread_summary(thread.id)?;
+        out_thread.write(into_raw(chat_thread::from_summary(&summary)));
         out_created.write(created);
         Ok(())
     })
 }
 
-/// Writes the thread `thread_id` to `*out_thread` (`other`,
-/// `last_message` NULL, `unread_count` 0: use `chat_threads_list` for
-/// those). The caller owns it and frees it with `chat_thread_free`. Thread-safe.
+/// Writes the thread `thread_id` to `*out_thread`, as the inbox shows it:
+/// with `other`, `last_message` and the session's user's `unread_count`.
+/// The caller owns it and frees it with `chat_thread_free`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_THREAD_NOT_FOUND,
 /// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
@@ -571,8 +575,8 @@ pub extern "C" fn chat_thread_get(
     call(|| {
         let session = arg_ref(session, "session")?;
         let out = arg_out(out_thread, "out_thread")?;
-        let thread = session.session.thread(ThreadId(thread_id))?;
-        out.write(into_raw(chat_thread::from_core(&thread)));
+        let summary = session.session.thread_summary(ThreadId(thread_id))?;
+        out.write(into_raw(chat_thread::from_summary(&summary)));
         Ok(())
     })
 }

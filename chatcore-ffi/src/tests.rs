@@ -383,3 +383,46 @@ fn page_limits_are_the_cores_and_zero_is_refused() {
     chat_session_free(session);
     chat_close(store);
 }
+
+#[test]
+fn a_created_or_fetched_thread_carries_its_summary() {
+    let store = open_memory();
+    let ann = register(store, "ann");
+    let bob = register(store, "bob");
+    let ann_session = login(store, "ann");
+    let bob_session = login(store, "bob");
+    let mut thread = ptr::null_mut();
+    let mut created = false;
+    let pair = [ann, bob];
+    assert_eq!(
+        chat_thread_create(ann_session, pair.as_ptr(), 2, &mut thread, &mut created),
+        chat_status::ChatOk
+    );
+    let fresh = unsafe { &*thread };
+    assert!(created && fresh.last_message.is_null() && fresh.unread_count == 0);
+    assert_eq!(unsafe { (*fresh.other).id }, bob);
+    let thread_id = fresh.id;
+    chat_thread_free(thread);
+    let mut message = ptr::null_mut();
+    let text = c("hello");
+    assert_eq!(
+        chat_message_send(ann_session, thread_id, text.as_ptr(), &mut message),
+        chat_status::ChatOk
+    );
+    chat_message_free(message);
+    assert_eq!(
+        chat_thread_get(bob_session, thread_id, &mut thread),
+        chat_status::ChatOk
+    );
+    let seen = unsafe { &*thread };
+    assert_eq!(unsafe { (*seen.other).id }, ann);
+    assert_eq!(seen.unread_count, 1);
+    assert_eq!(
+        unsafe { CStr::from_ptr((*seen.last_message).text) }.to_str(),
+        Ok("hello")
+    );
+    chat_thread_free(thread);
+    chat_session_free(ann_session);
+    chat_session_free(bob_session);
+    chat_close(store);
+}

@@ -250,7 +250,8 @@ int main(int argc, char **argv) {
     TRUE(thread == SENTINEL_PTR && !created);
     EXPECT(chat_thread_create(as, pair, 2, &thread, &created), CHAT_OK);
     TRUE(created && thread->participants[0] == ann->id && thread->participants[1] == bob->id);
-    TRUE(thread->other == NULL && thread->last_message == NULL);
+    TRUE(thread->other != NULL && thread->other->id == bob->id && thread->last_message == NULL &&
+         thread->unread_count == 0);
     int64_t tid = thread->id;
     chat_thread_free(thread);
     int64_t reversed[2] = {bob->id, ann->id};
@@ -317,6 +318,18 @@ int main(int argc, char **argv) {
     EXPECT(chat_messages_list(bs, tid, 0, first, 1, &page), CHAT_OK);
     TRUE(page->len == 1 && page->items[0].id == second && !page->has_more);
     chat_message_list_free(page);
+
+    /* a thread as read back carries the other user, the last message and the unread count */
+    EXPECT(chat_thread_get(bs, tid, &thread), CHAT_OK);
+    TRUE(thread->other->id == ann->id && strcmp(thread->other->username, "ann") == 0);
+    TRUE(thread->last_message != NULL && thread->last_message->id == second &&
+         strcmp(thread->last_message->text, "second") == 0);
+    TRUE(thread->unread_count == 2);
+    chat_thread_free(thread);
+    EXPECT(chat_thread_create(as, pair, 2, &thread, &created), CHAT_OK);
+    TRUE(!created && thread->other->id == bob->id && thread->unread_count == 0 &&
+         thread->last_message->id == second);
+    chat_thread_free(thread);
 
     message = SENTINEL_PTR;
     EXPECT(chat_message_mark_read(NULL, first, &message), CHAT_ERR_INVALID_ARGUMENT);
