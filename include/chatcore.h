@@ -147,6 +147,24 @@ typedef struct chat_unread_report {
   size_t len;
 } chat_unread_report;
 
+// What `chat_import_django` did (or, in a dry run, would do).
+typedef struct chat_import_report {
+  // Users imported.
+  uint64_t users;
+  // Of those, accounts that cannot log in until `chat_user_set_password`
+  // (Django's unusable `!` passwords, and inactive users).
+  uint64_t users_without_login;
+  // Threads imported.
+  uint64_t threads;
+  // Threads whose pair already had a thread earlier in the file: their
+  // messages went to that thread.
+  uint64_t threads_merged;
+  // Messages imported.
+  uint64_t messages;
+  // Entries of other models, skipped (all models together).
+  uint64_t skipped_total;
+} chat_import_report;
+
 // A user. Strings are UTF-8, NUL-terminated, owned by the struct.
 typedef struct chat_user {
   // The user's id.
@@ -201,8 +219,8 @@ typedef struct chat_message {
   int64_t thread_id;
   // Who sent it.
   int64_t sender_id;
-  // The text, UTF-8, NUL-terminated. (A NUL inside a text written through
-  // the Rust API shows as U+FFFD.)
+  // The text, UTF-8, NUL-terminated (texts never contain control
+  // characters other than tab, CR and LF).
   const char *text;
   // When it was sent, in ms since the Unix epoch.
   int64_t created_at;
@@ -312,6 +330,51 @@ enum chat_status chat_unread_verify(const struct chat_store *store,
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE, CHAT_ERR_BUSY.
 enum chat_status chat_unread_repair(const struct chat_store *store,
                                     struct chat_unread_report **out_report);
+
+// Imports a Django `dumpdata` JSON file (the original service's format:
+// `user.user`, `chat.thread`, `chat.message`; other models are skipped and
+// counted) from the file at `path` (UTF-8), all or nothing. Primary keys
+// and password hashes are kept, so users log in with their old passwords;
+// accounts without a usable one need `chat_user_set_password`. With
+// `dry_run`, everything is checked as for real and nothing is written.
+// The caller owns `*out_report` and frees it with `chat_import_report_free`.
+// Thread-safe (the import is one write transaction).
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_INVALID_IMPORT (malformed
+// file, a rule broken, a pk already in the store; `chat_last_error()` names
+// the entry; nothing was imported), CHAT_ERR_STORAGE (the file cannot be
+// opened or read), CHAT_ERR_BUSY.
+enum chat_status chat_import_django(const struct chat_store *store,
+                                    const char *path,
+                                    bool dry_run,
+                                    struct chat_import_report **out_report);
+
+// Writes the whole store, from one consistent snapshot, as a Django
+// `dumpdata` JSON file at `path` (UTF-8) that `chat_import_django` reads
+// back to the same data. It holds password hashes: the file is created
+// readable by its owner only. Never overwrites: an existing non-empty file
+// is refused; on failure the file is removed. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file
+// already at `path`), CHAT_ERR_STORAGE (cannot create or write the file).
+enum chat_status chat_export_django(const struct chat_store *store,
+                                    const char *path);
+
+// Writes a consistent copy of the whole store to a new database file at
+// `path` (UTF-8, readable by its owner only), while other threads and
+// processes go on using the store. Never overwrites a non-empty file.
+// Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file
+// already at `path`), CHAT_ERR_STORAGE (cannot write it), CHAT_ERR_BUSY.
+enum chat_status chat_backup(const struct chat_store *store,
+                             const char *path);
+
+// Sets the password of user `user_id`: an administrative call for the host
+// application (no session needed), for accounts imported without a usable
+// password, or a reset. Ends all of that user's sessions. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_WEAK_PASSWORD,
+// CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+enum chat_status chat_user_set_password(const struct chat_store *store,
+                                        int64_t user_id,
+                                        const char *password);
 
 // Creates a user. `first_name` and `last_name` may be NULL (empty). The
 // caller owns `*out_user` and frees it with `chat_user_free`. Thread-safe.
@@ -544,6 +607,9 @@ void chat_session_info_list_free(struct chat_session_info_list *sessions);
 
 // Frees a report from `chat_unread_verify` or `chat_unread_repair`. NULL is a no-op.
 void chat_unread_report_free(struct chat_unread_report *report);
+
+// Frees a report from `chat_import_django`. NULL is a no-op.
+void chat_import_report_free(struct chat_import_report *report);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -109,7 +109,9 @@ thread_local! {
 }
 
 fn set_last_error(message: &str) {
-    let message = to_c_string(message);
+    // A message for people may quote input (from an import file, say); a
+    // NUL in it must not cost the whole message.
+    let message = CString::new(message.replace('\0', "\u{FFFD}")).unwrap_or_default();
     LAST_ERROR.with(|slot| *slot.borrow_mut() = Some(message));
 }
 
@@ -234,15 +236,13 @@ pub(crate) fn into_raw<T>(value: T) -> *mut T {
     Box::into_raw(Box::new(value))
 }
 
-/// A caller-owned C string. A NUL inside `text` (possible only in message
-/// text written through the Rust API) becomes U+FFFD, so conversion never fails.
+/// A caller-owned C string of data from the core. The core refuses control
+/// characters (NUL among them) in every text and name it stores, and its
+/// ids, tokens and cursors are ASCII; a NUL here would be a core bug, which
+/// panics and is returned as CHAT_ERR_INTERNAL by the boundary.
 pub(crate) fn to_c_string(text: &str) -> CString {
-    let bytes = match text.contains('\0') {
-        true => text.replace('\0', "\u{FFFD}").into_bytes(),
-        false => text.as_bytes().to_vec(),
-    };
-    // SAFETY: every NUL byte was replaced above.
-    unsafe { CString::from_vec_unchecked(bytes) }
+    CString::new(text)
+        .expect("chatcore returned a string with a NUL byte, which it refuses to store")
 }
 
 /// A caller-owned C string pointer, freed by `free_c_string`.

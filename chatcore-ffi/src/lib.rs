@@ -61,11 +61,13 @@ use chatcore::{
     ThreadQuery, UserId, Uuid,
 };
 use std::ffi::{CString, c_char};
+use std::fs::{File, OpenOptions};
 use std::ptr;
 use std::time::Duration;
 pub use types::{
-    chat_message, chat_message_list, chat_session_info, chat_session_info_list, chat_thread,
-    chat_thread_list, chat_unread_mismatch, chat_unread_report, chat_user, chat_user_list,
+    chat_import_report, chat_message, chat_message_list, chat_session_info, chat_session_info_list,
+    chat_thread, chat_thread_list, chat_unread_mismatch, chat_unread_report, chat_user,
+    chat_user_list,
 };
 
 /// The version of this C ABI. It changes whenever a function signature or a
@@ -278,6 +280,119 @@ pub extern "C" fn chat_unread_repair(
         out.write(into_raw(chat_unread_report::from_core(&report)));
         Ok(())
     })
+}
+
+// ---------------------------------------------------------------------------
+// Moving data: Django import and export, backup
+
+/// Imports a Django `dumpdata` JSON file (the original service's format:
+/// `user.user`, `chat.thread`, `chat.message`; other models are skipped and
+/// counted) from the file at `path` (UTF-8), all or nothing. Primary keys
+/// and password hashes are kept, so users log in with their old passwords;
+/// accounts without a usable one need `chat_user_set_password`. With
+/// `dry_run`, everything is checked as for real and nothing is written.
+/// The caller owns `*out_report` and frees it with `chat_import_report_free`.
+/// Thread-safe (the import is one write transaction).
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_INVALID_IMPORT (malformed
+/// file, a rule broken, a pk already in the store; `chat_last_error()` names
+/// the entry; nothing was imported), CHAT_ERR_STORAGE (the file cannot be
+/// opened or read), CHAT_ERR_BUSY.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_import_django(
+    store: *const chat_store,
+    path: *const c_char,
+    dry_run: bool,
+    out_report: *mut *mut chat_import_report,
+) -> chat_status {
+    call(|| {
+        let store = arg_ref(store, "store")?;
+        let path = arg_str(path, "path")?;
+        let out = arg_out(out_report, "out_report")?;
+        let file = File::open(path).map_err(|err| file_error("cannot open", path, err))?;
+        let report = store.store.import_django(file, dry_run)?;
+        out.write(into_raw(chat_import_report::from_core(&report)));
+        Ok(())
+    })
+}
+
+/// Writes the whole store, from one consistent snapshot, as a Django
+/// `dumpdata` JSON file at `path` (UTF-8) that `chat_import_django` reads
+/// back to the same data. It holds password hashes: the file is created
+/// readable by its owner only. Never overwrites: an existing non-empty file
+/// is refused; on failure the file is removed. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file
+/// already at `path`), CHAT_ERR_STORAGE (cannot create or write the file).
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_export_django(store: *const chat_store, path: *const c_char) -> chat_status {
+    call(|| {
+        let store = arg_ref(store, "store")?;
+        let path = arg_str(path, "path")?;
+        let file = create_new_file(path)?;
+        store.store.export_django(file).inspect_err(|_| {
+            let _ = std::fs::remove_file(path);
+        })
+    })
+}
+
+/// Writes a consistent copy of the whole store to a new database file at
+/// `path` (UTF-8, readable by its owner only), while other threads and
+/// processes go on using the store. Never overwrites a non-empty file.
+/// Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file
+/// already at `path`), CHAT_ERR_STORAGE (cannot write it), CHAT_ERR_BUSY.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_backup(store: *const chat_store, path: *const c_char) -> chat_status {
+    call(|| {
+        let store = arg_ref(store, "store")?;
+        store.store.backup(arg_str(path, "path")?)
+    })
+}
+
+/// Sets the password of user `user_id`: an administrative call for the host
+/// application (no session needed), for accounts imported without a usable
+/// password, or a reset. Ends all of that user's sessions. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_WEAK_PASSWORD,
+/// CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_user_set_password(
+    store: *const chat_store,
+    user_id: i64,
+    password: *const c_char,
+) -> chat_status {
+    call(|| {
+        let store = arg_ref(store, "store")?;
+        let password = arg_str(password, "password")?;
+        store.store.set_password(UserId(user_id), password)
+    })
+}
+
+fn file_error(what: &str, path: &str, err: std::io::Error) -> chatcore::Error {
+    chatcore::Error::Storage {
+        message: format!("{what} {path}: {err}"),
+        source: Some(Box::new(err)),
+    }
+}
+
+/// Opens `path` for writing, creating it readable by its owner only, and
+/// refuses a file that already has content (never overwrite a user's file).
+fn create_new_file(path: &str) -> Result<File, chatcore::Error> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(path)
+        .map_err(|err| file_error("cannot create", path, err))?;
+    let len = file
+        .metadata()
+        .map_err(|err| file_error("cannot inspect", path, err))?
+        .len();
+    match len {
+        0 => Ok(file),
+        _ => Err(chatcore::Error::InvalidArgument(format!(
+            "{path} already exists and is not empty; an export never overwrites a file"
+        ))),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -796,5 +911,11 @@ pub extern "C" fn chat_session_info_list_free(sessions: *mut chat_session_info_l
 /// Frees a report from `chat_unread_verify` or `chat_unread_repair`. NULL is a no-op.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_unread_report_free(report: *mut chat_unread_report) {
+    guard((), || free_box(report))
+}
+
+/// Frees a report from `chat_import_django`. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_import_report_free(report: *mut chat_import_report) {
     guard((), || free_box(report))
 }

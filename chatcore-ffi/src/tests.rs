@@ -426,3 +426,117 @@ fn a_created_or_fetched_thread_carries_its_summary() {
     chat_session_free(bob_session);
     chat_close(store);
 }
+
+#[test]
+fn a_nul_in_an_error_message_does_not_cost_the_message() {
+    let status = call(|| Err(Error::InvalidImport("pk 1: a\0b".into())));
+    assert_eq!(status, chat_status::ChatErrInvalidImport);
+    assert_eq!(
+        last_error().as_deref(),
+        Some("cannot import: pk 1: a\u{FFFD}b")
+    );
+}
+
+#[test]
+fn import_set_password_backup_and_export_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/c/dumpdata.json");
+    let store = open_memory();
+    let mut report = ptr::null_mut();
+    let dump = c(dump);
+    for dry_run in [true, false] {
+        assert_eq!(
+            chat_import_django(store, dump.as_ptr(), dry_run, &mut report),
+            chat_status::ChatOk,
+            "{:?}",
+            last_error()
+        );
+        let got = unsafe { *report };
+        assert_eq!(
+            [
+                got.users,
+                got.users_without_login,
+                got.threads,
+                got.messages
+            ],
+            [2, 1, 1, 2]
+        );
+        assert_eq!((got.threads_merged, got.skipped_total), (0, 1));
+        chat_import_report_free(report);
+    }
+    let mut again = ptr::null_mut();
+    assert_eq!(
+        chat_import_django(store, dump.as_ptr(), false, &mut again),
+        chat_status::ChatErrInvalidImport
+    );
+    assert!(again.is_null());
+    let max = 9;
+    assert_eq!(
+        chat_user_set_password(store, max, c("new password").as_ptr()),
+        chat_status::ChatOk
+    );
+    let mut session = ptr::null_mut();
+    assert_eq!(
+        chat_login(
+            store,
+            c("max@example.com").as_ptr(),
+            c("new password").as_ptr(),
+            &mut session
+        ),
+        chat_status::ChatOk
+    );
+    let mut unread = 0;
+    assert_eq!(chat_unread_count(session, &mut unread), chat_status::ChatOk);
+    assert_eq!(unread, 1);
+    chat_session_free(session);
+
+    let backup = c(dir.path().join("backup.db").to_str().unwrap());
+    assert_eq!(chat_backup(store, backup.as_ptr()), chat_status::ChatOk);
+    assert_eq!(
+        chat_backup(store, backup.as_ptr()),
+        chat_status::ChatErrInvalidArgument
+    );
+    let export_path = dir.path().join("export.json");
+    let export = c(export_path.to_str().unwrap());
+    assert_eq!(
+        chat_export_django(store, export.as_ptr()),
+        chat_status::ChatOk
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&export_path)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let exported = std::fs::read(&export_path).unwrap();
+    assert_eq!(
+        chat_export_django(store, export.as_ptr()),
+        chat_status::ChatErrInvalidArgument
+    );
+    assert_eq!(std::fs::read(&export_path).unwrap(), exported, "untouched");
+    let missing = c(dir.path().join("no/such/dir/x.json").to_str().unwrap());
+    assert_eq!(
+        chat_export_django(store, missing.as_ptr()),
+        chat_status::ChatErrStorage
+    );
+    assert_eq!(
+        chat_import_django(store, missing.as_ptr(), true, &mut again),
+        chat_status::ChatErrStorage
+    );
+
+    let copy = open_memory();
+    assert_eq!(
+        chat_import_django(copy, export.as_ptr(), false, &mut report),
+        chat_status::ChatOk,
+        "{:?}",
+        last_error()
+    );
+    let got = unsafe { *report };
+    assert_eq!([got.users, got.threads, got.messages], [2, 1, 2]);
+    chat_import_report_free(report);
+    chat_close(copy);
+    chat_close(store);
+}

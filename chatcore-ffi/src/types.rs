@@ -6,8 +6,8 @@ use crate::boundary::{
     c_string, free_box, free_c_string, free_raw_items, into_raw, into_raw_items,
 };
 use chatcore::{
-    Message, MessagePage, SessionInfo, ThreadPage, ThreadSummary, UnreadMismatch, UnreadReport,
-    User,
+    ImportReport, Message, MessagePage, SessionInfo, ThreadPage, ThreadSummary, UnreadMismatch,
+    UnreadReport, User,
 };
 use std::ffi::c_char;
 use std::ptr;
@@ -89,8 +89,8 @@ pub struct chat_message {
     pub thread_id: i64,
     /// Who sent it.
     pub sender_id: i64,
-    /// The text, UTF-8, NUL-terminated. (A NUL inside a text written through
-    /// the Rust API shows as U+FFFD.)
+    /// The text, UTF-8, NUL-terminated (texts never contain control
+    /// characters other than tab, CR and LF).
     pub text: *const c_char,
     /// When it was sent, in ms since the Unix epoch.
     pub created_at: i64,
@@ -337,5 +337,38 @@ impl chat_unread_report {
 impl Drop for chat_unread_report {
     fn drop(&mut self) {
         free_raw_items(self.mismatches, self.len);
+    }
+}
+
+/// What `chat_import_django` did (or, in a dry run, would do).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct chat_import_report {
+    /// Users imported.
+    pub users: u64,
+    /// Of those, accounts that cannot log in until `chat_user_set_password`
+    /// (Django's unusable `!` passwords, and inactive users).
+    pub users_without_login: u64,
+    /// Threads imported.
+    pub threads: u64,
+    /// Threads whose pair already had a thread earlier in the file: their
+    /// messages went to that thread.
+    pub threads_merged: u64,
+    /// Messages imported.
+    pub messages: u64,
+    /// Entries of other models, skipped (all models together).
+    pub skipped_total: u64,
+}
+
+impl chat_import_report {
+    pub(crate) fn from_core(report: &ImportReport) -> chat_import_report {
+        chat_import_report {
+            users: report.users,
+            users_without_login: report.users_without_login,
+            threads: report.threads,
+            threads_merged: report.threads_merged,
+            messages: report.messages,
+            skipped_total: report.skipped.values().sum(),
+        }
     }
 }
