@@ -395,6 +395,38 @@ int main(int argc, char **argv) {
     TRUE(report->len == 0 && report->threads_checked == 2);
     chat_unread_report_free(report);
 
+    /* ---- import, export, backup, set password ---- */
+    char file[4096];
+    snprintf(file, sizeof file, "%s/abuse-export.json", argv[1]);
+    chat_import_report *imported = SENTINEL_PTR;
+    EXPECT(chat_import_django(NULL, file, true, &imported), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_import_django(store, NULL, true, &imported), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_import_django(store, file, true, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_import_django(store, BAD, true, &imported), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_import_django(store, "/nonexistent-dir/dump.json", true, &imported), CHAT_ERR_STORAGE);
+    TRUE(imported == SENTINEL_PTR);
+    EXPECT(chat_export_django(NULL, file), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_export_django(store, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_export_django(store, BAD), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_export_django(store, "/nonexistent-dir/export.json"), CHAT_ERR_STORAGE);
+    EXPECT(chat_export_django(store, file), CHAT_OK);
+    EXPECT(chat_export_django(store, file), CHAT_ERR_INVALID_ARGUMENT); /* never overwrites */
+    EXPECT(chat_export_django(store, path), CHAT_ERR_INVALID_ARGUMENT); /* the database itself */
+    /* everything in the export is already in the store: refused, all or nothing */
+    EXPECT(chat_import_django(store, file, true, &imported), CHAT_ERR_INVALID_IMPORT);
+    EXPECT(chat_import_django(store, path, true, &imported), CHAT_ERR_INVALID_IMPORT); /* not JSON */
+    TRUE(imported == SENTINEL_PTR);
+    EXPECT(chat_backup(NULL, file), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_backup(store, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_backup(store, BAD), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_backup(store, file), CHAT_ERR_INVALID_ARGUMENT); /* exists, not empty */
+    EXPECT(chat_backup(store, "/nonexistent-dir/backup.db"), CHAT_ERR_STORAGE);
+    EXPECT(chat_user_set_password(NULL, eve->id, PW), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_user_set_password(store, eve->id, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_user_set_password(store, eve->id, BAD), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_user_set_password(store, eve->id, "short"), CHAT_ERR_WEAK_PASSWORD);
+    EXPECT(chat_user_set_password(store, 999999, PW), CHAT_ERR_USER_NOT_FOUND);
+
     /* ---- delete ---- */
     EXPECT(chat_thread_delete(NULL, tid), CHAT_ERR_INVALID_ARGUMENT);
     EXPECT(chat_thread_delete(as, 999999), CHAT_ERR_THREAD_NOT_FOUND);
@@ -463,6 +495,7 @@ int main(int argc, char **argv) {
     chat_message_list_free(NULL);
     chat_session_info_list_free(NULL);
     chat_unread_report_free(NULL);
+    chat_import_report_free(NULL);
     passed++;
 
     chat_user_free(ann);
