@@ -33,6 +33,14 @@
 // to detect a header that does not match the loaded library.
 #define CHAT_ABI_VERSION 1
 
+// The page size to pass as `limit` when the caller has no preference.
+// (C has no "not given", so every listing takes an explicit limit.)
+#define CHAT_DEFAULT_PAGE_LIMIT 50
+
+// The largest page `limit` a listing accepts; 0 and anything above this
+// are CHAT_ERR_INVALID_ARGUMENT.
+#define CHAT_MAX_PAGE_LIMIT 500
+
 // The result of every fallible call. The numbers are stable: a number never
 // changes meaning, and new kinds are appended with new numbers.
 //
@@ -81,6 +89,9 @@ typedef enum chat_status {
   CHAT_ERR_STORAGE = 19,
   // The file was written by a newer chatcore; it was left untouched.
   CHAT_ERR_SCHEMA_TOO_NEW = 20,
+  // An import file is malformed or breaks a rule; `chat_last_error()`
+  // names the entry (model and pk). Nothing was imported.
+  CHAT_ERR_INVALID_IMPORT = 21,
   // A bug: a panic caught at the boundary, or an error kind this build
   // of the C ABI does not know.
   CHAT_ERR_INTERNAL = 99,
@@ -136,6 +147,24 @@ typedef struct chat_unread_report {
   size_t len;
 } chat_unread_report;
 
+// What `chat_import_django` did (or, in a dry run, would do).
+typedef struct chat_import_report {
+  // Users imported.
+  uint64_t users;
+  // Of those, accounts that cannot log in until `chat_user_set_password`
+  // (Django's unusable `!` passwords, and inactive users).
+  uint64_t users_without_login;
+  // Threads imported.
+  uint64_t threads;
+  // Threads whose pair already had a thread earlier in the file: their
+  // messages went to that thread.
+  uint64_t threads_merged;
+  // Messages imported.
+  uint64_t messages;
+  // Entries of other models, skipped (all models together).
+  uint64_t skipped_total;
+} chat_import_report;
+
 // A user. Strings are UTF-8, NUL-terminated, owned by the struct.
 typedef struct chat_user {
   // The user's id.
@@ -190,8 +219,8 @@ typedef struct chat_message {
   int64_t thread_id;
   // Who sent it.
   int64_t sender_id;
-  // The text, UTF-8, NUL-terminated. (A NUL inside a text written through
-  // the Rust API shows as U+FFFD.)
+  // The text, UTF-8, NUL-terminated (texts never contain control
+  // characters other than tab, CR and LF).
   const char *text;
   // When it was sent, in ms since the Unix epoch.
   int64_t created_at;
@@ -199,9 +228,8 @@ typedef struct chat_message {
   int64_t read_at;
 } chat_message;
 
-// A two-person thread. `other`, `last_message` and `unread_count` are
-// filled for entries of `chat_threads_list` only; a thread from
-// `chat_thread_create` or `chat_thread_get` has them NULL, NULL and 0.
+// A two-person thread as the session's user sees it, from
+// `chat_thread_create`, `chat_thread_get` or `chat_threads_list`.
 typedef struct chat_thread {
   // The thread's id.
   int64_t id;
@@ -211,12 +239,11 @@ typedef struct chat_thread {
   int64_t created_at;
   // When the newest message was sent (or the creation time), in ms.
   int64_t last_activity_at;
-  // The other participant (inbox entries only; else NULL). Owned by the thread.
+  // The other participant; never NULL. Owned by the thread.
   struct chat_user *other;
-  // The newest message, or NULL (always NULL outside inbox entries). Owned by the thread.
+  // The newest message, or NULL when there is none yet. Owned by the thread.
   struct chat_message *last_message;
-  // Messages from the other participant not yet read by the session's user
-  // (inbox entries only; else 0).
+  // Messages from the other participant not yet read by the session's user.
   uint64_t unread_count;
 } chat_thread;
 
@@ -303,6 +330,51 @@ enum chat_status chat_unread_verify(const struct chat_store *store,
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE, CHAT_ERR_BUSY.
 enum chat_status chat_unread_repair(const struct chat_store *store,
                                     struct chat_unread_report **out_report);
+
+// Imports a Django `dumpdata` JSON file (the original service's format:
+// `user.user`, `chat.thread`, `chat.message`; other models are skipped and
+// counted) from the file at `path` (UTF-8), all or nothing. Primary keys
+// and password hashes are kept, so users log in with their old passwords;
+// accounts without a usable one need `chat_user_set_password`. With
+// `dry_run`, everything is checked as for real and nothing is written.
+// The caller owns `*out_report` and frees it with `chat_import_report_free`.
+// Thread-safe (the import is one write transaction).
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_INVALID_IMPORT (malformed
+// file, a rule broken, a pk already in the store; `chat_last_error()` names
+// the entry; nothing was imported), CHAT_ERR_STORAGE (the file cannot be
+// opened or read), CHAT_ERR_BUSY.
+enum chat_status chat_import_django(const struct chat_store *store,
+                                    const char *path,
+                                    bool dry_run,
+                                    struct chat_import_report **out_report);
+
+// Writes the whole store, from one consistent snapshot, as a Django
+// `dumpdata` JSON file at `path` (UTF-8) that `chat_import_django` reads
+// back to the same data. It holds password hashes: the file is created
+// readable by its owner only. Never overwrites: an existing non-empty file
+// is refused; on failure the file is removed. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file
+// already at `path`), CHAT_ERR_STORAGE (cannot create or write the file).
+enum chat_status chat_export_django(const struct chat_store *store,
+                                    const char *path);
+
+// Writes a consistent copy of the whole store to a new database file at
+// `path` (UTF-8, readable by its owner only), while other threads and
+// processes go on using the store. Never overwrites a non-empty file.
+// Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file
+// already at `path`), CHAT_ERR_STORAGE (cannot write it), CHAT_ERR_BUSY.
+enum chat_status chat_backup(const struct chat_store *store,
+                             const char *path);
+
+// Sets the password of user `user_id`: an administrative call for the host
+// application (no session needed), for accounts imported without a usable
+// password, or a reset. Ends all of that user's sessions. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_WEAK_PASSWORD,
+// CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+enum chat_status chat_user_set_password(const struct chat_store *store,
+                                        int64_t user_id,
+                                        const char *password);
 
 // Creates a user. `first_name` and `last_name` may be NULL (empty). The
 // caller owns `*out_user` and frees it with `chat_user_free`. Thread-safe.
@@ -395,10 +467,12 @@ enum chat_status chat_user_find(const struct chat_session *session,
                                 struct chat_user **out_user);
 
 // Lists users whose username or email starts with `prefix`
-// (case-insensitive), by username, at most `limit` (0 = default 50; at most
-// 500). The caller owns `*out_users` and frees it with
+// (case-insensitive), by username, at most `limit` (1 to
+// `CHAT_MAX_PAGE_LIMIT`; `CHAT_DEFAULT_PAGE_LIMIT` when you have no
+// preference). The caller owns `*out_users` and frees it with
 // `chat_user_list_free`. Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT (also `limit` over 500), a session error.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (also `limit` 0 or over
+// `CHAT_MAX_PAGE_LIMIT`), a session error.
 enum chat_status chat_users_search(const struct chat_session *session,
                                    const char *prefix,
                                    uint32_t limit,
@@ -406,21 +480,24 @@ enum chat_status chat_users_search(const struct chat_session *session,
 
 // Returns the thread between the `count` users in `participants` (a thread
 // has exactly 2; the session's user must be one), creating it if there is
-// none. Writes the thread to `*out_thread` and whether it was created now
-// to `*out_created`. The caller owns the thread and frees it with
+// none. Writes the thread to `*out_thread`, as the inbox shows it (with
+// `other`, `last_message` and `unread_count`), and whether it was created
+// now to `*out_created`. The caller owns the thread and frees it with
 // `chat_thread_free`. Thread-safe; concurrent calls never make two threads.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_WRONG_PARTICIPANT_COUNT,
 // CHAT_ERR_DUPLICATE_PARTICIPANT, CHAT_ERR_USER_NOT_FOUND,
-// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE;
+// CHAT_ERR_THREAD_NOT_FOUND if the other participant deleted the thread
+// between its creation and its reading back (the thread is then gone).
 enum chat_status chat_thread_create(const struct chat_session *session,
                                     const int64_t *participants,
                                     size_t count,
                                     struct chat_thread **out_thread,
                                     bool *out_created);
 
-// Writes the thread `thread_id` to `*out_thread` (`other`,
-// `last_message` NULL, `unread_count` 0: use `chat_threads_list` for
-// those). The caller owns it and frees it with `chat_thread_free`. Thread-safe.
+// Writes the thread `thread_id` to `*out_thread`, as the inbox shows it:
+// with `other`, `last_message` and the session's user's `unread_count`.
+// The caller owns it and frees it with `chat_thread_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_THREAD_NOT_FOUND,
 // CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
 enum chat_status chat_thread_get(const struct chat_session *session,
@@ -435,18 +512,20 @@ enum chat_status chat_thread_delete(const struct chat_session *session,
 
 // Lists the user's threads, newest activity first, each with the other
 // participant, the last message and the unread count. `cursor` may be NULL
-// (first page), else a `next_cursor` exactly as returned; `limit` 0 =
-// default 50, at most 500. The caller owns `*out_threads` and frees it with
+// (first page), else a `next_cursor` exactly as returned; `limit` 1 to
+// `CHAT_MAX_PAGE_LIMIT` (`CHAT_DEFAULT_PAGE_LIMIT` when you have no
+// preference). The caller owns `*out_threads` and frees it with
 // `chat_thread_list_free`. Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT (also a bad cursor or limit), a
-// session error, CHAT_ERR_STORAGE.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (also a bad cursor, a `limit` of 0 or
+// over `CHAT_MAX_PAGE_LIMIT`), a session error, CHAT_ERR_STORAGE.
 enum chat_status chat_threads_list(const struct chat_session *session,
                                    const char *cursor,
                                    uint32_t limit,
                                    struct chat_thread_list **out_threads);
 
 // Marks the other participant's messages in the thread read, up to and
-// including message `up_to` (0 = all), and writes how many were newly
+// including message `up_to` (0 = not given: all; ids are positive), and
+// writes how many were newly
 // marked to `*out_marked`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT (also a negative `up_to`),
 // CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, a session error,
@@ -469,11 +548,13 @@ enum chat_status chat_message_send(const struct chat_session *session,
 
 // A page of the thread's history, in ascending id order: the newest
 // `limit` messages with ids below `before`, or the oldest `limit` with ids
-// above `after` (0 = not given; give at most one; neither = the newest).
-// `limit` 0 = default 50, at most 500. The caller owns `*out_messages` and
-// frees it with `chat_message_list_free`. Thread-safe.
+// above `after` (0 = not given, as ids are positive; give at most one;
+// neither = the newest). `limit` 1 to `CHAT_MAX_PAGE_LIMIT`
+// (`CHAT_DEFAULT_PAGE_LIMIT` when you have no preference). The caller owns
+// `*out_messages` and frees it with `chat_message_list_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT (also both `before` and `after`, a
-// negative id, a bad limit), CHAT_ERR_THREAD_NOT_FOUND,
+// negative id, a `limit` of 0 or over `CHAT_MAX_PAGE_LIMIT`),
+// CHAT_ERR_THREAD_NOT_FOUND,
 // CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
 enum chat_status chat_messages_list(const struct chat_session *session,
                                     int64_t thread_id,
@@ -526,6 +607,9 @@ void chat_session_info_list_free(struct chat_session_info_list *sessions);
 
 // Frees a report from `chat_unread_verify` or `chat_unread_repair`. NULL is a no-op.
 void chat_unread_report_free(struct chat_unread_report *report);
+
+// Frees a report from `chat_import_django`. NULL is a no-op.
+void chat_import_report_free(struct chat_import_report *report);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -59,15 +59,25 @@ pub enum chat_status {
     ChatErrStorage = 19,
     /// The file was written by a newer chatcore; it was left untouched.
     ChatErrSchemaTooNew = 20,
+    /// An import file is malformed or breaks a rule; `chat_last_error()`
+    /// names the entry (model and pk). Nothing was imported.
+    ChatErrInvalidImport = 21,
     /// A bug: a panic caught at the boundary, or an error kind this build
     /// of the C ABI does not know.
     ChatErrInternal = 99,
 }
 
 impl chat_status {
-    /// The one mapping from the core's machine codes to C status numbers.
+    /// The status of a core error: `from_code(err.code())`.
     pub fn from_error(err: &Error) -> chat_status {
-        match err.code() {
+        chat_status::from_code(err.code())
+    }
+
+    /// The one mapping from the core's machine codes (`Error::code()`) to C
+    /// status numbers. A code this build does not know is `CHAT_ERR_INTERNAL`;
+    /// a test keeps every code the core defines out of that fallback.
+    pub fn from_code(code: &str) -> chat_status {
+        match code {
             "invalid_argument" => chat_status::ChatErrInvalidArgument,
             "invalid_email" => chat_status::ChatErrInvalidEmail,
             "invalid_username" => chat_status::ChatErrInvalidUsername,
@@ -88,6 +98,7 @@ impl chat_status {
             "busy" => chat_status::ChatErrBusy,
             "storage" => chat_status::ChatErrStorage,
             "schema_too_new" => chat_status::ChatErrSchemaTooNew,
+            "invalid_import" => chat_status::ChatErrInvalidImport,
             _ => chat_status::ChatErrInternal,
         }
     }
@@ -98,7 +109,9 @@ thread_local! {
 }
 
 fn set_last_error(message: &str) {
-    let message = to_c_string(message);
+    // A message for people may quote input (from an import file, say); a
+    // NUL in it must not cost the whole message.
+    let message = CString::new(message.replace('\0', "\u{FFFD}")).unwrap_or_default();
     LAST_ERROR.with(|slot| *slot.borrow_mut() = Some(message));
 }
 
@@ -223,15 +236,13 @@ pub(crate) fn into_raw<T>(value: T) -> *mut T {
     Box::into_raw(Box::new(value))
 }
 
-/// A caller-owned C string. A NUL inside `text` (possible only in message
-/// text written through the Rust API) becomes U+FFFD, so conversion never fails.
+/// A caller-owned C string of data from the core. The core refuses control
+/// characters (NUL among them) in every text and name it stores, and its
+/// ids, tokens and cursors are ASCII; a NUL here would be a core bug, which
+/// panics and is returned as CHAT_ERR_INTERNAL by the boundary.
 pub(crate) fn to_c_string(text: &str) -> CString {
-    let bytes = match text.contains('\0') {
-        true => text.replace('\0', "\u{FFFD}").into_bytes(),
-        false => text.as_bytes().to_vec(),
-    };
-    // SAFETY: every NUL byte was replaced above.
-    unsafe { CString::from_vec_unchecked(bytes) }
+    CString::new(text)
+        .expect("chatcore returned a string with a NUL byte, which it refuses to store")
 }
 
 /// A caller-owned C string pointer, freed by `free_c_string`.

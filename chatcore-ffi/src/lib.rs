@@ -61,11 +61,13 @@ use chatcore::{
     ThreadQuery, UserId, Uuid,
 };
 use std::ffi::{CString, c_char};
+use std::fs::{File, OpenOptions};
 use std::ptr;
 use std::time::Duration;
 pub use types::{
-    chat_message, chat_message_list, chat_session_info, chat_session_info_list, chat_thread,
-    chat_thread_list, chat_unread_mismatch, chat_unread_report, chat_user, chat_user_list,
+    chat_import_report, chat_message, chat_message_list, chat_session_info, chat_session_info_list,
+    chat_thread, chat_thread_list, chat_unread_mismatch, chat_unread_report, chat_user,
+    chat_user_list,
 };
 
 /// The version of this C ABI. It changes whenever a function signature or a
@@ -135,9 +137,22 @@ impl chat_options {
     }
 }
 
-/// `Some(limit)` for a C page limit, where 0 means "the default".
-fn page_limit(limit: u32) -> Option<u32> {
-    (limit != 0).then_some(limit)
+/// The page size to pass as `limit` when the caller has no preference.
+/// (C has no "not given", so every listing takes an explicit limit.)
+pub const CHAT_DEFAULT_PAGE_LIMIT: u32 = 50;
+
+/// The largest page `limit` a listing accepts; 0 and anything above this
+/// are CHAT_ERR_INVALID_ARGUMENT.
+pub const CHAT_MAX_PAGE_LIMIT: u32 = 500;
+
+// cbindgen cannot read constants from the core crate, so the header gets
+// literals; these keep them equal to the core's, the one truth.
+const _: () = assert!(CHAT_DEFAULT_PAGE_LIMIT == chatcore::DEFAULT_PAGE_LIMIT);
+const _: () = assert!(CHAT_MAX_PAGE_LIMIT == chatcore::MAX_PAGE_LIMIT);
+
+/// An optional id from C, where ids are positive and 0 means "not given".
+fn optional_id(id: i64) -> Option<i64> {
+    (id != 0).then_some(id)
 }
 
 // ---------------------------------------------------------------------------
@@ -265,6 +280,119 @@ pub extern "C" fn chat_unread_repair(
         out.write(into_raw(chat_unread_report::from_core(&report)));
         Ok(())
     })
+}
+
+// ---------------------------------------------------------------------------
+// Moving data: Django import and export, backup
+
+/// Imports a Django `dumpdata` JSON file (the original service's format:
+/// `user.user`, `chat.thread`, `chat.message`; other models are skipped and
+/// counted) from the file at `path` (UTF-8), all or nothing. Primary keys
+/// and password hashes are kept, so users log in with their old passwords;
+/// accounts without a usable one need `chat_user_set_password`. With
+/// `dry_run`, everything is checked as for real and nothing is written.
+/// The caller owns `*out_report` and frees it with `chat_import_report_free`.
+/// Thread-safe (the import is one write transaction).
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_INVALID_IMPORT (malformed
+/// file, a rule broken, a pk already in the store; `chat_last_error()` names
+/// the entry; nothing was imported), CHAT_ERR_STORAGE (the file cannot be
+/// opened or read), CHAT_ERR_BUSY.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_import_django(
+    store: *const chat_store,
+    path: *const c_char,
+    dry_run: bool,
+    out_report: *mut *mut chat_import_report,
+) -> chat_status {
+    call(|| {
+        let store = arg_ref(store, "store")?;
+        let path = arg_str(path, "path")?;
+        let out = arg_out(out_report, "out_report")?;
+        let file = File::open(path).map_err(|err| file_error("cannot open", path, err))?;
+        let report = store.store.import_django(file, dry_run)?;
+        out.write(into_raw(chat_import_report::from_core(&report)));
+        Ok(())
+    })
+}
+
+/// Writes the whole store, from one consistent snapshot, as a Django
+/// `dumpdata` JSON file at `path` (UTF-8) that `chat_import_django` reads
+/// back to the same data. It holds password hashes: the file is created
+/// readable by its owner only. Never overwrites: an existing non-empty file
+/// is refused; on failure the file is removed. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file
+/// already at `path`), CHAT_ERR_STORAGE (cannot create or write the file).
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_export_django(store: *const chat_store, path: *const c_char) -> chat_status {
+    call(|| {
+        let store = arg_ref(store, "store")?;
+        let path = arg_str(path, "path")?;
+        let file = create_new_file(path)?;
+        store.store.export_django(file).inspect_err(|_| {
+            let _ = std::fs::remove_file(path);
+        })
+    })
+}
+
+/// Writes a consistent copy of the whole store to a new database file at
+/// `path` (UTF-8, readable by its owner only), while other threads and
+/// processes go on using the store. Never overwrites a non-empty file.
+/// Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file
+/// already at `path`), CHAT_ERR_STORAGE (cannot write it), CHAT_ERR_BUSY.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_backup(store: *const chat_store, path: *const c_char) -> chat_status {
+    call(|| {
+        let store = arg_ref(store, "store")?;
+        store.store.backup(arg_str(path, "path")?)
+    })
+}
+
+/// Sets the password of user `user_id`: an administrative call for the host
+/// application (no session needed), for accounts imported without a usable
+/// password, or a reset. Ends all of that user's sessions. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_WEAK_PASSWORD,
+/// CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_user_set_password(
+    store: *const chat_store,
+    user_id: i64,
+    password: *const c_char,
+) -> chat_status {
+    call(|| {
+        let store = arg_ref(store, "store")?;
+        let password = arg_str(password, "password")?;
+        store.store.set_password(UserId(user_id), password)
+    })
+}
+
+fn file_error(what: &str, path: &str, err: std::io::Error) -> chatcore::Error {
+    chatcore::Error::Storage {
+        message: format!("{what} {path}: {err}"),
+        source: Some(Box::new(err)),
+    }
+}
+
+/// Opens `path` for writing, creating it readable by its owner only, and
+/// refuses a file that already has content (never overwrite a user's file).
+fn create_new_file(path: &str) -> Result<File, chatcore::Error> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options
+        .open(path)
+        .map_err(|err| file_error("cannot create", path, err))?;
+    let len = file
+        .metadata()
+        .map_err(|err| file_error("cannot inspect", path, err))?
+        .len();
+    match len {
+        0 => Ok(file),
+        _ => Err(chatcore::Error::InvalidArgument(format!(
+            "{path} already exists and is not empty; an export never overwrites a file"
+        ))),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -487,10 +615,12 @@ pub extern "C" fn chat_user_find(
 }
 
 /// Lists users whose username or email starts with `prefix`
-/// (case-insensitive), by username, at most `limit` (0 = default 50; at most
-/// 500). The caller owns `*out_users` and frees it with
+/// (case-insensitive), by username, at most `limit` (1 to
+/// `CHAT_MAX_PAGE_LIMIT`; `CHAT_DEFAULT_PAGE_LIMIT` when you have no
+/// preference). The caller owns `*out_users` and frees it with
 /// `chat_user_list_free`. Thread-safe.
-/// Errors: CHAT_ERR_INVALID_ARGUMENT (also `limit` over 500), a session error.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (also `limit` 0 or over
+/// `CHAT_MAX_PAGE_LIMIT`), a session error.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_users_search(
     session: *const chat_session,
@@ -502,7 +632,7 @@ pub extern "C" fn chat_users_search(
         let session = arg_ref(session, "session")?;
         let prefix = arg_str(prefix, "prefix")?;
         let out = arg_out(out_users, "out_users")?;
-        let users = session.session.search_users(prefix, page_limit(limit))?;
+        let users = session.session.search_users(prefix, Some(limit))?;
         out.write(into_raw(chat_user_list::from_core(&users)));
         Ok(())
     })
@@ -513,12 +643,15 @@ pub extern "C" fn chat_users_search(
 
 /// Returns the thread between the `count` users in `participants` (a thread
 /// has exactly 2; the session's user must be one), creating it if there is
-/// none. Writes the thread to `*out_thread` and whether it was created now
-/// to `*out_created`. The caller owns the thread and frees it with
+/// none. Writes the thread to `*out_thread`, as the inbox shows it (with
+/// `other`, `last_message` and `unread_count`), and whether it was created
+/// now to `*out_created`. The caller owns the thread and frees it with
 /// `chat_thread_free`. Thread-safe; concurrent calls never make two threads.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_WRONG_PARTICIPANT_COUNT,
 /// CHAT_ERR_DUPLICATE_PARTICIPANT, CHAT_ERR_USER_NOT_FOUND,
-/// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+/// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE;
+/// CHAT_ERR_THREAD_NOT_FOUND if the other participant deleted the thread
+/// between its creation and its reading back (the thread is then gone).
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_thread_create(
     session: *const chat_session,
@@ -536,15 +669,16 @@ pub extern "C" fn chat_thread_create(
         let out_thread = arg_out(out_thread, "out_thread")?;
         let out_created = arg_out(out_created, "out_created")?;
         let (thread, created) = session.session.create_thread(&ids)?;
-        out_thread.write(into_raw(chat_thread::from_core(&thread)));
+        let summary = session.session.thread_summary(thread.id)?;
+        out_thread.write(into_raw(chat_thread::from_summary(&summary)));
         out_created.write(created);
         Ok(())
     })
 }
 
-/// Writes the thread `thread_id` to `*out_thread` (`other`,
-/// `last_message` NULL, `unread_count` 0: use `chat_threads_list` for
-/// those). The caller owns it and frees it with `chat_thread_free`. Thread-safe.
+/// Writes the thread `thread_id` to `*out_thread`, as the inbox shows it:
+/// with `other`, `last_message` and the session's user's `unread_count`.
+/// The caller owns it and frees it with `chat_thread_free`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_THREAD_NOT_FOUND,
 /// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
@@ -556,8 +690,8 @@ pub extern "C" fn chat_thread_get(
     call(|| {
         let session = arg_ref(session, "session")?;
         let out = arg_out(out_thread, "out_thread")?;
-        let thread = session.session.thread(ThreadId(thread_id))?;
-        out.write(into_raw(chat_thread::from_core(&thread)));
+        let summary = session.session.thread_summary(ThreadId(thread_id))?;
+        out.write(into_raw(chat_thread::from_summary(&summary)));
         Ok(())
     })
 }
@@ -575,11 +709,12 @@ pub extern "C" fn chat_thread_delete(session: *const chat_session, thread_id: i6
 
 /// Lists the user's threads, newest activity first, each with the other
 /// participant, the last message and the unread count. `cursor` may be NULL
-/// (first page), else a `next_cursor` exactly as returned; `limit` 0 =
-/// default 50, at most 500. The caller owns `*out_threads` and frees it with
+/// (first page), else a `next_cursor` exactly as returned; `limit` 1 to
+/// `CHAT_MAX_PAGE_LIMIT` (`CHAT_DEFAULT_PAGE_LIMIT` when you have no
+/// preference). The caller owns `*out_threads` and frees it with
 /// `chat_thread_list_free`. Thread-safe.
-/// Errors: CHAT_ERR_INVALID_ARGUMENT (also a bad cursor or limit), a
-/// session error, CHAT_ERR_STORAGE.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (also a bad cursor, a `limit` of 0 or
+/// over `CHAT_MAX_PAGE_LIMIT`), a session error, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_threads_list(
     session: *const chat_session,
@@ -591,7 +726,7 @@ pub extern "C" fn chat_threads_list(
         let session = arg_ref(session, "session")?;
         let query = ThreadQuery {
             cursor: arg_opt_str(cursor, "cursor")?,
-            limit: page_limit(limit),
+            limit: Some(limit),
         };
         let out = arg_out(out_threads, "out_threads")?;
         let page = session.session.list_threads(&query)?;
@@ -601,7 +736,8 @@ pub extern "C" fn chat_threads_list(
 }
 
 /// Marks the other participant's messages in the thread read, up to and
-/// including message `up_to` (0 = all), and writes how many were newly
+/// including message `up_to` (0 = not given: all; ids are positive), and
+/// writes how many were newly
 /// marked to `*out_marked`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT (also a negative `up_to`),
 /// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, a session error,
@@ -616,7 +752,7 @@ pub extern "C" fn chat_thread_mark_read(
     call(|| {
         let session = arg_ref(session, "session")?;
         let out = arg_out(out_marked, "out_marked")?;
-        let up_to = (up_to != 0).then_some(MessageId(up_to));
+        let up_to = optional_id(up_to).map(MessageId);
         out.write(
             session
                 .session
@@ -654,11 +790,13 @@ pub extern "C" fn chat_message_send(
 
 /// A page of the thread's history, in ascending id order: the newest
 /// `limit` messages with ids below `before`, or the oldest `limit` with ids
-/// above `after` (0 = not given; give at most one; neither = the newest).
-/// `limit` 0 = default 50, at most 500. The caller owns `*out_messages` and
-/// frees it with `chat_message_list_free`. Thread-safe.
+/// above `after` (0 = not given, as ids are positive; give at most one;
+/// neither = the newest). `limit` 1 to `CHAT_MAX_PAGE_LIMIT`
+/// (`CHAT_DEFAULT_PAGE_LIMIT` when you have no preference). The caller owns
+/// `*out_messages` and frees it with `chat_message_list_free`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT (also both `before` and `after`, a
-/// negative id, a bad limit), CHAT_ERR_THREAD_NOT_FOUND,
+/// negative id, a `limit` of 0 or over `CHAT_MAX_PAGE_LIMIT`),
+/// CHAT_ERR_THREAD_NOT_FOUND,
 /// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_messages_list(
@@ -673,9 +811,9 @@ pub extern "C" fn chat_messages_list(
         let session = arg_ref(session, "session")?;
         let out = arg_out(out_messages, "out_messages")?;
         let query = MessageQuery {
-            before: (before != 0).then_some(MessageId(before)),
-            after: (after != 0).then_some(MessageId(after)),
-            limit: page_limit(limit),
+            before: optional_id(before).map(MessageId),
+            after: optional_id(after).map(MessageId),
+            limit: Some(limit),
         };
         let page = session.session.list_messages(ThreadId(thread_id), &query)?;
         out.write(into_raw(chat_message_list::from_core(&page)));
@@ -773,5 +911,11 @@ pub extern "C" fn chat_session_info_list_free(sessions: *mut chat_session_info_l
 /// Frees a report from `chat_unread_verify` or `chat_unread_repair`. NULL is a no-op.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_unread_report_free(report: *mut chat_unread_report) {
+    guard((), || free_box(report))
+}
+
+/// Frees a report from `chat_import_django`. NULL is a no-op.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_import_report_free(report: *mut chat_import_report) {
     guard((), || free_box(report))
 }

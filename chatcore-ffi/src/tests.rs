@@ -122,14 +122,52 @@ fn every_core_error_maps_to_the_spec_number() {
             },
             20,
         ),
+        (Error::InvalidImport("x".into()), 21),
         (Error::Internal("x".into()), 99),
     ];
-    for (error, number) in cases {
+    for (error, number) in &cases {
         assert_eq!(
-            chat_status::from_error(&error) as i32,
-            number,
+            chat_status::from_error(error) as i32,
+            *number,
             "{}",
             error.code()
+        );
+    }
+    // One case per code the core defines, so a new kind fails here until it
+    // has a case (and a number).
+    let mut covered: Vec<&str> = cases.iter().map(|(error, _)| error.code()).collect();
+    covered.sort_unstable();
+    assert_eq!(covered, core_error_codes());
+}
+
+/// Every machine code `chatcore::Error::code()` can return, read from the
+/// arms of its `match` in the core's source: `Error` is `#[non_exhaustive]`,
+/// so this crate cannot list its variants by matching them.
+fn core_error_codes() -> Vec<&'static str> {
+    let source = include_str!("../../chatcore/src/error.rs");
+    let body = source
+        .split("pub fn code(&self)")
+        .nth(1)
+        .and_then(|rest| rest.split("\n    }\n").next())
+        .expect("chatcore/src/error.rs has `pub fn code(&self)`");
+    let mut codes: Vec<&str> = body
+        .lines()
+        .filter_map(|line| line.split_once("=> \"")?.1.split_once('"'))
+        .map(|(code, _)| code)
+        .collect();
+    codes.sort_unstable();
+    assert!(codes.len() >= 22, "found only {codes:?}");
+    codes
+}
+
+#[test]
+fn no_core_error_code_falls_back_to_internal() {
+    for code in core_error_codes() {
+        let status = chat_status::from_code(code);
+        assert_eq!(
+            status == chat_status::ChatErrInternal,
+            code == "internal",
+            "the core's code {code:?} maps to {status:?}: give it its own chat_status"
         );
     }
 }
@@ -319,4 +357,186 @@ fn the_version_strings_are_static_and_match_the_crate() {
     let version = unsafe { CStr::from_ptr(chat_version()) }.to_str().unwrap();
     assert_eq!(version, env!("CARGO_PKG_VERSION"));
     assert_eq!(chat_abi_version(), CHAT_ABI_VERSION);
+}
+
+#[test]
+fn page_limits_are_the_cores_and_zero_is_refused() {
+    assert_eq!(CHAT_DEFAULT_PAGE_LIMIT, chatcore::DEFAULT_PAGE_LIMIT);
+    assert_eq!(CHAT_MAX_PAGE_LIMIT, chatcore::MAX_PAGE_LIMIT);
+    let store = open_memory();
+    register(store, "ann");
+    let session = login(store, "ann");
+    let mut users = ptr::null_mut();
+    let prefix = c("a");
+    for (limit, status) in [
+        (0, chat_status::ChatErrInvalidArgument),
+        (CHAT_MAX_PAGE_LIMIT + 1, chat_status::ChatErrInvalidArgument),
+        (CHAT_MAX_PAGE_LIMIT, chat_status::ChatOk),
+    ] {
+        assert_eq!(
+            chat_users_search(session, prefix.as_ptr(), limit, &mut users),
+            status,
+            "limit {limit}"
+        );
+    }
+    chat_user_list_free(users);
+    chat_session_free(session);
+    chat_close(store);
+}
+
+#[test]
+fn a_created_or_fetched_thread_carries_its_summary() {
+    let store = open_memory();
+    let ann = register(store, "ann");
+    let bob = register(store, "bob");
+    let ann_session = login(store, "ann");
+    let bob_session = login(store, "bob");
+    let mut thread = ptr::null_mut();
+    let mut created = false;
+    let pair = [ann, bob];
+    assert_eq!(
+        chat_thread_create(ann_session, pair.as_ptr(), 2, &mut thread, &mut created),
+        chat_status::ChatOk
+    );
+    let fresh = unsafe { &*thread };
+    assert!(created && fresh.last_message.is_null() && fresh.unread_count == 0);
+    assert_eq!(unsafe { (*fresh.other).id }, bob);
+    let thread_id = fresh.id;
+    chat_thread_free(thread);
+    let mut message = ptr::null_mut();
+    let text = c("hello");
+    assert_eq!(
+        chat_message_send(ann_session, thread_id, text.as_ptr(), &mut message),
+        chat_status::ChatOk
+    );
+    chat_message_free(message);
+    assert_eq!(
+        chat_thread_get(bob_session, thread_id, &mut thread),
+        chat_status::ChatOk
+    );
+    let seen = unsafe { &*thread };
+    assert_eq!(unsafe { (*seen.other).id }, ann);
+    assert_eq!(seen.unread_count, 1);
+    assert_eq!(
+        unsafe { CStr::from_ptr((*seen.last_message).text) }.to_str(),
+        Ok("hello")
+    );
+    chat_thread_free(thread);
+    chat_session_free(ann_session);
+    chat_session_free(bob_session);
+    chat_close(store);
+}
+
+#[test]
+fn a_nul_in_an_error_message_does_not_cost_the_message() {
+    let status = call(|| Err(Error::InvalidImport("pk 1: a\0b".into())));
+    assert_eq!(status, chat_status::ChatErrInvalidImport);
+    assert_eq!(
+        last_error().as_deref(),
+        Some("cannot import: pk 1: a\u{FFFD}b")
+    );
+}
+
+#[test]
+fn import_set_password_backup_and_export_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/c/dumpdata.json");
+    let store = open_memory();
+    let mut report = ptr::null_mut();
+    let dump = c(dump);
+    for dry_run in [true, false] {
+        assert_eq!(
+            chat_import_django(store, dump.as_ptr(), dry_run, &mut report),
+            chat_status::ChatOk,
+            "{:?}",
+            last_error()
+        );
+        let got = unsafe { *report };
+        assert_eq!(
+            [
+                got.users,
+                got.users_without_login,
+                got.threads,
+                got.messages
+            ],
+            [2, 1, 1, 2]
+        );
+        assert_eq!((got.threads_merged, got.skipped_total), (0, 1));
+        chat_import_report_free(report);
+    }
+    let mut again = ptr::null_mut();
+    assert_eq!(
+        chat_import_django(store, dump.as_ptr(), false, &mut again),
+        chat_status::ChatErrInvalidImport
+    );
+    assert!(again.is_null());
+    let max = 9;
+    assert_eq!(
+        chat_user_set_password(store, max, c("new password").as_ptr()),
+        chat_status::ChatOk
+    );
+    let mut session = ptr::null_mut();
+    assert_eq!(
+        chat_login(
+            store,
+            c("max@example.com").as_ptr(),
+            c("new password").as_ptr(),
+            &mut session
+        ),
+        chat_status::ChatOk
+    );
+    let mut unread = 0;
+    assert_eq!(chat_unread_count(session, &mut unread), chat_status::ChatOk);
+    assert_eq!(unread, 1);
+    chat_session_free(session);
+
+    let backup = c(dir.path().join("backup.db").to_str().unwrap());
+    assert_eq!(chat_backup(store, backup.as_ptr()), chat_status::ChatOk);
+    assert_eq!(
+        chat_backup(store, backup.as_ptr()),
+        chat_status::ChatErrInvalidArgument
+    );
+    let export_path = dir.path().join("export.json");
+    let export = c(export_path.to_str().unwrap());
+    assert_eq!(
+        chat_export_django(store, export.as_ptr()),
+        chat_status::ChatOk
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&export_path)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let exported = std::fs::read(&export_path).unwrap();
+    assert_eq!(
+        chat_export_django(store, export.as_ptr()),
+        chat_status::ChatErrInvalidArgument
+    );
+    assert_eq!(std::fs::read(&export_path).unwrap(), exported, "untouched");
+    let missing = c(dir.path().join("no/such/dir/x.json").to_str().unwrap());
+    assert_eq!(
+        chat_export_django(store, missing.as_ptr()),
+        chat_status::ChatErrStorage
+    );
+    assert_eq!(
+        chat_import_django(store, missing.as_ptr(), true, &mut again),
+        chat_status::ChatErrStorage
+    );
+
+    let copy = open_memory();
+    assert_eq!(
+        chat_import_django(copy, export.as_ptr(), false, &mut report),
+        chat_status::ChatOk,
+        "{:?}",
+        last_error()
+    );
+    let got = unsafe { *report };
+    assert_eq!([got.users, got.threads, got.messages], [2, 1, 2]);
+    chat_import_report_free(report);
+    chat_close(copy);
+    chat_close(store);
 }

@@ -6,7 +6,7 @@ use crate::boundary::{
     c_string, free_box, free_c_string, free_raw_items, into_raw, into_raw_items,
 };
 use chatcore::{
-    Message, MessagePage, SessionInfo, Thread, ThreadPage, ThreadSummary, UnreadMismatch,
+    ImportReport, Message, MessagePage, SessionInfo, ThreadPage, ThreadSummary, UnreadMismatch,
     UnreadReport, User,
 };
 use std::ffi::c_char;
@@ -89,8 +89,8 @@ pub struct chat_message {
     pub thread_id: i64,
     /// Who sent it.
     pub sender_id: i64,
-    /// The text, UTF-8, NUL-terminated. (A NUL inside a text written through
-    /// the Rust API shows as U+FFFD.)
+    /// The text, UTF-8, NUL-terminated (texts never contain control
+    /// characters other than tab, CR and LF).
     pub text: *const c_char,
     /// When it was sent, in ms since the Unix epoch.
     pub created_at: i64,
@@ -149,9 +149,8 @@ impl Drop for chat_message_list {
     }
 }
 
-/// A two-person thread. `other`, `last_message` and `unread_count` are
-/// filled for entries of `chat_threads_list` only; a thread from
-/// `chat_thread_create` or `chat_thread_get` has them NULL, NULL and 0.
+/// A two-person thread as the session's user sees it, from
+/// `chat_thread_create`, `chat_thread_get` or `chat_threads_list`.
 #[repr(C)]
 #[derive(Debug)]
 pub struct chat_thread {
@@ -163,30 +162,22 @@ pub struct chat_thread {
     pub created_at: i64,
     /// When the newest message was sent (or the creation time), in ms.
     pub last_activity_at: i64,
-    /// The other participant (inbox entries only; else NULL). Owned by the thread.
+    /// The other participant; never NULL. Owned by the thread.
     pub other: *mut chat_user,
-    /// The newest message, or NULL (always NULL outside inbox entries). Owned by the thread.
+    /// The newest message, or NULL when there is none yet. Owned by the thread.
     pub last_message: *mut chat_message,
-    /// Messages from the other participant not yet read by the session's user
-    /// (inbox entries only; else 0).
+    /// Messages from the other participant not yet read by the session's user.
     pub unread_count: u64,
 }
 
 impl chat_thread {
-    pub(crate) fn from_core(thread: &Thread) -> chat_thread {
+    pub(crate) fn from_summary(summary: &ThreadSummary) -> chat_thread {
+        let thread = &summary.thread;
         chat_thread {
             id: thread.id.get(),
             participants: thread.participants.map(|id| id.get()),
             created_at: millis(thread.created_at),
             last_activity_at: millis(thread.last_activity_at),
-            other: ptr::null_mut(),
-            last_message: ptr::null_mut(),
-            unread_count: 0,
-        }
-    }
-
-    pub(crate) fn from_summary(summary: &ThreadSummary) -> chat_thread {
-        chat_thread {
             other: into_raw(chat_user::from_core(&summary.other)),
             last_message: summary
                 .last_message
@@ -195,7 +186,6 @@ impl chat_thread {
                     into_raw(chat_message::from_core(message))
                 }),
             unread_count: summary.unread_count,
-            ..chat_thread::from_core(&summary.thread)
         }
     }
 }
@@ -347,5 +337,38 @@ impl chat_unread_report {
 impl Drop for chat_unread_report {
     fn drop(&mut self) {
         free_raw_items(self.mismatches, self.len);
+    }
+}
+
+/// What `chat_import_django` did (or, in a dry run, would do).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct chat_import_report {
+    /// Users imported.
+    pub users: u64,
+    /// Of those, accounts that cannot log in until `chat_user_set_password`
+    /// (Django's unusable `!` passwords, and inactive users).
+    pub users_without_login: u64,
+    /// Threads imported.
+    pub threads: u64,
+    /// Threads whose pair already had a thread earlier in the file: their
+    /// messages went to that thread.
+    pub threads_merged: u64,
+    /// Messages imported.
+    pub messages: u64,
+    /// Entries of other models, skipped (all models together).
+    pub skipped_total: u64,
+}
+
+impl chat_import_report {
+    pub(crate) fn from_core(report: &ImportReport) -> chat_import_report {
+        chat_import_report {
+            users: report.users,
+            users_without_login: report.users_without_login,
+            threads: report.threads,
+            threads_merged: report.threads_merged,
+            messages: report.messages,
+            skipped_total: report.skipped.values().sum(),
+        }
     }
 }

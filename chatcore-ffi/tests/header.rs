@@ -73,6 +73,7 @@ fn status_values_are_those_of_the_spec() {
         "CHAT_ERR_SESSION_INVALID = 9,",
         "CHAT_ERR_NOT_RECIPIENT = 17,",
         "CHAT_ERR_SCHEMA_TOO_NEW = 20,",
+        "CHAT_ERR_INVALID_IMPORT = 21,",
         "CHAT_ERR_INTERNAL = 99,",
     ] {
         assert!(header.contains(expected), "the header lacks {expected:?}");

@@ -216,13 +216,14 @@ int main(int argc, char **argv) {
     TRUE(user->id == bob->id);
     chat_user_free(user);
     chat_user_list *users = SENTINEL_PTR;
-    EXPECT(chat_users_search(NULL, "b", 0, &users), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_users_search(as, NULL, 0, &users), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_users_search(as, "b", 0, NULL), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_users_search(as, BAD, 0, &users), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_users_search(as, "b", 501, &users), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_users_search(NULL, "b", CHAT_DEFAULT_PAGE_LIMIT, &users), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_users_search(as, NULL, CHAT_DEFAULT_PAGE_LIMIT, &users), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_users_search(as, "b", CHAT_DEFAULT_PAGE_LIMIT, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_users_search(as, BAD, CHAT_DEFAULT_PAGE_LIMIT, &users), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_users_search(as, "b", 0, &users), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_users_search(as, "b", CHAT_MAX_PAGE_LIMIT + 1, &users), CHAT_ERR_INVALID_ARGUMENT);
     TRUE(users == SENTINEL_PTR);
-    EXPECT(chat_users_search(as, "zzz", 0, &users), CHAT_OK);
+    EXPECT(chat_users_search(as, "zzz", CHAT_DEFAULT_PAGE_LIMIT, &users), CHAT_OK);
     TRUE(users->len == 0 && users->items == NULL);
     chat_user_list_free(users);
     EXPECT(chat_users_search(as, "B", 10, &users), CHAT_OK);
@@ -249,7 +250,8 @@ int main(int argc, char **argv) {
     TRUE(thread == SENTINEL_PTR && !created);
     EXPECT(chat_thread_create(as, pair, 2, &thread, &created), CHAT_OK);
     TRUE(created && thread->participants[0] == ann->id && thread->participants[1] == bob->id);
-    TRUE(thread->other == NULL && thread->last_message == NULL);
+    TRUE(thread->other != NULL && thread->other->id == bob->id && thread->last_message == NULL &&
+         thread->unread_count == 0);
     int64_t tid = thread->id;
     chat_thread_free(thread);
     int64_t reversed[2] = {bob->id, ann->id};
@@ -268,13 +270,15 @@ int main(int argc, char **argv) {
     chat_thread_free(thread);
 
     chat_thread_list *inbox = SENTINEL_PTR;
-    EXPECT(chat_threads_list(NULL, NULL, 0, &inbox), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_threads_list(as, NULL, 0, NULL), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_threads_list(as, BAD, 0, &inbox), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_threads_list(as, "not a cursor", 0, &inbox), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_threads_list(NULL, NULL, CHAT_DEFAULT_PAGE_LIMIT, &inbox), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_threads_list(as, NULL, CHAT_DEFAULT_PAGE_LIMIT, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_threads_list(as, BAD, CHAT_DEFAULT_PAGE_LIMIT, &inbox), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_threads_list(as, "not a cursor", CHAT_DEFAULT_PAGE_LIMIT, &inbox), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_threads_list(as, NULL, 0, &inbox), CHAT_ERR_INVALID_ARGUMENT);
     EXPECT(chat_threads_list(as, NULL, 501, &inbox), CHAT_ERR_INVALID_ARGUMENT);
+    TRUE(CHAT_DEFAULT_PAGE_LIMIT == 50 && CHAT_MAX_PAGE_LIMIT == 500);
     TRUE(inbox == SENTINEL_PTR);
-    EXPECT(chat_threads_list(es, NULL, 0, &inbox), CHAT_OK);
+    EXPECT(chat_threads_list(es, NULL, CHAT_DEFAULT_PAGE_LIMIT, &inbox), CHAT_OK);
     TRUE(inbox->len == 0 && inbox->items == NULL && inbox->next_cursor == NULL);
     chat_thread_list_free(inbox);
 
@@ -299,17 +303,33 @@ int main(int argc, char **argv) {
     chat_message_free(message);
 
     chat_message_list *page = SENTINEL_PTR;
-    EXPECT(chat_messages_list(NULL, tid, 0, 0, 0, &page), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_messages_list(as, tid, 0, 0, 0, NULL), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_messages_list(as, tid, second, first, 0, &page), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_messages_list(as, tid, -1, 0, 0, &page), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_messages_list(NULL, tid, 0, 0, CHAT_DEFAULT_PAGE_LIMIT, &page), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_messages_list(as, tid, 0, 0, CHAT_DEFAULT_PAGE_LIMIT, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_messages_list(as, tid, second, first, CHAT_DEFAULT_PAGE_LIMIT, &page), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_messages_list(as, tid, -1, 0, CHAT_DEFAULT_PAGE_LIMIT, &page), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_messages_list(as, tid, 0, 0, 0, &page), CHAT_ERR_INVALID_ARGUMENT);
     EXPECT(chat_messages_list(as, tid, 0, 0, 501, &page), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_messages_list(as, 999999, 0, 0, 0, &page), CHAT_ERR_THREAD_NOT_FOUND);
-    EXPECT(chat_messages_list(es, tid, 0, 0, 0, &page), CHAT_ERR_NOT_PARTICIPANT);
+    EXPECT(chat_messages_list(as, tid, 0, 0, CHAT_MAX_PAGE_LIMIT, &page), CHAT_OK);
+    chat_message_list_free(page);
+    page = SENTINEL_PTR;
+    EXPECT(chat_messages_list(as, 999999, 0, 0, CHAT_DEFAULT_PAGE_LIMIT, &page), CHAT_ERR_THREAD_NOT_FOUND);
+    EXPECT(chat_messages_list(es, tid, 0, 0, CHAT_DEFAULT_PAGE_LIMIT, &page), CHAT_ERR_NOT_PARTICIPANT);
     TRUE(page == SENTINEL_PTR);
     EXPECT(chat_messages_list(bs, tid, 0, first, 1, &page), CHAT_OK);
     TRUE(page->len == 1 && page->items[0].id == second && !page->has_more);
     chat_message_list_free(page);
+
+    /* a thread as read back carries the other user, the last message and the unread count */
+    EXPECT(chat_thread_get(bs, tid, &thread), CHAT_OK);
+    TRUE(thread->other->id == ann->id && strcmp(thread->other->username, "ann") == 0);
+    TRUE(thread->last_message != NULL && thread->last_message->id == second &&
+         strcmp(thread->last_message->text, "second") == 0);
+    TRUE(thread->unread_count == 2);
+    chat_thread_free(thread);
+    EXPECT(chat_thread_create(as, pair, 2, &thread, &created), CHAT_OK);
+    TRUE(!created && thread->other->id == bob->id && thread->unread_count == 0 &&
+         thread->last_message->id == second);
+    chat_thread_free(thread);
 
     message = SENTINEL_PTR;
     EXPECT(chat_message_mark_read(NULL, first, &message), CHAT_ERR_INVALID_ARGUMENT);
@@ -375,6 +395,38 @@ int main(int argc, char **argv) {
     TRUE(report->len == 0 && report->threads_checked == 2);
     chat_unread_report_free(report);
 
+    /* ---- import, export, backup, set password ---- */
+    char file[4096];
+    snprintf(file, sizeof file, "%s/abuse-export.json", argv[1]);
+    chat_import_report *imported = SENTINEL_PTR;
+    EXPECT(chat_import_django(NULL, file, true, &imported), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_import_django(store, NULL, true, &imported), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_import_django(store, file, true, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_import_django(store, BAD, true, &imported), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_import_django(store, "/nonexistent-dir/dump.json", true, &imported), CHAT_ERR_STORAGE);
+    TRUE(imported == SENTINEL_PTR);
+    EXPECT(chat_export_django(NULL, file), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_export_django(store, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_export_django(store, BAD), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_export_django(store, "/nonexistent-dir/export.json"), CHAT_ERR_STORAGE);
+    EXPECT(chat_export_django(store, file), CHAT_OK);
+    EXPECT(chat_export_django(store, file), CHAT_ERR_INVALID_ARGUMENT); /* never overwrites */
+    EXPECT(chat_export_django(store, path), CHAT_ERR_INVALID_ARGUMENT); /* the database itself */
+    /* everything in the export is already in the store: refused, all or nothing */
+    EXPECT(chat_import_django(store, file, true, &imported), CHAT_ERR_INVALID_IMPORT);
+    EXPECT(chat_import_django(store, path, true, &imported), CHAT_ERR_INVALID_IMPORT); /* not JSON */
+    TRUE(imported == SENTINEL_PTR);
+    EXPECT(chat_backup(NULL, file), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_backup(store, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_backup(store, BAD), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_backup(store, file), CHAT_ERR_INVALID_ARGUMENT); /* exists, not empty */
+    EXPECT(chat_backup(store, "/nonexistent-dir/backup.db"), CHAT_ERR_STORAGE);
+    EXPECT(chat_user_set_password(NULL, eve->id, PW), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_user_set_password(store, eve->id, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_user_set_password(store, eve->id, BAD), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_user_set_password(store, eve->id, "short"), CHAT_ERR_WEAK_PASSWORD);
+    EXPECT(chat_user_set_password(store, 999999, PW), CHAT_ERR_USER_NOT_FOUND);
+
     /* ---- delete ---- */
     EXPECT(chat_thread_delete(NULL, tid), CHAT_ERR_INVALID_ARGUMENT);
     EXPECT(chat_thread_delete(as, 999999), CHAT_ERR_THREAD_NOT_FOUND);
@@ -397,16 +449,16 @@ int main(int argc, char **argv) {
     EXPECT(chat_user_me(as, &user), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_user_get(as, bob->id, &user), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_user_find(as, "bob", &user), CHAT_ERR_SESSION_INVALID);
-    EXPECT(chat_users_search(as, "b", 0, &users), CHAT_ERR_SESSION_INVALID);
+    EXPECT(chat_users_search(as, "b", CHAT_DEFAULT_PAGE_LIMIT, &users), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_sessions_list(as, &infos), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_session_revoke(as, "00000000-0000-4000-8000-000000000000"), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_thread_create(as, pair, 2, &thread, &created), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_thread_get(as, tid, &thread), CHAT_ERR_SESSION_INVALID);
-    EXPECT(chat_threads_list(as, NULL, 0, &inbox), CHAT_ERR_SESSION_INVALID);
+    EXPECT(chat_threads_list(as, NULL, CHAT_DEFAULT_PAGE_LIMIT, &inbox), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_thread_delete(as, tid), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_thread_mark_read(as, tid, 0, &marked), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_message_send(as, tid, "hi", &message), CHAT_ERR_SESSION_INVALID);
-    EXPECT(chat_messages_list(as, tid, 0, 0, 0, &page), CHAT_ERR_SESSION_INVALID);
+    EXPECT(chat_messages_list(as, tid, 0, 0, CHAT_DEFAULT_PAGE_LIMIT, &page), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_message_mark_read(as, second, &message), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_unread_count(as, &count), CHAT_ERR_SESSION_INVALID);
     EXPECT(chat_session_user_id(as, &id), CHAT_OK); /* no database access */
@@ -443,6 +495,7 @@ int main(int argc, char **argv) {
     chat_message_list_free(NULL);
     chat_session_info_list_free(NULL);
     chat_unread_report_free(NULL);
+    chat_import_report_free(NULL);
     passed++;
 
     chat_user_free(ann);

@@ -109,7 +109,7 @@ int main(int argc, char **argv) {
     printf("bob marked the thread read (%" PRIu64 " more); %" PRIu64 " unread\n", marked, unread);
 
     chat_thread_list *inbox = NULL;
-    CHECK(chat_threads_list(bob_session, NULL, 0, &inbox));
+    CHECK(chat_threads_list(bob_session, NULL, CHAT_DEFAULT_PAGE_LIMIT, &inbox));
     for (size_t i = 0; i < inbox->len; i++) {
         const chat_thread *entry = &inbox->items[i];
         printf("bob's inbox: with %s, last \"%s\", %" PRIu64 " unread\n", entry->other->username,

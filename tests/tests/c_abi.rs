@@ -139,6 +139,9 @@ fn run_program(exe: &Path, wrapper: &[&str], sanitized: bool) -> String {
     let name = exe.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     match name {
         "quickstart" => command.arg(dir.path().join("quickstart.db")),
+        "migrate" => command
+            .arg(dir.path())
+            .arg(workspace().join("examples/c/dumpdata.json")),
         _ => command.arg(dir.path()),
     };
     command
@@ -182,6 +185,30 @@ fn assert_quickstart_output(stdout: &str) {
     }
 }
 
+fn assert_migrate_output(stdout: &str) {
+    for line in [
+        "dry run: 2 users (1 without login), 1 threads (0 merged), 2 messages, 1 skipped",
+        "imported: 2 users (1 without login), 1 threads (0 merged), 2 messages, 1 skipped",
+        "max's thread 3 with Léa: 1 unread, last \"tu viens ?\"",
+        "  [11] bonjour Max (read)",
+        "  [12] tu viens ?",
+        "backup opens: 2 users, 0 unread mismatches",
+        "export imported into a fresh store: 2 users (0 without login), 1 threads (0 merged), 2 messages, 0 skipped",
+        "done",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "migrate did not print {line:?}:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("import again: refused (cannot import: user.user pk 7")),
+        "{stdout}"
+    );
+}
+
 /// The abuse program's closing `N passed, 0 failed` line; returns N.
 fn assert_abuse_output(stdout: &str) -> u32 {
     let last = stdout.lines().last().unwrap_or_default();
@@ -214,6 +241,13 @@ fn abuse_gets_the_documented_status_from_every_function() {
     assert_abuse_output(&run_program(&exe, &[], false));
 }
 
+#[test]
+fn migrate_imports_backs_up_and_exports() {
+    let out = tempfile::tempdir().unwrap();
+    let exe = compile("migrate", Build::Shared, out.path());
+    assert_migrate_output(&run_program(&exe, &[], false));
+}
+
 fn require_sanitizers() {
     let dir = tempfile::tempdir().unwrap();
     let source = dir.path().join("probe.c");
@@ -239,6 +273,8 @@ fn c_programs_are_clean_under_asan_and_ubsan() {
     assert_quickstart_output(&run_program(&quickstart, &[], true));
     let abuse = compile("abuse", Build::Sanitized, out.path());
     assert_abuse_output(&run_program(&abuse, &[], true));
+    let migrate = compile("migrate", Build::Sanitized, out.path());
+    assert_migrate_output(&run_program(&migrate, &[], true));
 }
 
 #[test]
@@ -260,6 +296,8 @@ fn c_programs_are_clean_under_valgrind() {
     assert_quickstart_output(&run_program(&quickstart, &valgrind, false));
     let abuse = compile("abuse", Build::Shared, out.path());
     assert_abuse_output(&run_program(&abuse, &valgrind, false));
+    let migrate = compile("migrate", Build::Shared, out.path());
+    assert_migrate_output(&run_program(&migrate, &valgrind, false));
 }
 
 #[test]
@@ -279,7 +317,7 @@ fn the_header_compiles_as_cpp() {
 fn every_header_function_is_exercised_by_the_c_programs() {
     let root = workspace();
     let header = std::fs::read_to_string(root.join("include/chatcore.h")).unwrap();
-    let programs = ["quickstart.c", "abuse.c"]
+    let programs = ["quickstart.c", "abuse.c", "migrate.c"]
         .map(|file| std::fs::read_to_string(root.join("examples/c").join(file)).unwrap())
         .join("\n");
     let mut functions = Vec::new();
