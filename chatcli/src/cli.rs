@@ -171,6 +171,26 @@ pub enum Command {
     /// Example: chat backup ~/chat-$(date +%F).db
     Backup(BackupArgs),
 
+    /// Set a user's password, as the database's administrator (no login needed).
+    ///
+    /// For accounts imported from Django that cannot log in (an unusable `!`
+    /// password, or inactive there), or to reset a forgotten password. All
+    /// of the user's sessions end, wherever they are used. No login is
+    /// needed: whoever can write the database file administers it.
+    ///
+    /// USER_ID is the user's numeric id (the `pk` of the Django dump, or the
+    /// id that `chat users` and `chat export` show): without a login, `chat`
+    /// cannot look a user up by email or username. The password is asked for
+    /// twice on a terminal (hidden), or read from the first line of standard
+    /// input with --password-stdin; it is never an argument.
+    ///
+    /// Examples:
+    ///   chat set-password 2
+    ///   printf '%s\n' "$NEW_PASSWORD" | chat set-password 2 --password-stdin
+    // Verbatim, so that the examples stay one a line.
+    #[command(verbatim_doc_comment)]
+    SetPassword(SetPasswordArgs),
+
     /// Print a shell completion script.
     ///
     /// Example: chat completions bash > ~/.local/share/bash-completion/completions/chat
@@ -333,6 +353,27 @@ pub struct BackupArgs {
     pub file: PathBuf,
 }
 
+/// Arguments of `chat set-password`.
+#[derive(Debug, Args)]
+pub struct SetPasswordArgs {
+    /// The user's numeric id.
+    #[arg(value_name = "USER_ID", value_parser = parse_user_id)]
+    pub user: i64,
+    /// Read the password from the first line of standard input instead of a prompt.
+    #[arg(long)]
+    pub password_stdin: bool,
+}
+
+/// A user id for `set-password`, with the reason when it is not a number.
+fn parse_user_id(text: &str) -> Result<i64, String> {
+    text.trim().parse().map_err(|_| {
+        "a numeric user id is needed: without a login, chat cannot look a user up \
+         by email or username (find the id with `chat users` when logged in, or \
+         in `chat export`)"
+            .to_string()
+    })
+}
+
 /// Arguments of `chat completions`.
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
@@ -357,6 +398,22 @@ mod tests {
             Some(Command::Send(args)) => assert_eq!(args.words, ["3", "-1", "is", "less"]),
             other => panic!("parsed as {other:?}"),
         }
+    }
+
+    #[test]
+    fn set_password_takes_a_numeric_id_and_never_a_password() {
+        let cli = Cli::try_parse_from(["chat", "set-password", "7"]).unwrap();
+        match cli.command {
+            Some(Command::SetPassword(args)) => {
+                assert_eq!(args.user, 7);
+                assert!(!args.password_stdin);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+        let err = Cli::try_parse_from(["chat", "set-password", "ann"]).unwrap_err();
+        assert!(err.to_string().contains("numeric user id"), "{err}");
+        assert!(Cli::try_parse_from(["chat", "set-password", "7", "hunter22"]).is_err());
+        assert!(Cli::try_parse_from(["chat", "set-password", "7", "--password", "x"]).is_err());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod common;
 
+use assert_cmd::Command;
 use common::{World, json};
 use predicates::prelude::*;
 use serde_json::{Value, json};
@@ -500,6 +501,7 @@ fn help_has_an_example_for_each_new_command() {
         ("import", "chat import db_dump.json --dry-run"),
         ("export", "chat export --format ndjson"),
         ("backup", "chat backup"),
+        ("set-password", "chat set-password 2 --password-stdin"),
     ] {
         world
             .chat()
@@ -508,4 +510,293 @@ fn help_has_an_example_for_each_new_command() {
             .success()
             .stdout(predicate::str::contains(example));
     }
+}
+
+/// A new password for bert (user 2), who was imported with an unusable one.
+const NEW_PASSWORD: &str = "a new password for bert";
+
+/// `chat [--json] set-password USER_ID --password-stdin` with `password` on stdin.
+fn set_password(world: &World, state: &Path, json: bool, user: &str, password: &str) -> Command {
+    let mut cmd = world.chat_with(&world.db(), state);
+    if json {
+        cmd.arg("--json");
+    }
+    cmd.args(["set-password", user, "--password-stdin"])
+        .write_stdin(format!("{password}\n"));
+    cmd
+}
+
+/// `chat --json login` as `email`; the error code on failure, `None` on success.
+fn login_error(world: &World, state: &Path, email: &str, password: &str) -> Option<String> {
+    let output = world
+        .chat_with(&world.db(), state)
+        .args(["--json", "login", "--password-stdin", "--email", email])
+        .write_stdin(format!("{password}\n"))
+        .output()
+        .unwrap();
+    if output.status.success() {
+        return None;
+    }
+    assert_eq!(output.status.code(), Some(1));
+    Some(json(&output.stderr)["error"]["code"].as_str()?.to_string())
+}
+
+/// The error code of `chat --json whoami` with `state`'s stored session, or its username.
+fn whoami(world: &World, state: &Path) -> Result<String, String> {
+    let output = world
+        .chat_with(&world.db(), state)
+        .args(["--json", "whoami"])
+        .output()
+        .unwrap();
+    if output.status.success() {
+        Ok(json(&output.stdout)["username"]
+            .as_str()
+            .unwrap()
+            .to_string())
+    } else {
+        Err(json(&output.stderr)["error"]["code"]
+            .as_str()
+            .unwrap()
+            .to_string())
+    }
+}
+
+#[test]
+fn set_password_lets_an_account_imported_without_one_log_in() {
+    let world = World::new();
+    let dump = write_dump(&world, "dump.json", &small_dump());
+    world
+        .chat()
+        .args(["import", text(&dump)])
+        .assert()
+        .success();
+    let state = world.state_dir();
+    // bert's Django password was unusable (`!`): nothing logs him in.
+    for password in [DJANGO_PASSWORD, NEW_PASSWORD, "!unusable-in-django"] {
+        assert_eq!(
+            login_error(&world, &state, "bert@example.com", password).as_deref(),
+            Some("invalid_credentials")
+        );
+    }
+
+    // No login is needed to set it (nobody is logged in here).
+    assert_eq!(whoami(&world, &state), Err("not_logged_in".into()));
+    set_password(&world, &state, false, "2", NEW_PASSWORD)
+        .assert()
+        .success()
+        .stderr("")
+        .stdout(predicate::str::starts_with("Password set for user 2."));
+
+    assert_eq!(
+        login_error(&world, &state, "bert@example.com", NEW_PASSWORD),
+        None
+    );
+    assert_eq!(whoami(&world, &state), Ok("bert".into()));
+    // Only bert changed: alice keeps her Django password.
+    let other_state = world.dir.path().join("other-state");
+    assert_eq!(
+        login_error(&world, &other_state, "alice@example.com", DJANGO_PASSWORD),
+        None
+    );
+
+    // As JSON, and setting it again (a reset) works the same way.
+    let out = set_password(&world, &state, true, "2", "yet another password")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert_eq!(json(&out), json!({"user_id": 2, "password_set": true}));
+    assert_eq!(
+        login_error(&world, &state, "bert@example.com", NEW_PASSWORD).as_deref(),
+        Some("invalid_credentials")
+    );
+    assert_eq!(
+        login_error(&world, &state, "bert@example.com", "yet another password"),
+        None
+    );
+}
+
+#[test]
+fn a_weak_password_is_refused_and_changes_nothing() {
+    let world = World::new();
+    let dump = write_dump(&world, "dump.json", &small_dump());
+    world
+        .chat()
+        .args(["import", text(&dump)])
+        .assert()
+        .success();
+    let state = world.state_dir();
+    login(
+        &world,
+        &world.db(),
+        &state,
+        "alice@example.com",
+        DJANGO_PASSWORD,
+    );
+
+    for (user, weak) in [("1", "short"), ("2", "short"), ("2", "")] {
+        let out = set_password(&world, &state, true, user, weak)
+            .assert()
+            .code(1)
+            .stdout("")
+            .get_output()
+            .stderr
+            .clone();
+        assert_eq!(
+            json(&out)["error"]["code"],
+            "weak_password",
+            "{user} {weak:?}"
+        );
+    }
+
+    // alice's session lives on and her old password still works; bert
+    // still cannot log in.
+    assert_eq!(whoami(&world, &state), Ok("alice".into()));
+    let other_state = world.dir.path().join("other-state");
+    assert_eq!(
+        login_error(&world, &other_state, "alice@example.com", DJANGO_PASSWORD),
+        None
+    );
+    assert_eq!(
+        login_error(&world, &other_state, "bert@example.com", "short").as_deref(),
+        Some("invalid_credentials")
+    );
+}
+
+#[test]
+fn an_unknown_user_is_user_not_found_and_a_name_is_a_usage_error() {
+    let world = World::new();
+    let dump = write_dump(&world, "dump.json", &small_dump());
+    world
+        .chat()
+        .args(["import", text(&dump)])
+        .assert()
+        .success();
+    let state = world.state_dir();
+
+    for user in ["99", "0"] {
+        let out = set_password(&world, &state, true, user, NEW_PASSWORD)
+            .assert()
+            .code(1)
+            .stdout("")
+            .get_output()
+            .stderr
+            .clone();
+        assert_eq!(json(&out)["error"]["code"], "user_not_found", "{user}");
+    }
+    set_password(&world, &state, false, "99", NEW_PASSWORD)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::starts_with("error: user not found"));
+
+    // Without a login there is no lookup by email or username: a usage
+    // error that says to use the id, before any password is read.
+    for user in ["bert", "bert@example.com"] {
+        let out = set_password(&world, &state, true, user, NEW_PASSWORD)
+            .assert()
+            .code(2)
+            .stdout("")
+            .get_output()
+            .stderr
+            .clone();
+        let error = json(&out);
+        assert_eq!(error["error"]["code"], "usage");
+        assert!(
+            error["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("numeric user id"),
+            "{error}"
+        );
+    }
+    // The password is never an argument.
+    world
+        .chat()
+        .args(["set-password", "2", NEW_PASSWORD])
+        .assert()
+        .code(2);
+    assert_eq!(
+        login_error(&world, &state, "bert@example.com", NEW_PASSWORD).as_deref(),
+        Some("invalid_credentials")
+    );
+}
+
+#[test]
+fn set_password_ends_every_session_of_the_user() {
+    let world = World::new();
+    let dump = write_dump(&world, "dump.json", &small_dump());
+    world
+        .chat()
+        .args(["import", text(&dump)])
+        .assert()
+        .success();
+    // alice is logged in twice (two stored local sessions), carl once.
+    let alice_here = world.state_dir();
+    let alice_there = world.dir.path().join("alice-there");
+    let carl = world.dir.path().join("carl");
+    login(
+        &world,
+        &world.db(),
+        &alice_here,
+        "alice@example.com",
+        DJANGO_PASSWORD,
+    );
+    login(
+        &world,
+        &world.db(),
+        &alice_there,
+        "alice@example.com",
+        DJANGO_PASSWORD,
+    );
+    login(
+        &world,
+        &world.db(),
+        &carl,
+        "carl@example.com",
+        DJANGO_PASSWORD,
+    );
+
+    // Run from alice's own state directory: her stored session plays no part.
+    set_password(&world, &alice_here, false, "1", NEW_PASSWORD)
+        .assert()
+        .success();
+
+    for state in [&alice_here, &alice_there] {
+        assert_eq!(whoami(&world, state), Err("session_invalid".into()));
+    }
+    assert_eq!(whoami(&world, &carl), Ok("carl".into()));
+    assert_eq!(
+        login_error(&world, &alice_here, "alice@example.com", DJANGO_PASSWORD).as_deref(),
+        Some("invalid_credentials")
+    );
+    assert_eq!(
+        login_error(&world, &alice_here, "alice@example.com", NEW_PASSWORD),
+        None
+    );
+    assert_eq!(whoami(&world, &alice_here), Ok("alice".into()));
+}
+
+#[test]
+fn in_a_piped_shell_the_password_is_the_next_line() {
+    let world = World::new();
+    let dump = write_dump(&world, "dump.json", &small_dump());
+    world
+        .chat()
+        .args(["import", text(&dump)])
+        .assert()
+        .success();
+    let script = format!(
+        "set-password 2 --password-stdin\n{NEW_PASSWORD}\n\
+         login --email bert@example.com --password-stdin\n{NEW_PASSWORD}\n\
+         whoami\n"
+    );
+    world
+        .chat()
+        .write_stdin(script)
+        .assert()
+        .success()
+        .stderr("")
+        .stdout(predicate::str::contains("Password set for user 2."))
+        .stdout(predicate::str::contains("bert <bert@example.com> (user 2)"));
 }

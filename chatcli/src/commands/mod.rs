@@ -17,6 +17,7 @@ pub mod open;
 pub mod read;
 pub mod send;
 pub mod sessions;
+pub mod set_password;
 pub mod threads;
 pub mod unread;
 pub mod users;
@@ -44,6 +45,7 @@ pub fn run(ctx: &mut Context, command: Command, out: &mut dyn Write) -> CliResul
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
         Command::Backup(args) => backup::run(ctx, &args, out),
+        Command::SetPassword(args) => set_password::run(ctx, &args, out),
         Command::Completions(args) => completions::run(&args, out),
     };
     result.map_err(|err| ctx.explain_session_error(err))
