@@ -368,6 +368,17 @@ impl Store {
         })
     }
 
+    /// Finds one user by email, username or id, as
+    /// [`Session::find_user`] does, for the host application's
+    /// administrative tasks (such as [`Store::set_password`]) where no user
+    /// is logged in. Whoever can open the file administers it.
+    ///
+    /// # Errors
+    /// [`Error::UserNotFound`].
+    pub fn find_user(&self, query: &str) -> Result<User> {
+        self.read(|tx| sql::find_user(tx, query))
+    }
+
     /// Picks up a session from its token (as saved by a host app between runs).
     ///
     /// # Errors
@@ -520,20 +531,7 @@ impl Session {
     /// # Errors
     /// [`Error::UserNotFound`], or a session error.
     pub fn find_user(&self, query: &str) -> Result<User> {
-        let key = query.trim().to_lowercase();
-        self.read(|tx, _| {
-            if let Some(user) = sql::user_by_key(tx, &key)? {
-                return Ok(user);
-            }
-            if let Ok(id) = key.parse::<i64>()
-                && let Some(user) = sql::user_by_id(tx, UserId(id))?
-            {
-                return Ok(user);
-            }
-            Err(Error::UserNotFound(format!(
-                "no user has the email, username or id {query:?}"
-            )))
-        })
+        self.read(|tx, _| sql::find_user(tx, query))
     }
 
     /// Users whose username or email starts with `prefix` (case-insensitive),
@@ -660,6 +658,23 @@ pub(crate) mod sql {
             .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
             .query_row([id], user_from_row)
             .optional()?)
+    }
+
+    /// The lookup rule: an exact email (case-insensitive) first, then a
+    /// username, then, for a number, an id.
+    pub(crate) fn find_user(conn: &Connection, query: &str) -> Result<User> {
+        let key = query.trim().to_lowercase();
+        if let Some(user) = user_by_key(conn, &key)? {
+            return Ok(user);
+        }
+        if let Ok(id) = key.parse::<i64>()
+            && let Some(user) = user_by_id(conn, UserId(id))?
+        {
+            return Ok(user);
+        }
+        Err(Error::UserNotFound(format!(
+            "no user has the email, username or id {query:?}"
+        )))
     }
 
     /// An exact email match wins over a username match (usernames may contain `@`).

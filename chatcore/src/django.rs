@@ -92,9 +92,17 @@ impl Store {
             if let Some(failure) = importer.failure.take() {
                 return Err(failure);
             }
-            parsed.and_then(|()| stream.end()).map_err(|err| {
-                Error::InvalidImport(format!("the file is not valid dumpdata JSON: {err}"))
-            })?;
+            parsed
+                .and_then(|()| stream.end())
+                .map_err(|err| match err.is_io() {
+                    true => Error::Storage {
+                        message: format!("cannot read the import file: {err}"),
+                        source: Some(Box::new(err)),
+                    },
+                    false => {
+                        Error::InvalidImport(format!("the file is not valid dumpdata JSON: {err}"))
+                    }
+                })?;
             sql::check_references(tx)?;
             sql::recompute_activity_and_counters(tx)?;
             Ok(importer.report)
@@ -113,6 +121,16 @@ impl Store {
         let mut out = std::io::BufWriter::new(writer);
         self.read(|tx| sql::export(tx, &mut out))?;
         out.flush().map_err(write_error)
+    }
+
+    /// [`Store::export_django`] into a new file (mode 0600), written beside
+    /// `destination` and renamed into place only when complete.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `destination` exists and is not empty;
+    /// [`Error::Storage`] if it cannot be written.
+    pub fn export_django_to_file(&self, destination: impl AsRef<std::path::Path>) -> Result<()> {
+        crate::store::write_new_file(destination.as_ref(), |_, file| self.export_django(file))
     }
 }
 

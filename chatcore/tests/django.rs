@@ -419,3 +419,79 @@ fn ndjson_export_holds_only_my_threads_and_their_messages() {
         Err(Error::SessionInvalid)
     ));
 }
+
+/// A reader that fails after its first bytes, like a disk going away.
+struct FailingReader(&'static [u8]);
+
+impl std::io::Read for FailingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.0.is_empty() {
+            return Err(std::io::Error::other("the disk went away"));
+        }
+        let n = buf.len().min(self.0.len());
+        buf[..n].copy_from_slice(&self.0[..n]);
+        self.0 = &self.0[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn a_read_failure_during_import_is_a_storage_error_and_imports_nothing() {
+    let store = store();
+    let err = store
+        .import_django(
+            FailingReader(br#"[{"model": "user.user", "pk": 1, "fields": {"#),
+            false,
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "storage", "{err}");
+    assert!(err.to_string().contains("disk went away"), "{err}");
+    assert_eq!(export(&store), "[]\n");
+}
+
+#[test]
+fn export_to_a_file_never_overwrites_and_is_private() {
+    let store = store();
+    import(&store, &dump("")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("dump.json");
+    store.export_django_to_file(&target).unwrap();
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), export(&store));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&target).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let err = store.export_django_to_file(&target).unwrap_err();
+    assert_eq!(err.code(), "invalid_argument");
+    assert!(matches!(
+        store.export_django_to_file(dir.path()),
+        Err(Error::InvalidArgument(_))
+    ));
+    // An existing empty file may be filled.
+    let empty = dir.path().join("empty.json");
+    std::fs::write(&empty, b"").unwrap();
+    store.export_django_to_file(&empty).unwrap();
+    // Nothing but the files asked for is left behind.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
+fn an_administrator_finds_users_without_a_session() {
+    let store = store();
+    import(&store, &dump("")).unwrap();
+    assert_eq!(store.find_user("BOB@example.com").unwrap().id, UserId(2));
+    assert_eq!(store.find_user("cy").unwrap().id, UserId(3));
+    assert_eq!(store.find_user("1").unwrap().username, "ann");
+    assert!(matches!(
+        store.find_user("nobody"),
+        Err(Error::UserNotFound(_))
+    ));
+}
