@@ -1,0 +1,178 @@
+//! Helpers shared by chatcore's reliability and security tests and by the
+//! worker process they start (`rel-worker`).
+//!
+//! The tests live in `tests/`: one file per claim of the README's
+//! "Guarantees" section. Each prints the figure it proves.
+
+use chatcore::{Config, MessageId, NewUser, Session, Store, ThreadId, User};
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+
+/// The password of every user these tests make.
+pub const PASSWORD: &str = "password123";
+
+/// The settings every test store uses: real durability, cheap hashing.
+pub fn config() -> Config {
+    Config::insecure_fast_for_tests()
+}
+
+/// The email of the test user `name`.
+pub fn email(name: &str) -> String {
+    format!("{name}@example.com")
+}
+
+/// Registers `name` (email `name@example.com`) and logs in.
+pub fn user(store: &Store, name: &str) -> (User, Session) {
+    let email = email(name);
+    let user = store
+        .register(&NewUser {
+            email: &email,
+            username: name,
+            password: PASSWORD,
+            ..Default::default()
+        })
+        .unwrap_or_else(|err| panic!("register {name}: {err}"));
+    let session = store
+        .login(&email, PASSWORD)
+        .unwrap_or_else(|err| panic!("login {name}: {err}"));
+    (user, session)
+}
+
+/// Logs `name` in.
+pub fn login(store: &Store, name: &str) -> chatcore::Result<Session> {
+    store.login(&email(name), PASSWORD)
+}
+
+/// A small, seedable generator (SplitMix64): reproducible random moments
+/// without a dependency. The seed is printed by every test that uses it.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `$RELIABILITY_SEED`, else from the clock.
+    pub fn from_env() -> Rng {
+        let seed = std::env::var("RELIABILITY_SEED")
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_nanos() as u64)
+                    .unwrap_or(1)
+            });
+        Rng(seed)
+    }
+
+    /// The generator's current state, to print for a rerun.
+    pub fn seed(&self) -> u64 {
+        self.0
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `low..high`.
+    pub fn range(&mut self, low: u64, high: u64) -> u64 {
+        low + self.next_u64() % (high - low).max(1)
+    }
+}
+
+/// A size from the environment (for the full-size runs), else `default`.
+pub fn size(var: &str, default: u64) -> u64 {
+    std::env::var(var)
+        .ok()
+        .and_then(|text| text.replace([',', '_'], "").parse().ok())
+        .unwrap_or(default)
+}
+
+/// A read-only raw connection, for checking what the file holds.
+pub fn raw(path: &Path) -> Connection {
+    Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap_or_else(|err| panic!("open {} read-only: {err}", path.display()))
+}
+
+/// What a file check found.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FileCheck {
+    /// Messages in the file.
+    pub messages: u64,
+    /// Unread counters compared with a recomputation.
+    pub counters: u64,
+}
+
+/// Opens `path` as a store and checks everything a crash must not break:
+/// `PRAGMA integrity_check` is `ok`, `PRAGMA foreign_key_check` finds
+/// nothing, and every unread counter equals its recomputation. Panics
+/// with the finding otherwise.
+pub fn check_file(path: &Path) -> FileCheck {
+    let store = Store::open_with(path, config())
+        .unwrap_or_else(|err| panic!("reopen {}: {err}", path.display()));
+    let conn = raw(path);
+    let integrity: String = conn
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(integrity, "ok", "integrity_check");
+    let broken: Vec<String> = conn
+        .prepare("PRAGMA foreign_key_check")
+        .unwrap()
+        .query_map([], |row| {
+            Ok(format!(
+                "{}:{:?}",
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<i64>>(1)?
+            ))
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(broken.is_empty(), "foreign_key_check: {broken:?}");
+    let report = store.verify_unread().unwrap();
+    assert!(
+        report.mismatches.is_empty(),
+        "unread counters disagree with the messages: {:?}",
+        report.mismatches
+    );
+    let messages: i64 = conn
+        .query_row("SELECT count(*) FROM messages", [], |row| row.get(0))
+        .unwrap();
+    FileCheck {
+        messages: messages as u64,
+        counters: report.threads_checked + report.users_checked,
+    }
+}
+
+/// The text stored for a message id, if the message exists.
+pub fn stored_text(conn: &Connection, id: MessageId) -> Option<String> {
+    conn.query_row("SELECT text FROM messages WHERE id = ?1", [id.0], |row| {
+        row.get(0)
+    })
+    .ok()
+}
+
+/// Two users `ann` and `bob` and their thread, in a new file store.
+pub fn pair(path: &Path) -> (Store, Session, Session, ThreadId) {
+    let store = Store::open_with(path, config()).unwrap();
+    let (ann, ann_session) = user(&store, "ann");
+    let (bob, bob_session) = user(&store, "bob");
+    let (thread, _) = ann_session.create_thread(&[ann.id, bob.id]).unwrap();
+    (store, ann_session, bob_session, thread.id)
+}
+
+/// Formats a count with thousands separators, as the tests print figures.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,572 @@
+//! A model-based test: random sequences of register / login / resume /
+//! logout / create-or-get / send / list / mark read / mark thread read /
+//! delete thread / unread / reopen, run against a file store and against a
+//! plain in-memory model, compared after every step.
+//!
+//! `RELIABILITY_MODEL_CASES` sets the number of sequences (CI: 256, each
+//! of up to 100 steps; the longer run documented in NOTES-FOR-README).
+
+use chatcore::{MessageId, MessageQuery, NewUser, Session, Store, ThreadId, UserId};
+use chatcore_reliability::{PASSWORD, check_file, config, grouped, size};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const USERS: usize = 4;
+const TEXTS: &[&str] = &[
+    "hi",
+    "  padded  ",
+    "é ünïcode 🙂",
+    "'; DROP TABLE messages; --",
+    "line\nbreak\ttab",
+];
+
+#[derive(Debug, Clone)]
+enum Op {
+    Register(usize),
+    Login {
+        user: usize,
+        right: bool,
+    },
+    Resume(usize),
+    Logout(usize),
+    CreateThread {
+        session: usize,
+        other: usize,
+    },
+    Send {
+        session: usize,
+        thread: usize,
+        text: usize,
+    },
+    List {
+        session: usize,
+        thread: usize,
+        limit: u32,
+        cursor: Cursor,
+    },
+    MarkRead {
+        session: usize,
+        message: usize,
+    },
+    MarkThreadRead {
+        session: usize,
+        thread: usize,
+        up_to: Option<usize>,
+    },
+    DeleteThread {
+        session: usize,
+        thread: usize,
+    },
+    Unread(usize),
+    Reopen,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Cursor {
+    Latest,
+    Before(usize),
+    After(usize),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    let i = || 0usize..64;
+    prop_oneof![
+        2 => (0..USERS).prop_map(Op::Register),
+        2 => (0..USERS, prop::bool::weighted(0.85)).prop_map(|(user, right)| Op::Login { user, right }),
+        1 => i().prop_map(Op::Resume),
+        1 => i().prop_map(Op::Logout),
+        2 => (i(), 0..USERS + 1).prop_map(|(session, other)| Op::CreateThread { session, other }),
+        6 => (i(), i(), 0..TEXTS.len()).prop_map(|(session, thread, text)| Op::Send { session, thread, text }),
+        2 => (i(), i(), 1u32..6, prop_oneof![
+            Just(Cursor::Latest),
+            i().prop_map(Cursor::Before),
+            i().prop_map(Cursor::After)
+        ]).prop_map(|(session, thread, limit, cursor)| Op::List { session, thread, limit, cursor }),
+        2 => (i(), i()).prop_map(|(session, message)| Op::MarkRead { session, message }),
+        2 => (i(), i(), prop::option::of(i())).prop_map(|(session, thread, up_to)| Op::MarkThreadRead { session, thread, up_to }),
+        1 => (i(), i()).prop_map(|(session, thread)| Op::DeleteThread { session, thread }),
+        2 => i().prop_map(Op::Unread),
+        1 => Just(Op::Reopen),
+    ]
+}
+
+// ---------------------------------------------------------------------------
+// The reference model: plain maps, no rules shared with the core.
+
+#[derive(Debug, Clone)]
+struct ModelMessage {
+    id: i64,
+    thread: i64,
+    sender: usize,
+    text: &'static str,
+    read: bool,
+}
+
+#[derive(Debug, Default)]
+struct Model {
+    /// Registered users by index, with the id the store gave them.
+    users: BTreeMap<usize, i64>,
+    /// Sessions by index: whose, and whether still valid.
+    sessions: Vec<(usize, bool)>,
+    /// Threads: id → (pair of user indexes, deleted).
+    threads: BTreeMap<i64, ([usize; 2], bool)>,
+    messages: BTreeMap<i64, ModelMessage>,
+}
+
+impl Model {
+    fn live_session(&self, index: usize) -> Result<usize, &'static str> {
+        match self.sessions.get(index) {
+            Some((user, true)) => Ok(*user),
+            _ => Err("session_invalid"),
+        }
+    }
+
+    /// Resolves a thread the way the caller may act on it.
+    fn thread_for(&self, me: usize, id: i64) -> Result<[usize; 2], &'static str> {
+        match self.threads.get(&id) {
+            Some((pair, false)) if pair.contains(&me) => Ok(*pair),
+            Some((_, false)) => Err("not_participant"),
+            _ => Err("thread_not_found"),
+        }
+    }
+
+    fn unread(&self, me: usize) -> u64 {
+        self.messages
+            .values()
+            .filter(|m| !m.read && m.sender != me)
+            .filter(|m| self.threads[&m.thread].0.contains(&me))
+            .count() as u64
+    }
+}
+
+/// The system under test: a file store and one session handle per model session.
+struct Real<'a> {
+    path: &'a Path,
+    store: Option<Store>,
+    sessions: Vec<Option<Session>>,
+    tokens: Vec<String>,
+}
+
+impl Real<'_> {
+    fn store(&self) -> &Store {
+        self.store.as_ref().unwrap_or_else(|| unreachable!())
+    }
+
+    fn session(&self, index: usize) -> Option<&Session> {
+        self.sessions.get(index).and_then(Option::as_ref)
+    }
+}
+
+fn code<T>(result: &chatcore::Result<T>) -> Result<(), &'static str> {
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) => Err(err.code()),
+    }
+}
+
+/// An id for a user index: the stored id, or one no user has.
+fn user_id(model: &Model, index: usize) -> UserId {
+    UserId(
+        model
+            .users
+            .get(&index)
+            .copied()
+            .unwrap_or(10_000 + index as i64),
+    )
+}
+
+fn pick<T: Copy>(items: &[T], index: usize, missing: T) -> T {
+    match items.len() {
+        0 => missing,
+        len => items[index % len],
+    }
+}
+
+/// Runs one step on both sides and compares; returns a description of a
+/// disagreement.
+fn step(model: &mut Model, real: &mut Real<'_>, op: &Op) -> Result<(), String> {
+    let thread_ids: Vec<i64> = model.threads.keys().copied().collect();
+    let message_ids: Vec<i64> = model.messages.keys().copied().collect();
+    let differ = |what: &str, expected: &dyn std::fmt::Debug, got: &dyn std::fmt::Debug| {
+        Err(format!("{op:?}: {what}: model {expected:?}, store {got:?}"))
+    };
+    // A session index beyond those made stands for a session that never was.
+    let session_of = |real: &Real<'_>, index: usize| -> Option<Session> {
+        match real.sessions.len() {
+            0 => None,
+            len => real.session(index % len).cloned(),
+        }
+    };
+    let index_of = |index: usize| match model.sessions.len() {
+        0 => usize::MAX,
+        len => index % len,
+    };
+    match *op {
+        Op::Register(u) => {
+            let email = format!("u{u}@example.com");
+            let result = real.store().register(&NewUser {
+                email: &email,
+                username: &format!("u{u}"),
+                password: PASSWORD,
+                ..Default::default()
+            });
+            let expected = match model.users.contains_key(&u) {
+                true => Err("email_taken"),
+                false => Ok(()),
+            };
+            if code(&result) != expected {
+                return differ("register", &expected, &code(&result));
+            }
+            if let Ok(user) = result {
+                model.users.insert(u, user.id.0);
+            }
+        }
+        Op::Login { user, right } => {
+            let password = if right { PASSWORD } else { "wrong password" };
+            let result = real
+                .store()
+                .login(&format!("u{user}@example.com"), password);
+            let expected = match model.users.contains_key(&user) && right {
+                true => Ok(()),
+                false => Err("invalid_credentials"),
+            };
+            if code(&result) != expected {
+                return differ("login", &expected, &code(&result));
+            }
+            if let Ok(session) = result {
+                model.sessions.push((user, true));
+                real.tokens.push(session.token().to_string());
+                real.sessions.push(Some(session));
+            }
+        }
+        Op::Resume(s) => {
+            let index = index_of(s);
+            let expected = model.live_session(index).map(|_| ());
+            let token = real.tokens.get(index).cloned().unwrap_or_default();
+            let result = real.store().resume(&token);
+            if code(&result) != expected {
+                return differ("resume", &expected, &code(&result));
+            }
+            if let Ok(session) = result {
+                if session.user_id() != user_id(model, model.sessions[index].0) {
+                    return Err(format!("{op:?}: resumed as another user"));
+                }
+                real.sessions[index] = Some(session);
+            }
+        }
+        Op::Logout(s) => {
+            let index = index_of(s);
+            let expected = model.live_session(index).map(|_| ());
+            let result = match session_of(real, s) {
+                Some(session) => session.logout(),
+                None => Err(chatcore::Error::SessionInvalid),
+            };
+            if code(&result) != expected {
+                return differ("logout", &expected, &code(&result));
+            }
+            if result.is_ok() {
+                model.sessions[index].1 = false;
+            }
+        }
+        Op::CreateThread { session: s, other } => {
+            let index = index_of(s);
+            // A session that did not survive a reopen has no handle to ask
+            // with; the duplicate check (made before the session check) is
+            // then out of reach.
+            let me = match session_of(real, s) {
+                Some(_) => model.sessions.get(index).map(|(user, _)| *user),
+                None => None,
+            };
+            let expected: Result<Option<i64>, &str> = match me {
+                Some(me) if me == other => Err("duplicate_participant"),
+                _ => model.live_session(index).and_then(|me| {
+                    if !model.users.contains_key(&other) {
+                        return Err("user_not_found");
+                    }
+                    let pair = [me.min(other), me.max(other)];
+                    Ok(model
+                        .threads
+                        .iter()
+                        .find(|(_, (p, deleted))| *p == pair && !deleted)
+                        .map(|(id, _)| *id))
+                }),
+            };
+            let result = match (session_of(real, s), me) {
+                (Some(session), Some(me)) => {
+                    session.create_thread(&[user_id(model, me), user_id(model, other)])
+                }
+                _ => Err(chatcore::Error::SessionInvalid),
+            };
+            match (&expected, &result) {
+                (Ok(Some(id)), Ok((thread, false))) if thread.id.0 == *id => {}
+                (Ok(None), Ok((thread, true))) => {
+                    let me = me.unwrap_or_else(|| unreachable!());
+                    let pair = [me.min(other), me.max(other)];
+                    model.threads.insert(thread.id.0, (pair, false));
+                }
+                (Err(code), Err(err)) if *code == err.code() => {}
+                _ => return differ("create_thread", &expected, &result),
+            }
+        }
+        Op::Send {
+            session: s,
+            thread,
+            text,
+        } => {
+            let thread = pick(&thread_ids, thread, 999_999);
+            let expected = model.live_session(index_of(s)).and_then(|me| {
+                model.thread_for(me, thread)?;
+                Ok(me)
+            });
+            let result = match session_of(real, s) {
+                Some(session) => session.send(ThreadId(thread), TEXTS[text]),
+                None => Err(chatcore::Error::SessionInvalid),
+            };
+            if code(&result) != expected.map(|_| ()) {
+                return differ("send", &expected, &code(&result));
+            }
+            if let (Ok(message), Ok(me)) = (result, expected) {
+                if message.text != TEXTS[text] || message.thread_id.0 != thread {
+                    return Err(format!("{op:?}: send returned {message:?}"));
+                }
+                if message_ids.last().is_some_and(|last| *last >= message.id.0) {
+                    return Err(format!("{op:?}: message id {} is not new", message.id));
+                }
+                model.messages.insert(
+                    message.id.0,
+                    ModelMessage {
+                        id: message.id.0,
+                        thread,
+                        sender: me,
+                        text: TEXTS[text],
+                        read: false,
+                    },
+                );
+            }
+        }
+        Op::List {
+            session: s,
+            thread,
+            limit,
+            cursor,
+        } => {
+            let thread = pick(&thread_ids, thread, 999_999);
+            let query = match cursor {
+                Cursor::Latest => MessageQuery::default(),
+                Cursor::Before(m) => MessageQuery {
+                    before: Some(MessageId(pick(&message_ids, m, 1))),
+                    ..Default::default()
+                },
+                Cursor::After(m) => MessageQuery {
+                    after: Some(MessageId(pick(&message_ids, m, 0))),
+                    ..Default::default()
+                },
+            };
+            let query = MessageQuery {
+                limit: Some(limit),
+                ..query
+            };
+            let expected = model.live_session(index_of(s)).and_then(|me| {
+                model.thread_for(me, thread)?;
+                let all: Vec<&ModelMessage> = model
+                    .messages
+                    .values()
+                    .filter(|m| m.thread == thread)
+                    .collect();
+                let limit = limit as usize;
+                let (mut page, more): (Vec<&ModelMessage>, bool) = match (query.before, query.after)
+                {
+                    (_, Some(after)) => {
+                        let newer: Vec<_> = all.into_iter().filter(|m| m.id > after.0).collect();
+                        (
+                            newer.iter().take(limit).copied().collect(),
+                            newer.len() > limit,
+                        )
+                    }
+                    (before, None) => {
+                        let before = before.map_or(i64::MAX, |b| b.0);
+                        let older: Vec<_> = all.into_iter().filter(|m| m.id < before).collect();
+                        let skip = older.len().saturating_sub(limit);
+                        (older[skip..].to_vec(), skip > 0)
+                    }
+                };
+                page.sort_by_key(|m| m.id);
+                Ok((
+                    page.iter()
+                        .map(|m| (m.id, m.text.to_string(), user_id(model, m.sender), m.read))
+                        .collect::<Vec<_>>(),
+                    more,
+                ))
+            });
+            let result = match session_of(real, s) {
+                Some(session) => session.list_messages(ThreadId(thread), &query),
+                None => Err(chatcore::Error::SessionInvalid),
+            };
+            let got = result
+                .map(|page| {
+                    (
+                        page.items
+                            .iter()
+                            .map(|m| (m.id.0, m.text.clone(), m.sender_id, m.read_at.is_some()))
+                            .collect::<Vec<_>>(),
+                        page.has_more,
+                    )
+                })
+                .map_err(|err| err.code());
+            if got != expected {
+                return differ("list_messages", &expected, &got);
+            }
+        }
+        Op::MarkRead {
+            session: s,
+            message,
+        } => {
+            let message = pick(&message_ids, message, 999_999);
+            let expected = model.live_session(index_of(s)).and_then(|me| {
+                let Some(m) = model.messages.get(&message) else {
+                    return Err("message_not_found");
+                };
+                match model.threads[&m.thread] {
+                    (_, true) => Err("message_not_found"),
+                    (pair, false) if !pair.contains(&me) => Err("not_participant"),
+                    _ if m.sender == me => Err("not_recipient"),
+                    _ => Ok(()),
+                }
+            });
+            let result = match session_of(real, s) {
+                Some(session) => session.mark_read(MessageId(message)),
+                None => Err(chatcore::Error::SessionInvalid),
+            };
+            if code(&result) != expected {
+                return differ("mark_read", &expected, &code(&result));
+            }
+            if let Ok(stored) = result {
+                if stored.read_at.is_none() || stored.id.0 != message {
+                    return Err(format!("{op:?}: mark_read returned {stored:?}"));
+                }
+                if let Some(m) = model.messages.get_mut(&message) {
+                    m.read = true;
+                }
+            }
+        }
+        Op::MarkThreadRead {
+            session: s,
+            thread,
+            up_to,
+        } => {
+            let thread = pick(&thread_ids, thread, 999_999);
+            let up_to = up_to.map(|m| pick(&message_ids, m, 1));
+            let expected = model.live_session(index_of(s)).and_then(|me| {
+                model.thread_for(me, thread)?;
+                Ok(model
+                    .messages
+                    .values()
+                    .filter(|m| m.thread == thread && m.sender != me && !m.read)
+                    .filter(|m| up_to.is_none_or(|bound| m.id <= bound))
+                    .map(|m| m.id)
+                    .collect::<Vec<_>>())
+            });
+            let result = match session_of(real, s) {
+                Some(session) => session.mark_thread_read(ThreadId(thread), up_to.map(MessageId)),
+                None => Err(chatcore::Error::SessionInvalid),
+            };
+            let expected_count = expected.clone().map(|ids| ids.len() as u64);
+            let got = result.map_err(|err| err.code());
+            if got != expected_count {
+                return differ("mark_thread_read", &expected_count, &got);
+            }
+            for id in expected.unwrap_or_default() {
+                if let Some(m) = model.messages.get_mut(&id) {
+                    m.read = true;
+                }
+            }
+        }
+        Op::DeleteThread { session: s, thread } => {
+            let thread = pick(&thread_ids, thread, 999_999);
+            let expected = model
+                .live_session(index_of(s))
+                .and_then(|me| model.thread_for(me, thread).map(|_| ()));
+            let result = match session_of(real, s) {
+                Some(session) => session.delete_thread(ThreadId(thread)),
+                None => Err(chatcore::Error::SessionInvalid),
+            };
+            if code(&result) != expected {
+                return differ("delete_thread", &expected, &code(&result));
+            }
+            if result.is_ok() {
+                if let Some(entry) = model.threads.get_mut(&thread) {
+                    entry.1 = true;
+                }
+                model.messages.retain(|_, m| m.thread != thread);
+            }
+        }
+        Op::Unread(s) => {
+            let expected = model.live_session(index_of(s)).map(|me| model.unread(me));
+            let got = match session_of(real, s) {
+                Some(session) => session.unread_count(),
+                None => Err(chatcore::Error::SessionInvalid),
+            }
+            .map_err(|err| err.code());
+            if got != expected {
+                return differ("unread_count", &expected, &got);
+            }
+        }
+        Op::Reopen => {
+            real.sessions.clear();
+            real.store = None;
+            real.store = Some(Store::open_with(real.path, config()).map_err(|e| e.to_string())?);
+            for (index, token) in real.tokens.iter().enumerate() {
+                let result = real.store().resume(token);
+                let expected = model.live_session(index).map(|_| ());
+                if code(&result) != expected {
+                    return differ("resume after reopen", &expected, &code(&result));
+                }
+                real.sessions.push(result.ok());
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn the_store_behaves_like_the_model() {
+    let cases = size("RELIABILITY_MODEL_CASES", 256) as u32;
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases,
+        max_shrink_iters: 2_000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let steps = std::cell::Cell::new(0u64);
+    let started = std::time::Instant::now();
+    let result = runner.run(&prop::collection::vec(op(), 1..=100), |ops| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.db");
+        let mut model = Model::default();
+        let mut real = Real {
+            path: &path,
+            store: Some(Store::open_with(&path, config()).unwrap()),
+            sessions: Vec::new(),
+            tokens: Vec::new(),
+        };
+        for (n, op) in ops.iter().enumerate() {
+            step(&mut model, &mut real, op)
+                .map_err(|why| TestCaseError::fail(format!("step {n}: {why}")))?;
+            steps.set(steps.get() + 1);
+        }
+        drop(real);
+        let check = check_file(&path);
+        prop_assert_eq!(check.messages, model.messages.len() as u64);
+        Ok(())
+    });
+    if let Err(err) = result {
+        panic!("{err}");
+    }
+    println!(
+        "model: {cases} cases, {} steps (up to 100 per case), store and model agreed at every step ({:.1} s)",
+        grouped(steps.get()),
+        started.elapsed().as_secs_f64()
+    );
+}
