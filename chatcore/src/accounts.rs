@@ -14,6 +14,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::sync::Arc;
+use unicode_normalization::UnicodeNormalization;
 use uuid::Uuid;
 
 /// Longest username, first name and last name, in characters (as Django's).
@@ -153,7 +154,7 @@ pub(crate) fn validate_email(raw: &str) -> Result<(String, String)> {
     if !valid_domain(domain) {
         return invalid("the domain after @ is not a valid host name (like example.com)");
     }
-    Ok((email.to_string(), email.to_lowercase()))
+    Ok((email.to_string(), email_key(email)))
 }
 
 fn valid_domain(domain: &str) -> bool {
@@ -176,16 +177,18 @@ fn valid_domain(domain: &str) -> bool {
     labels.len() >= 2 && labels.iter().all(label_ok) && tld_ok
 }
 
-/// Checks a username (Django's rule: 1–150 letters, digits and `@.+-_`);
-/// returns it and its case-folded key.
+/// Checks a username (Django's rule: 1–150 letters, digits and `@.+-_`,
+/// after NFKC normalisation as Django applies it); returns the normalised
+/// username and its uniqueness key ([`username_key`]).
 pub(crate) fn validate_username(raw: &str) -> Result<(String, String)> {
-    let count = raw.chars().count();
+    let username: String = raw.nfkc().collect();
+    let count = username.chars().count();
     if count == 0 || count > MAX_NAME_CHARS {
         return Err(Error::InvalidUsername(format!(
             "a username has 1 to {MAX_NAME_CHARS} characters"
         )));
     }
-    if let Some(bad) = raw
+    if let Some(bad) = username
         .chars()
         .find(|c| !(c.is_alphanumeric() || "@.+-_".contains(*c)))
     {
@@ -193,7 +196,19 @@ pub(crate) fn validate_username(raw: &str) -> Result<(String, String)> {
             "{bad:?} is not allowed; use letters, digits and @ . + - _"
         )));
     }
-    Ok((raw.to_string(), raw.to_lowercase()))
+    let key = username_key(&username);
+    Ok((username, key))
+}
+
+/// The key usernames are unique by and looked up by: NFKC, case-folded, and
+/// reduced to its Unicode confusable skeleton (UTS #39), so that names that
+/// look alike (`ann`, `ANN`, Cyrillic `аnn`, full-width `ａｎｎ`, `rn`/`m`,
+/// `l`/`1`/`I`) are one name and cannot impersonate each other.
+pub(crate) fn username_key(username: &str) -> String {
+    let folded = username.trim().nfkc().collect::<String>().to_lowercase();
+    unicode_security::skeleton(&folded)
+        .collect::<String>()
+        .to_lowercase()
 }
 
 /// Checks a new password's length.
@@ -541,11 +556,20 @@ impl Session {
     /// [`Error::InvalidArgument`] for a limit of 0 or above 500, or a session error.
     pub fn search_users(&self, prefix: &str, limit: Option<u32>) -> Result<Vec<User>> {
         let limit = page::limit(limit)?;
-        let low = prefix.trim().to_lowercase();
-        // Every key that starts with `low` sorts below `low` + the greatest
-        // code point, under SQLite's byte-wise BINARY collation.
-        let high = format!("{low}\u{10FFFF}");
-        self.read(|tx, _| sql::users_by_prefix(tx, &low, &high, limit))
+        // The skeleton maps character by character, so the key of a prefix
+        // is a prefix of the key. Every key that starts with `low` sorts
+        // below `low` + the greatest code point (byte-wise BINARY collation).
+        let usernames = username_key(prefix);
+        let emails = email_key(prefix);
+        let high = |low: &str| format!("{low}\u{10FFFF}");
+        self.read(|tx, _| {
+            sql::users_by_prefix(
+                tx,
+                (&usernames, &high(&usernames)),
+                (&emails, &high(&emails)),
+                limit,
+            )
+        })
     }
 }
 
@@ -663,11 +687,10 @@ pub(crate) mod sql {
     /// The lookup rule: an exact email (case-insensitive) first, then a
     /// username, then, for a number, an id.
     pub(crate) fn find_user(conn: &Connection, query: &str) -> Result<User> {
-        let key = query.trim().to_lowercase();
-        if let Some(user) = user_by_key(conn, &key)? {
+        if let Some(user) = user_by_keys(conn, &email_key(query), &username_key(query))? {
             return Ok(user);
         }
-        if let Ok(id) = key.parse::<i64>()
+        if let Ok(id) = query.trim().parse::<i64>()
             && let Some(user) = user_by_id(conn, UserId(id))?
         {
             return Ok(user);
@@ -678,33 +701,41 @@ pub(crate) mod sql {
     }
 
     /// An exact email match wins over a username match (usernames may contain `@`).
-    pub(crate) fn user_by_key(conn: &Connection, key: &str) -> Result<Option<User>> {
+    pub(crate) fn user_by_keys(
+        conn: &Connection,
+        email_key: &str,
+        username_key: &str,
+    ) -> Result<Option<User>> {
         Ok(conn
             .prepare_cached(&format!(
                 "SELECT {USER_COLUMNS} FROM users WHERE email_key = ?1
                  UNION ALL
-                 SELECT {USER_COLUMNS} FROM users WHERE username_key = ?1
+                 SELECT {USER_COLUMNS} FROM users WHERE username_key = ?2
                  LIMIT 1"
             ))?
-            .query_row([key], user_from_row)
+            .query_row([email_key, username_key], user_from_row)
             .optional()?)
     }
 
+    /// Users whose username key or email key lies in the given ranges.
     pub(crate) fn users_by_prefix(
         conn: &Connection,
-        low: &str,
-        high: &str,
+        usernames: (&str, &str),
+        emails: (&str, &str),
         limit: u32,
     ) -> Result<Vec<User>> {
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE id IN (
                  SELECT id FROM users WHERE username_key >= ?1 AND username_key < ?2
                  UNION
-                 SELECT id FROM users WHERE email_key >= ?1 AND email_key < ?2)
-             ORDER BY username_key LIMIT ?3"
+                 SELECT id FROM users WHERE email_key >= ?3 AND email_key < ?4)
+             ORDER BY username_key LIMIT ?5"
         ))?;
         let users = stmt
-            .query_map(params![low, high, limit], user_from_row)?
+            .query_map(
+                params![usernames.0, usernames.1, emails.0, emails.1, limit],
+                user_from_row,
+            )?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         Ok(users)
     }

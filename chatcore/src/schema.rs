@@ -3,12 +3,15 @@
 //! Versions (`PRAGMA user_version`):
 //! - 1: users, sessions, threads, per-participant `members` rows with unread
 //!   counters and last-read marks, messages.
+//! - 2: `users.username_key` becomes the confusable skeleton of the NFKC,
+//!   case-folded username (was: the lowercased username), so look-alike
+//!   names are one name. No table changes; the keys are recomputed.
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The newest schema version this library knows.
-pub(crate) const VERSION: i64 = 1;
+pub(crate) const VERSION: i64 = 2;
 
 /// Version 1. Times are milliseconds since the Unix epoch (UTC).
 ///
@@ -119,6 +122,24 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
     Ok(())
 }
 
+/// Version 2: recomputes every username key with today's rule. Two users
+/// whose names were distinct before but look alike now both keep their
+/// accounts: the later one keeps its old key (nothing stored is lost).
+fn recompute_username_keys(conn: &Connection) -> Result<()> {
+    let users: Vec<(i64, String)> = conn
+        .prepare("SELECT id, username FROM users ORDER BY id")?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut update = conn.prepare("UPDATE OR IGNORE users SET username_key = ?2 WHERE id = ?1")?;
+    for (id, username) in users {
+        update.execute(rusqlite::params![
+            id,
+            crate::accounts::username_key(&username)
+        ])?;
+    }
+    Ok(())
+}
+
 /// A file at version 0 is new only if it is empty; tables without our
 /// version mark belong to some other program, and we must not write into it.
 pub(crate) fn refuse_foreign_database(conn: &Connection) -> Result<()> {
@@ -135,6 +156,7 @@ pub(crate) fn refuse_foreign_database(conn: &Connection) -> Result<()> {
 fn upgrade_from(conn: &Connection, version: i64) -> Result<()> {
     match version {
         0 => conn.execute_batch(V1)?,
+        1 => recompute_username_keys(conn)?,
         other => {
             return Err(Error::Internal(format!(
                 "no migration from schema version {other}"

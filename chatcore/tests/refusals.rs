@@ -395,3 +395,45 @@ fn a_path_that_is_not_a_file_is_refused() {
         "no stray file was created"
     );
 }
+
+#[test]
+fn look_alike_usernames_are_one_name() {
+    let w = world();
+    let st = &w.store;
+    // "ann" is taken; each of these looks like it.
+    for username in ["ANN", "\u{430}nn", "\u{ff41}\u{ff4e}\u{ff4e}", "Ann"] {
+        assert_refused(&w.path, "username_taken", || {
+            st.register(&new_user("other@example.com", username, "password123"))
+        });
+    }
+    st.register(&new_user("mary@example.com", "mary", "password123"))
+        .unwrap();
+    assert_refused(&w.path, "username_taken", || {
+        st.register(&new_user("rnary@example.com", "rnary", "password123"))
+    });
+    st.register(&new_user("paul@example.com", "paul", "password123"))
+        .unwrap();
+    assert_refused(&w.path, "username_taken", || {
+        st.register(&new_user("pau1@example.com", "pau1", "password123"))
+    });
+    // Full-width input is stored in its NFKC form, as Django does.
+    let wide = st
+        .register(&new_user(
+            "wide@example.com",
+            "\u{ff57}\u{ff49}\u{ff44}\u{ff45}",
+            "password123",
+        ))
+        .unwrap();
+    assert_eq!(wide.username, "wide");
+    // Lookups go through the same key.
+    let s = &w.ann.1;
+    assert_eq!(s.find_user("\u{430}nn").unwrap().id, w.ann.0.id);
+    assert_eq!(s.find_user("MARY").unwrap().username, "mary");
+    let found: Vec<_> = s
+        .search_users("RN", None)
+        .unwrap()
+        .into_iter()
+        .map(|u| u.username)
+        .collect();
+    assert_eq!(found, vec!["mary"], "a prefix matches by the same key");
+}

@@ -103,3 +103,57 @@ fn the_file_uses_wal_and_foreign_keys() {
         .unwrap();
     assert_eq!(violations, 0);
 }
+
+fn schema_of(path: &std::path::Path) -> Vec<(String, String)> {
+    raw(path)
+        .prepare("SELECT name, sql FROM sqlite_schema WHERE sql IS NOT NULL ORDER BY name")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Version 2 recomputes username keys; a version-1 file is upgraded in
+/// place, keeps every row, and ends with exactly a fresh file's schema.
+#[test]
+fn a_version_1_file_is_upgraded_and_keeps_everything() {
+    let (_dir, path, store) = file_store();
+    let (ann, a) = user(&store, "ann");
+    let (bob, _) = user(&store, "Mary");
+    let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
+    a.send(thread.id, "kept").unwrap();
+    drop((a, store));
+    // Make it a version-1 file: keys as version 1 computed them.
+    raw(&path)
+        .execute_batch("UPDATE users SET username_key = lower(username); PRAGMA user_version = 1;")
+        .unwrap();
+    let store = Store::open_with(&path, Config::insecure_fast_for_tests()).unwrap();
+    let version: i64 = raw(&path)
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let err = store
+        .register(&chatcore::NewUser {
+            email: "r@example.com",
+            username: "rnary",
+            password: "password123",
+            ..Default::default()
+        })
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::UsernameTaken),
+        "the recomputed key of Mary catches rnary: {err:?}"
+    );
+    let a = store.login("ann@example.com", PASSWORD).unwrap();
+    assert_eq!(
+        a.list_messages(thread.id, &Default::default())
+            .unwrap()
+            .items[0]
+            .text,
+        "kept"
+    );
+
+    let (_fresh_dir, fresh, _fresh_store) = file_store();
+    assert_eq!(schema_of(&path), schema_of(&fresh));
+}
