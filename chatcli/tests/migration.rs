@@ -427,6 +427,52 @@ fn export_out_never_overwrites_and_leaves_nothing_half_written() {
 }
 
 #[test]
+fn export_out_writes_a_private_file_in_either_format() {
+    let world = World::new();
+    let dump = write_dump(&world, "dump.json", &small_dump());
+    world.ok_json(&["import", text(&dump)]);
+    login(
+        &world,
+        &world.db(),
+        &world.state_dir(),
+        "carl@example.com",
+        DJANGO_PASSWORD,
+    );
+    for format in ["django", "ndjson"] {
+        let path = world.dir.path().join(format!("out.{format}"));
+        let value = world.ok_json(&["export", "--format", format, "--out", text(&path)]);
+        let written = std::fs::read(&path).unwrap();
+        assert_eq!(value["format"], format);
+        assert_eq!(
+            Path::new(value["path"].as_str().unwrap()),
+            path.canonicalize().unwrap()
+        );
+        assert_eq!(value["bytes"], written.len());
+        let to_stdout = world
+            .chat()
+            .args(["export", "--format", format])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        assert_eq!(written, to_stdout, "{format}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{format}");
+        }
+        // A second export to the same file is refused and changes nothing.
+        assert_eq!(
+            world.err_code(&["export", "--format", format, "--out", text(&path)], 1),
+            "invalid_argument"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), written);
+    }
+}
+
+#[test]
 fn a_backup_opens_and_logs_in_and_never_overwrites() {
     let world = World::new();
     let dump = write_dump(&world, "dump.json", &small_dump());
