@@ -47,90 +47,102 @@ pub enum Command {
     ///
     /// The password is asked for on the terminal (twice, hidden), or read
     /// from the first line of standard input with --password-stdin.
-    ///
-    /// Example: chat register --email ann@example.com --username ann --first-name Ann
+    #[command(after_long_help = "\
+Example:
+  chat register --email ann@example.com --username ann --first-name Ann")]
     Register(RegisterArgs),
 
     /// Log in: open a local session for this database.
     ///
     /// The session is kept in a file readable only by you, so later commands
     /// act as this user until `chat logout`.
-    ///
-    /// Example: chat login --email ann@example.com
+    #[command(after_long_help = "\
+Example:
+  chat login --email ann@example.com")]
     Login(LoginArgs),
 
     /// End the local session, here and everywhere it is used.
-    ///
-    /// Example: chat logout
+    #[command(after_long_help = "\
+Example:
+  chat logout")]
     Logout,
 
     /// Show who is logged in.
-    ///
-    /// Example: chat whoami
+    #[command(after_long_help = "\
+Example:
+  chat whoami")]
     Whoami,
 
     /// Find users whose username or email starts with QUERY (all users without one).
-    ///
-    /// Example: chat users bo
+    #[command(after_long_help = "\
+Example:
+  chat users bo")]
     Users(UsersArgs),
 
     /// List your threads, newest activity first, with unread counts.
-    ///
-    /// Example: chat threads
+    #[command(after_long_help = "\
+Example:
+  chat threads")]
     Threads(ThreadsArgs),
 
     /// Open the thread with USER (a username, email or id), creating it if needed.
-    ///
-    /// Example: chat open bob
+    #[command(after_long_help = "\
+Example:
+  chat open bob")]
     Open(OpenArgs),
 
     /// Send a message, to a thread by id or to a user with --to.
     ///
     /// The words of the text are joined with single spaces; quote the text to
     /// keep it exactly.
-    ///
-    /// Examples:
-    ///   chat send 3 see you at noon
-    ///   chat send --to bob "hi Bob!"
+    #[command(after_long_help = "\
+Examples:
+  chat send 3 see you at noon
+  chat send --to bob \"hi Bob!\"")]
     Send(SendArgs),
 
     /// Show a page of a thread's history, oldest first.
     ///
     /// Without --before or --after, the newest messages. New messages sent to
     /// you are marked "new"; mark them read with `chat read`.
-    ///
-    /// Example: chat messages 3 --before 120 --limit 20
+    #[command(after_long_help = "\
+Example:
+  chat messages 3 --before 120 --limit 20")]
     Messages(MessagesArgs),
 
     /// Mark a message read, or a whole thread with --thread.
-    ///
-    /// Examples:
-    ///   chat read 42
-    ///   chat read --thread 3
+    #[command(after_long_help = "\
+Examples:
+  chat read 42
+  chat read --thread 3")]
     Read(ReadArgs),
 
     /// Show how many messages sent to you are unread.
-    ///
-    /// Example: chat unread
+    #[command(after_long_help = "\
+Example:
+  chat unread")]
     Unread,
 
     /// Delete a thread and all its messages, for both participants.
     ///
     /// Asks for confirmation on a terminal; elsewhere --yes is required.
-    ///
-    /// Example: chat delete 3 --yes
+    #[command(after_long_help = "\
+Example:
+  chat delete 3 --yes")]
     Delete(DeleteArgs),
 
     /// List your live sessions (the current one is marked).
-    ///
-    /// Example: chat sessions
+    #[command(after_long_help = "\
+Example:
+  chat sessions")]
     Sessions,
 
     /// Fill the database with demo users and conversations (safe to repeat).
     ///
     /// The demo users' password is a public demo value: never use it for real accounts.
-    ///
-    /// Example: chat demo && chat login --email ann@example.com
+    #[command(after_long_help = "\
+Example:
+  chat demo && chat login --email ann@example.com")]
     Demo,
 
     /// Import a Django `dumpdata` JSON file from the original service.
@@ -142,10 +154,10 @@ pub enum Command {
     /// --dry-run everything is checked and nothing is written. No login is
     /// needed. FILE `-` reads standard input (piped, not a terminal).
     /// Progress is shown on standard error for large files on a terminal.
-    ///
-    /// Examples:
-    ///   chat import db_dump.json --dry-run
-    ///   chat import db_dump.json && chat login --email testlogin@example.com
+    #[command(after_long_help = "\
+Examples:
+  chat import db_dump.json --dry-run
+  chat import db_dump.json && chat login --email testlogin@example.com")]
     Import(ImportArgs),
 
     /// Export the store: the whole store as Django JSON, or your own data as NDJSON.
@@ -157,18 +169,19 @@ pub enum Command {
     /// export goes to standard output (with --json too). --out FILE never
     /// replaces a non-empty file, and is written whole or not at all
     /// (readable only by you).
-    ///
-    /// Examples:
-    ///   chat export --out store.json
-    ///   chat export --format ndjson > my-chats.ndjson
+    #[command(after_long_help = "\
+Examples:
+  chat export --out store.json
+  chat export --format ndjson > my-chats.ndjson")]
     Export(ExportArgs),
 
     /// Copy the whole database, consistently, to a new file (readable only by you).
     ///
     /// Safe while other programs read and write the database. FILE must not
     /// exist (or be empty); open the copy with `chat --db FILE`.
-    ///
-    /// Example: chat backup ~/chat-$(date +%F).db
+    #[command(after_long_help = "\
+Example:
+  chat backup ~/chat-$(date +%F).db")]
     Backup(BackupArgs),
 
     /// Set a user's password, as the database's administrator (no login needed).
@@ -183,17 +196,16 @@ pub enum Command {
     /// cannot look a user up by email or username. The password is asked for
     /// twice on a terminal (hidden), or read from the first line of standard
     /// input with --password-stdin; it is never an argument.
-    ///
-    /// Examples:
-    ///   chat set-password 2
-    ///   printf '%s\n' "$NEW_PASSWORD" | chat set-password 2 --password-stdin
-    // Verbatim, so that the examples stay one a line.
-    #[command(verbatim_doc_comment)]
+    #[command(after_long_help = "\
+Examples:
+  chat set-password 2
+  printf '%s\\n' \"$NEW_PASSWORD\" | chat set-password 2 --password-stdin")]
     SetPassword(SetPasswordArgs),
 
     /// Print a shell completion script.
-    ///
-    /// Example: chat completions bash > ~/.local/share/bash-completion/completions/chat
+    #[command(after_long_help = "\
+Example:
+  chat completions bash > ~/.local/share/bash-completion/completions/chat")]
     Completions(CompletionsArgs),
 }
 
@@ -414,6 +426,26 @@ mod tests {
         assert!(err.to_string().contains("numeric user id"), "{err}");
         assert!(Cli::try_parse_from(["chat", "set-password", "7", "hunter22"]).is_err());
         assert!(Cli::try_parse_from(["chat", "set-password", "7", "--password", "x"]).is_err());
+    }
+
+    /// Every command's long help ends with its examples, one a line (clap
+    /// reflows doc-comment paragraphs, so they live in `after_long_help`).
+    #[test]
+    fn every_command_has_examples_one_a_line() {
+        let mut cli = Cli::command();
+        for sub in cli.get_subcommands_mut() {
+            let name = sub.get_name().to_string();
+            let help = sub.render_long_help().to_string();
+            let (_, examples) = help
+                .split_once("\nExample:\n")
+                .or_else(|| help.split_once("\nExamples:\n"))
+                .unwrap_or_else(|| panic!("{name}: no examples in\n{help}"));
+            assert!(!examples.trim().is_empty(), "{name}");
+            for line in examples.trim_end().lines() {
+                assert!(line.starts_with("  "), "{name}: {line:?}");
+                assert!(line.contains(&format!("chat {name}")), "{name}: {line:?}");
+            }
+        }
     }
 
     #[test]
