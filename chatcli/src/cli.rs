@@ -191,14 +191,15 @@ Example:
     /// of the user's sessions end, wherever they are used. No login is
     /// needed: whoever can write the database file administers it.
     ///
-    /// USER_ID is the user's numeric id (the `pk` of the Django dump, or the
-    /// id that `chat users` and `chat export` show): without a login, `chat`
-    /// cannot look a user up by email or username. The password is asked for
-    /// twice on a terminal (hidden), or read from the first line of standard
-    /// input with --password-stdin; it is never an argument.
+    /// USER is an email, a username or a numeric id (the `pk` of the Django
+    /// dump), looked up in that order, as `chat open` does: a username made
+    /// of digits wins over the id. The password is asked for twice on a
+    /// terminal (hidden), after naming the user found, or read from the
+    /// first line of standard input with --password-stdin; it is never an
+    /// argument.
     #[command(after_long_help = "\
 Examples:
-  chat set-password 2
+  chat set-password bert@example.com
   printf '%s\\n' \"$NEW_PASSWORD\" | chat set-password 2 --password-stdin")]
     SetPassword(SetPasswordArgs),
 
@@ -368,22 +369,12 @@ pub struct BackupArgs {
 /// Arguments of `chat set-password`.
 #[derive(Debug, Args)]
 pub struct SetPasswordArgs {
-    /// The user's numeric id.
-    #[arg(value_name = "USER_ID", value_parser = parse_user_id)]
-    pub user: i64,
+    /// The user: an email, a username or a numeric id.
+    #[arg(value_name = "USER")]
+    pub user: String,
     /// Read the password from the first line of standard input instead of a prompt.
     #[arg(long)]
     pub password_stdin: bool,
-}
-
-/// A user id for `set-password`, with the reason when it is not a number.
-fn parse_user_id(text: &str) -> Result<i64, String> {
-    text.trim().parse().map_err(|_| {
-        "a numeric user id is needed: without a login, chat cannot look a user up \
-         by email or username (find the id with `chat users` when logged in, or \
-         in `chat export`)"
-            .to_string()
-    })
 }
 
 /// Arguments of `chat completions`.
@@ -413,17 +404,18 @@ mod tests {
     }
 
     #[test]
-    fn set_password_takes_a_numeric_id_and_never_a_password() {
-        let cli = Cli::try_parse_from(["chat", "set-password", "7"]).unwrap();
-        match cli.command {
-            Some(Command::SetPassword(args)) => {
-                assert_eq!(args.user, 7);
-                assert!(!args.password_stdin);
+    fn set_password_takes_a_user_and_never_a_password() {
+        for user in ["7", "ann", "ann@example.com"] {
+            let cli = Cli::try_parse_from(["chat", "set-password", user]).unwrap();
+            match cli.command {
+                Some(Command::SetPassword(args)) => {
+                    assert_eq!(args.user, user);
+                    assert!(!args.password_stdin);
+                }
+                other => panic!("parsed as {other:?}"),
             }
-            other => panic!("parsed as {other:?}"),
         }
-        let err = Cli::try_parse_from(["chat", "set-password", "ann"]).unwrap_err();
-        assert!(err.to_string().contains("numeric user id"), "{err}");
+        assert!(Cli::try_parse_from(["chat", "set-password"]).is_err());
         assert!(Cli::try_parse_from(["chat", "set-password", "7", "hunter22"]).is_err());
         assert!(Cli::try_parse_from(["chat", "set-password", "7", "--password", "x"]).is_err());
     }
