@@ -47,90 +47,102 @@ pub enum Command {
     ///
     /// The password is asked for on the terminal (twice, hidden), or read
     /// from the first line of standard input with --password-stdin.
-    ///
-    /// Example: chat register --email ann@example.com --username ann --first-name Ann
+    #[command(after_long_help = "\
+Example:
+  chat register --email ann@example.com --username ann --first-name Ann")]
     Register(RegisterArgs),
 
     /// Log in: open a local session for this database.
     ///
     /// The session is kept in a file readable only by you, so later commands
     /// act as this user until `chat logout`.
-    ///
-    /// Example: chat login --email ann@example.com
+    #[command(after_long_help = "\
+Example:
+  chat login --email ann@example.com")]
     Login(LoginArgs),
 
     /// End the local session, here and everywhere it is used.
-    ///
-    /// Example: chat logout
+    #[command(after_long_help = "\
+Example:
+  chat logout")]
     Logout,
 
     /// Show who is logged in.
-    ///
-    /// Example: chat whoami
+    #[command(after_long_help = "\
+Example:
+  chat whoami")]
     Whoami,
 
     /// Find users whose username or email starts with QUERY (all users without one).
-    ///
-    /// Example: chat users bo
+    #[command(after_long_help = "\
+Example:
+  chat users bo")]
     Users(UsersArgs),
 
     /// List your threads, newest activity first, with unread counts.
-    ///
-    /// Example: chat threads
+    #[command(after_long_help = "\
+Example:
+  chat threads")]
     Threads(ThreadsArgs),
 
     /// Open the thread with USER (a username, email or id), creating it if needed.
-    ///
-    /// Example: chat open bob
+    #[command(after_long_help = "\
+Example:
+  chat open bob")]
     Open(OpenArgs),
 
     /// Send a message, to a thread by id or to a user with --to.
     ///
     /// The words of the text are joined with single spaces; quote the text to
     /// keep it exactly.
-    ///
-    /// Examples:
-    ///   chat send 3 see you at noon
-    ///   chat send --to bob "hi Bob!"
+    #[command(after_long_help = "\
+Examples:
+  chat send 3 see you at noon
+  chat send --to bob \"hi Bob!\"")]
     Send(SendArgs),
 
     /// Show a page of a thread's history, oldest first.
     ///
     /// Without --before or --after, the newest messages. New messages sent to
     /// you are marked "new"; mark them read with `chat read`.
-    ///
-    /// Example: chat messages 3 --before 120 --limit 20
+    #[command(after_long_help = "\
+Example:
+  chat messages 3 --before 120 --limit 20")]
     Messages(MessagesArgs),
 
     /// Mark a message read, or a whole thread with --thread.
-    ///
-    /// Examples:
-    ///   chat read 42
-    ///   chat read --thread 3
+    #[command(after_long_help = "\
+Examples:
+  chat read 42
+  chat read --thread 3")]
     Read(ReadArgs),
 
     /// Show how many messages sent to you are unread.
-    ///
-    /// Example: chat unread
+    #[command(after_long_help = "\
+Example:
+  chat unread")]
     Unread,
 
     /// Delete a thread and all its messages, for both participants.
     ///
     /// Asks for confirmation on a terminal; elsewhere --yes is required.
-    ///
-    /// Example: chat delete 3 --yes
+    #[command(after_long_help = "\
+Example:
+  chat delete 3 --yes")]
     Delete(DeleteArgs),
 
     /// List your live sessions (the current one is marked).
-    ///
-    /// Example: chat sessions
+    #[command(after_long_help = "\
+Example:
+  chat sessions")]
     Sessions,
 
     /// Fill the database with demo users and conversations (safe to repeat).
     ///
     /// The demo users' password is a public demo value: never use it for real accounts.
-    ///
-    /// Example: chat demo && chat login --email ann@example.com
+    #[command(after_long_help = "\
+Example:
+  chat demo && chat login --email ann@example.com")]
     Demo,
 
     /// Import a Django `dumpdata` JSON file from the original service.
@@ -142,10 +154,10 @@ pub enum Command {
     /// --dry-run everything is checked and nothing is written. No login is
     /// needed. FILE `-` reads standard input (piped, not a terminal).
     /// Progress is shown on standard error for large files on a terminal.
-    ///
-    /// Examples:
-    ///   chat import db_dump.json --dry-run
-    ///   chat import db_dump.json && chat login --email testlogin@example.com
+    #[command(after_long_help = "\
+Examples:
+  chat import db_dump.json --dry-run
+  chat import db_dump.json && chat login --email testlogin@example.com")]
     Import(ImportArgs),
 
     /// Export the store: the whole store as Django JSON, or your own data as NDJSON.
@@ -157,18 +169,19 @@ pub enum Command {
     /// export goes to standard output (with --json too). --out FILE never
     /// replaces a non-empty file, and is written whole or not at all
     /// (readable only by you).
-    ///
-    /// Examples:
-    ///   chat export --out store.json
-    ///   chat export --format ndjson > my-chats.ndjson
+    #[command(after_long_help = "\
+Examples:
+  chat export --out store.json
+  chat export --format ndjson > my-chats.ndjson")]
     Export(ExportArgs),
 
     /// Copy the whole database, consistently, to a new file (readable only by you).
     ///
     /// Safe while other programs read and write the database. FILE must not
     /// exist (or be empty); open the copy with `chat --db FILE`.
-    ///
-    /// Example: chat backup ~/chat-$(date +%F).db
+    #[command(after_long_help = "\
+Example:
+  chat backup ~/chat-$(date +%F).db")]
     Backup(BackupArgs),
 
     /// Set a user's password, as the database's administrator (no login needed).
@@ -178,22 +191,22 @@ pub enum Command {
     /// of the user's sessions end, wherever they are used. No login is
     /// needed: whoever can write the database file administers it.
     ///
-    /// USER_ID is the user's numeric id (the `pk` of the Django dump, or the
-    /// id that `chat users` and `chat export` show): without a login, `chat`
-    /// cannot look a user up by email or username. The password is asked for
-    /// twice on a terminal (hidden), or read from the first line of standard
-    /// input with --password-stdin; it is never an argument.
-    ///
-    /// Examples:
-    ///   chat set-password 2
-    ///   printf '%s\n' "$NEW_PASSWORD" | chat set-password 2 --password-stdin
-    // Verbatim, so that the examples stay one a line.
-    #[command(verbatim_doc_comment)]
+    /// USER is an email, a username or a numeric id (the `pk` of the Django
+    /// dump), looked up in that order, as `chat open` does: a username made
+    /// of digits wins over the id. The password is asked for twice on a
+    /// terminal (hidden), after naming the user found, or read from the
+    /// first line of standard input with --password-stdin; it is never an
+    /// argument.
+    #[command(after_long_help = "\
+Examples:
+  chat set-password bert@example.com
+  printf '%s\\n' \"$NEW_PASSWORD\" | chat set-password 2 --password-stdin")]
     SetPassword(SetPasswordArgs),
 
     /// Print a shell completion script.
-    ///
-    /// Example: chat completions bash > ~/.local/share/bash-completion/completions/chat
+    #[command(after_long_help = "\
+Example:
+  chat completions bash > ~/.local/share/bash-completion/completions/chat")]
     Completions(CompletionsArgs),
 }
 
@@ -356,22 +369,12 @@ pub struct BackupArgs {
 /// Arguments of `chat set-password`.
 #[derive(Debug, Args)]
 pub struct SetPasswordArgs {
-    /// The user's numeric id.
-    #[arg(value_name = "USER_ID", value_parser = parse_user_id)]
-    pub user: i64,
+    /// The user: an email, a username or a numeric id.
+    #[arg(value_name = "USER")]
+    pub user: String,
     /// Read the password from the first line of standard input instead of a prompt.
     #[arg(long)]
     pub password_stdin: bool,
-}
-
-/// A user id for `set-password`, with the reason when it is not a number.
-fn parse_user_id(text: &str) -> Result<i64, String> {
-    text.trim().parse().map_err(|_| {
-        "a numeric user id is needed: without a login, chat cannot look a user up \
-         by email or username (find the id with `chat users` when logged in, or \
-         in `chat export`)"
-            .to_string()
-    })
 }
 
 /// Arguments of `chat completions`.
@@ -401,19 +404,40 @@ mod tests {
     }
 
     #[test]
-    fn set_password_takes_a_numeric_id_and_never_a_password() {
-        let cli = Cli::try_parse_from(["chat", "set-password", "7"]).unwrap();
-        match cli.command {
-            Some(Command::SetPassword(args)) => {
-                assert_eq!(args.user, 7);
-                assert!(!args.password_stdin);
+    fn set_password_takes_a_user_and_never_a_password() {
+        for user in ["7", "ann", "ann@example.com"] {
+            let cli = Cli::try_parse_from(["chat", "set-password", user]).unwrap();
+            match cli.command {
+                Some(Command::SetPassword(args)) => {
+                    assert_eq!(args.user, user);
+                    assert!(!args.password_stdin);
+                }
+                other => panic!("parsed as {other:?}"),
             }
-            other => panic!("parsed as {other:?}"),
         }
-        let err = Cli::try_parse_from(["chat", "set-password", "ann"]).unwrap_err();
-        assert!(err.to_string().contains("numeric user id"), "{err}");
+        assert!(Cli::try_parse_from(["chat", "set-password"]).is_err());
         assert!(Cli::try_parse_from(["chat", "set-password", "7", "hunter22"]).is_err());
         assert!(Cli::try_parse_from(["chat", "set-password", "7", "--password", "x"]).is_err());
+    }
+
+    /// Every command's long help ends with its examples, one a line (clap
+    /// reflows doc-comment paragraphs, so they live in `after_long_help`).
+    #[test]
+    fn every_command_has_examples_one_a_line() {
+        let mut cli = Cli::command();
+        for sub in cli.get_subcommands_mut() {
+            let name = sub.get_name().to_string();
+            let help = sub.render_long_help().to_string();
+            let (_, examples) = help
+                .split_once("\nExample:\n")
+                .or_else(|| help.split_once("\nExamples:\n"))
+                .unwrap_or_else(|| panic!("{name}: no examples in\n{help}"));
+            assert!(!examples.trim().is_empty(), "{name}");
+            for line in examples.trim_end().lines() {
+                assert!(line.starts_with("  "), "{name}: {line:?}");
+                assert!(line.contains(&format!("chat {name}")), "{name}: {line:?}");
+            }
+        }
     }
 
     #[test]

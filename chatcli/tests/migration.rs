@@ -427,6 +427,52 @@ fn export_out_never_overwrites_and_leaves_nothing_half_written() {
 }
 
 #[test]
+fn export_out_writes_a_private_file_in_either_format() {
+    let world = World::new();
+    let dump = write_dump(&world, "dump.json", &small_dump());
+    world.ok_json(&["import", text(&dump)]);
+    login(
+        &world,
+        &world.db(),
+        &world.state_dir(),
+        "carl@example.com",
+        DJANGO_PASSWORD,
+    );
+    for format in ["django", "ndjson"] {
+        let path = world.dir.path().join(format!("out.{format}"));
+        let value = world.ok_json(&["export", "--format", format, "--out", text(&path)]);
+        let written = std::fs::read(&path).unwrap();
+        assert_eq!(value["format"], format);
+        assert_eq!(
+            Path::new(value["path"].as_str().unwrap()),
+            path.canonicalize().unwrap()
+        );
+        assert_eq!(value["bytes"], written.len());
+        let to_stdout = world
+            .chat()
+            .args(["export", "--format", format])
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        assert_eq!(written, to_stdout, "{format}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{format}");
+        }
+        // A second export to the same file is refused and changes nothing.
+        assert_eq!(
+            world.err_code(&["export", "--format", format, "--out", text(&path)], 1),
+            "invalid_argument"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), written);
+    }
+}
+
+#[test]
 fn a_backup_opens_and_logs_in_and_never_overwrites() {
     let world = World::new();
     let dump = write_dump(&world, "dump.json", &small_dump());
@@ -502,6 +548,7 @@ fn help_has_an_example_for_each_new_command() {
         ("export", "chat export --format ndjson"),
         ("backup", "chat backup"),
         ("set-password", "chat set-password 2 --password-stdin"),
+        ("set-password", "chat set-password bert@example.com"),
     ] {
         world
             .chat()
@@ -515,7 +562,7 @@ fn help_has_an_example_for_each_new_command() {
 /// A new password for bert (user 2), who was imported with an unusable one.
 const NEW_PASSWORD: &str = "a new password for bert";
 
-/// `chat [--json] set-password USER_ID --password-stdin` with `password` on stdin.
+/// `chat [--json] set-password USER --password-stdin` with `password` on stdin.
 fn set_password(world: &World, state: &Path, json: bool, user: &str, password: &str) -> Command {
     let mut cmd = world.chat_with(&world.db(), state);
     if json {
@@ -585,7 +632,12 @@ fn set_password_lets_an_account_imported_without_one_log_in() {
         .assert()
         .success()
         .stderr("")
-        .stdout(predicate::str::starts_with("Password set for user 2."));
+        .stdout(predicate::str::starts_with(
+            "Password set for bert <bert@example.com> (user 2).",
+        ))
+        .stdout(predicate::str::contains(
+            "they log in with it now: chat login --email bert@example.com\n",
+        ));
 
     assert_eq!(
         login_error(&world, &state, "bert@example.com", NEW_PASSWORD),
@@ -665,7 +717,7 @@ fn a_weak_password_is_refused_and_changes_nothing() {
 }
 
 #[test]
-fn an_unknown_user_is_user_not_found_and_a_name_is_a_usage_error() {
+fn set_password_finds_the_user_by_username_or_email() {
     let world = World::new();
     let dump = write_dump(&world, "dump.json", &small_dump());
     world
@@ -675,7 +727,52 @@ fn an_unknown_user_is_user_not_found_and_a_name_is_a_usage_error() {
         .success();
     let state = world.state_dir();
 
-    for user in ["99", "0"] {
+    // By username (bert, user 2), then by email in another case (carl, user 3).
+    for (query, email, id) in [
+        ("bert", "bert@example.com", 2),
+        ("CARL@Example.com", "carl@example.com", 3),
+    ] {
+        let out = set_password(&world, &state, true, query, NEW_PASSWORD)
+            .assert()
+            .success()
+            .stderr("")
+            .get_output()
+            .stdout
+            .clone();
+        assert_eq!(json(&out), json!({"user_id": id, "password_set": true}));
+        assert_eq!(login_error(&world, &state, email, NEW_PASSWORD), None);
+    }
+    // Only they changed: alice keeps her Django password.
+    assert_eq!(
+        login_error(&world, &state, "alice@example.com", DJANGO_PASSWORD),
+        None
+    );
+    set_password(&world, &state, false, "alice@example.com", NEW_PASSWORD)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "Password set for alice <alice@example.com> (user 1).",
+        ));
+}
+
+#[test]
+fn an_unknown_user_is_user_not_found_before_the_password_is_read() {
+    let world = World::new();
+    let dump = write_dump(&world, "dump.json", &small_dump());
+    world
+        .chat()
+        .args(["import", text(&dump)])
+        .assert()
+        .success();
+    let state = world.state_dir();
+
+    for user in [
+        "99",
+        "0",
+        "nobody",
+        "nobody@example.com",
+        "bert@example.org",
+    ] {
         let out = set_password(&world, &state, true, user, NEW_PASSWORD)
             .assert()
             .code(1)
@@ -685,35 +782,27 @@ fn an_unknown_user_is_user_not_found_and_a_name_is_a_usage_error() {
             .clone();
         assert_eq!(json(&out)["error"]["code"], "user_not_found", "{user}");
     }
-    set_password(&world, &state, false, "99", NEW_PASSWORD)
+    set_password(&world, &state, false, "nobody", NEW_PASSWORD)
         .assert()
         .code(1)
         .stderr(predicate::str::starts_with("error: user not found"));
+    // The user is looked up first: with no password on standard input at
+    // all, an unknown user is still `user_not_found`, not a usage error.
+    let out = world
+        .chat()
+        .args(["--json", "set-password", "nobody", "--password-stdin"])
+        .write_stdin("")
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    assert_eq!(json(&out)["error"]["code"], "user_not_found");
 
-    // Without a login there is no lookup by email or username: a usage
-    // error that says to use the id, before any password is read.
-    for user in ["bert", "bert@example.com"] {
-        let out = set_password(&world, &state, true, user, NEW_PASSWORD)
-            .assert()
-            .code(2)
-            .stdout("")
-            .get_output()
-            .stderr
-            .clone();
-        let error = json(&out);
-        assert_eq!(error["error"]["code"], "usage");
-        assert!(
-            error["error"]["message"]
-                .as_str()
-                .unwrap()
-                .contains("numeric user id"),
-            "{error}"
-        );
-    }
     // The password is never an argument.
     world
         .chat()
-        .args(["set-password", "2", NEW_PASSWORD])
+        .args(["set-password", "bert", NEW_PASSWORD])
         .assert()
         .code(2);
     assert_eq!(
@@ -797,6 +886,8 @@ fn in_a_piped_shell_the_password_is_the_next_line() {
         .assert()
         .success()
         .stderr("")
-        .stdout(predicate::str::contains("Password set for user 2."))
+        .stdout(predicate::str::contains(
+            "Password set for bert <bert@example.com> (user 2).",
+        ))
         .stdout(predicate::str::contains("bert <bert@example.com> (user 2)"));
 }

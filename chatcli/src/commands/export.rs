@@ -16,33 +16,16 @@ pub fn run(ctx: &mut Context, args: &ExportArgs, out: &mut dyn Write) -> CliResu
         // The export itself is the output, in human and JSON modes alike.
         return write_export(ctx, args.format, out);
     };
-    let target_was_empty = refuse_non_empty(path)?;
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    // Written beside the target and renamed into place, so a failed export
-    // leaves no half-written file; tempfile creates it readable only by us,
-    // which suits a file of password hashes.
-    let mut temp = tempfile::Builder::new()
-        .prefix(".chat-export-")
-        .tempfile_in(dir)
-        .map_err(|err| CliError::io(format!("cannot create a file in {}", dir.display()), err))?;
-    write_export(ctx, args.format, temp.as_file_mut())?;
-    let cannot_write = |err| CliError::io(format!("cannot write {}", path.display()), err);
-    temp.as_file().sync_all().map_err(cannot_write)?;
-    let bytes = temp.as_file().metadata().map_err(cannot_write)?.len();
-    if target_was_empty {
-        // Checked again: the rename replaces whatever is there now.
-        refuse_non_empty(path)?;
-        temp.persist(path).map_err(|err| cannot_write(err.error))?;
-    } else {
-        temp.persist_noclobber(path)
-            .map_err(|err| match err.error.kind() {
-                io::ErrorKind::AlreadyExists => refusal(path),
-                _ => cannot_write(err.error),
-            })?;
+    match args.format {
+        // The core's own rule: a private temp file renamed into place, and
+        // never over a non-empty file.
+        ExportFormat::Django => ctx.store()?.export_django_to_file(path)?,
+        // The core has no file variant for NDJSON: the same rule, here.
+        ExportFormat::Ndjson => write_new_file(ctx, args.format, path)?,
     }
+    let bytes = fs::metadata(path)
+        .map_err(|err| CliError::io(format!("cannot look at {}", path.display()), err))?
+        .len();
     let value = serde_json::json!({
         "format": args.format,
         "path": shown_path(path),
@@ -59,6 +42,37 @@ pub fn run(ctx: &mut Context, args: &ExportArgs, out: &mut dyn Write) -> CliResu
             shown_path(path).display()
         )
     }))
+}
+
+/// Writes the export to `path`, a new (or empty) file, through a private
+/// temp file beside it renamed into place, so a failed export leaves no
+/// half-written file; the rule of [`chatcore::Store::export_django_to_file`].
+fn write_new_file(ctx: &mut Context, format: ExportFormat, path: &Path) -> CliResult<()> {
+    let target_was_empty = refuse_non_empty(path)?;
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    // tempfile creates it readable only by us.
+    let mut temp = tempfile::Builder::new()
+        .prefix(".chat-export-")
+        .tempfile_in(dir)
+        .map_err(|err| CliError::io(format!("cannot create a file in {}", dir.display()), err))?;
+    write_export(ctx, format, temp.as_file_mut())?;
+    let cannot_write = |err| CliError::io(format!("cannot write {}", path.display()), err);
+    temp.as_file().sync_all().map_err(cannot_write)?;
+    if target_was_empty {
+        // Checked again: the rename replaces whatever is there now.
+        refuse_non_empty(path)?;
+        temp.persist(path).map_err(|err| cannot_write(err.error))?;
+    } else {
+        temp.persist_noclobber(path)
+            .map_err(|err| match err.error.kind() {
+                io::ErrorKind::AlreadyExists => refusal(path),
+                _ => cannot_write(err.error),
+            })?;
+    }
+    Ok(())
 }
 
 fn write_export(ctx: &mut Context, format: ExportFormat, out: &mut dyn Write) -> CliResult<()> {
@@ -83,7 +97,7 @@ fn refuse_non_empty(path: &Path) -> CliResult<bool> {
     }
 }
 
-/// The same refusal, and code, as `chat backup` gets from the core.
+/// The same refusal, and code, as the core's for Django exports and backups.
 fn refusal(path: &Path) -> CliError {
     CliError::Core(chatcore::Error::InvalidArgument(format!(
         "{} already exists; an export never overwrites a file",

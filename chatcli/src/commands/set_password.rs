@@ -1,4 +1,4 @@
-//! `set-password USER_ID [--password-stdin]`: an administrator sets a user's password.
+//! `set-password USER [--password-stdin]`: an administrator sets a user's password.
 
 use super::written;
 use crate::cli::SetPasswordArgs;
@@ -16,24 +16,61 @@ struct PasswordSet {
     password_set: bool,
 }
 
-/// `chat set-password`: sets the password of the user with this id, which
-/// ends all of their sessions. No login is needed: whoever can write the
-/// database file administers it.
+/// `chat set-password`: sets the password of the user found by email,
+/// username or id, which ends all of their sessions. No login is needed:
+/// whoever can write the database file administers it.
 pub fn run(ctx: &mut Context, args: &SetPasswordArgs, out: &mut dyn Write) -> CliResult<()> {
-    // Open the database first, so a bad path fails before the prompt.
-    ctx.store()?;
+    // Find the user first, so a bad path or an unknown user fails before
+    // the prompt.
+    let user = ctx.store()?.find_user(&args.user)?;
+    if ctx.stdin_is_terminal() {
+        // The lookup takes an email, then a username, then an id: say whose
+        // password is about to change before it is typed.
+        eprintln!(
+            "Setting the password of {} <{}> (user {}).",
+            user.username, user.email, user.id
+        );
+    }
     let password = ctx.password(args.password_stdin, true)?;
-    let user_id = UserId(args.user);
-    ctx.store()?.set_password(user_id, &password)?;
+    ctx.store()?.set_password(user.id, &password)?;
     let value = PasswordSet {
-        user_id,
+        user_id: user.id,
         password_set: true,
     };
     written(emit(out, ctx.json, &value, |out| {
         writeln!(
             out,
-            "Password set for user {user_id}. Their sessions have ended; \
-             they log in with it now: chat login --email …"
+            "Password set for {} <{}> (user {}). Their sessions have ended; \
+             they log in with it now: chat login --email {}",
+            user.username,
+            user.email,
+            user.id,
+            shell_word(&user.email)
         )
     }))
+}
+
+/// `word` as one shell word, single-quoted when it holds anything beyond
+/// the characters most addresses are made of (an email's local part may
+/// hold `'`, `$`, `&`, …), so the printed hint can be pasted as is.
+fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "@._+-".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_word;
+
+    #[test]
+    fn a_hint_address_is_one_shell_word() {
+        assert_eq!(shell_word("bert@example.com"), "bert@example.com");
+        assert_eq!(shell_word("a+b.c-d_e@x.org"), "a+b.c-d_e@x.org");
+        assert_eq!(shell_word("o'neil@example.com"), r"'o'\''neil@example.com'");
+        assert_eq!(shell_word("$HOME&x@example.com"), "'$HOME&x@example.com'");
+    }
 }
