@@ -61,7 +61,7 @@ use chatcore::{
     ThreadQuery, UserId, Uuid,
 };
 use std::ffi::{CString, c_char};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::ptr;
 use std::time::Duration;
 pub use types::{
@@ -317,29 +317,29 @@ pub extern "C" fn chat_import_django(
 
 /// Writes the whole store, from one consistent snapshot, as a Django
 /// `dumpdata` JSON file at `path` (UTF-8) that `chat_import_django` reads
-/// back to the same data. It holds password hashes: the file is created
-/// readable by its owner only. Never overwrites: an existing non-empty file
-/// is refused; on failure the file is removed. Thread-safe.
-/// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file
-/// already at `path`), CHAT_ERR_STORAGE (cannot create or write the file).
+/// back to the same data. It holds password hashes: the file is readable
+/// by its owner only. It is written beside `path` and renamed into place
+/// when complete, so a failure never leaves a half-written file. Never
+/// overwrites: an existing non-empty file (or a directory) is refused.
+/// Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file or
+/// a directory already at `path`), CHAT_ERR_STORAGE (cannot write the file).
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_export_django(store: *const chat_store, path: *const c_char) -> chat_status {
     call(|| {
         let store = arg_ref(store, "store")?;
-        let path = arg_str(path, "path")?;
-        let file = create_new_file(path)?;
-        store.store.export_django(file).inspect_err(|_| {
-            let _ = std::fs::remove_file(path);
-        })
+        store.store.export_django_to_file(arg_str(path, "path")?)
     })
 }
 
 /// Writes a consistent copy of the whole store to a new database file at
 /// `path` (UTF-8, readable by its owner only), while other threads and
-/// processes go on using the store. Never overwrites a non-empty file.
+/// processes go on using the store. Written beside `path` and renamed into
+/// place when complete; never overwrites a non-empty file (or a directory).
 /// Thread-safe.
-/// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file
-/// already at `path`), CHAT_ERR_STORAGE (cannot write it), CHAT_ERR_BUSY.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file or
+/// a directory already at `path`), CHAT_ERR_STORAGE (cannot write it),
+/// CHAT_ERR_BUSY.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_backup(store: *const chat_store, path: *const c_char) -> chat_status {
     call(|| {
@@ -370,28 +370,6 @@ fn file_error(what: &str, path: &str, err: std::io::Error) -> chatcore::Error {
     chatcore::Error::Storage {
         message: format!("{what} {path}: {err}"),
         source: Some(Box::new(err)),
-    }
-}
-
-/// Opens `path` for writing, creating it readable by its owner only, and
-/// refuses a file that already has content (never overwrite a user's file).
-fn create_new_file(path: &str) -> Result<File, chatcore::Error> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = options
-        .open(path)
-        .map_err(|err| file_error("cannot create", path, err))?;
-    let len = file
-        .metadata()
-        .map_err(|err| file_error("cannot inspect", path, err))?
-        .len();
-    match len {
-        0 => Ok(file),
-        _ => Err(chatcore::Error::InvalidArgument(format!(
-            "{path} already exists and is not empty; an export never overwrites a file"
-        ))),
     }
 }
 

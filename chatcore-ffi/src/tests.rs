@@ -526,6 +526,32 @@ fn import_set_password_backup_and_export_round_trip() {
         chat_import_django(store, missing.as_ptr(), true, &mut again),
         chat_status::ChatErrStorage
     );
+    // A directory is never replaced by an export, and cannot be read as a
+    // dump (a read failure, so CHAT_ERR_STORAGE, not an invalid import).
+    let folder = c(dir.path().to_str().unwrap());
+    assert_eq!(
+        chat_export_django(store, folder.as_ptr()),
+        chat_status::ChatErrInvalidArgument
+    );
+    assert_eq!(
+        chat_import_django(store, folder.as_ptr(), true, &mut again),
+        chat_status::ChatErrStorage
+    );
+    // An empty file is replaced by the whole export, owner-only.
+    let empty_path = dir.path().join("empty.json");
+    std::fs::write(&empty_path, "").unwrap();
+    let empty = c(empty_path.to_str().unwrap());
+    assert_eq!(
+        chat_export_django(store, empty.as_ptr()),
+        chat_status::ChatOk
+    );
+    assert_eq!(std::fs::read(&empty_path).unwrap(), exported);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&empty_path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     let copy = open_memory();
     assert_eq!(

@@ -412,6 +412,8 @@ int main(int argc, char **argv) {
     EXPECT(chat_export_django(store, file), CHAT_OK);
     EXPECT(chat_export_django(store, file), CHAT_ERR_INVALID_ARGUMENT); /* never overwrites */
     EXPECT(chat_export_django(store, path), CHAT_ERR_INVALID_ARGUMENT); /* the database itself */
+    EXPECT(chat_export_django(store, argv[1]), CHAT_ERR_INVALID_ARGUMENT); /* a directory */
+    EXPECT(chat_import_django(store, argv[1], true, &imported), CHAT_ERR_STORAGE); /* unreadable as a file */
     /* everything in the export is already in the store: refused, all or nothing */
     EXPECT(chat_import_django(store, file, true, &imported), CHAT_ERR_INVALID_IMPORT);
     EXPECT(chat_import_django(store, path, true, &imported), CHAT_ERR_INVALID_IMPORT); /* not JSON */
