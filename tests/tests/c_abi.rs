@@ -144,8 +144,12 @@ fn run_program(exe: &Path, wrapper: &[&str], sanitized: bool) -> String {
             .arg(workspace().join("examples/c/dumpdata.json")),
         _ => command.arg(dir.path()),
     };
+    // `cargo test` puts target/debug on LD_LIBRARY_PATH, which the loader
+    // searches before the program's RUNPATH: a stale library there would
+    // be tested instead of the one just built.
     command
         .current_dir(dir.path())
+        .env_remove("LD_LIBRARY_PATH")
         .env("CHATCORE_INSECURE_FAST_HASHING", "1");
     if sanitized {
         command
