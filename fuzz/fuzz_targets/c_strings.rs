@@ -125,7 +125,12 @@ fn register(store: *const chat_store, name: &str) -> i64 {
 fn login(store: *const chat_store, name: &str) -> *mut chat_session {
     let mut session = ptr::null_mut();
     let email = c(&format!("{name}@example.com"));
-    let status = chat_login(store, email.as_ptr(), c("password-123").as_ptr(), &mut session);
+    let status = chat_login(
+        store,
+        email.as_ptr(),
+        c("password-123").as_ptr(),
+        &mut session,
+    );
     assert_eq!(status, chat_status::ChatOk);
     session
 }
@@ -179,7 +184,10 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
         assert!(registered.id > 0 && !registered.email.is_null());
         chat_user_free(user);
     } else {
-        assert_eq!(user as usize, SENTINEL, "chat_register wrote its output on failure");
+        assert_eq!(
+            user as usize, SENTINEL,
+            "chat_register wrote its output on failure"
+        );
     }
 
     // chat_login with fuzzed strings; on success that session is used below.
@@ -193,7 +201,10 @@ libfuzzer_sys::fuzz_target!(|input: Input| {
     if own_session {
         assert!(!chat_session_token(session).is_null());
     } else {
-        assert_eq!(session as usize, SENTINEL, "chat_login wrote its output on failure");
+        assert_eq!(
+            session as usize, SENTINEL,
+            "chat_login wrote its output on failure"
+        );
         session = ann_session;
     }
 

@@ -7,7 +7,8 @@
 //!
 //! Arguments are mostly picked from what earlier steps produced (registered
 //! users, live sessions, threads, messages), so the sequence gets past the
-//! input checks into the rules; each can also be a raw fuzzer value
+//! input checks into the rules (each run starts with two users, both
+//! logged in, and their thread); each can also be a raw fuzzer value
 //! (negative and huge ids, any text) to exercise the refusals.
 
 #![no_main]
@@ -138,6 +139,39 @@ fn check<T>(what: &str, result: Result<T, Error>) -> Option<T> {
 fuzz_target!(|ops: Vec<Op>| {
     let store = Store::open_in_memory_with(Config::insecure_fast_for_tests()).unwrap();
     let mut world = World::default();
+    // Two users, logged in, with a thread: most sequences the fuzzer finds
+    // in a minute are short, and without this few would get to a message.
+    for n in 0..2u8 {
+        step(
+            &store,
+            &mut world,
+            &Op::Register {
+                name: Name::Known(n),
+                password: None,
+                first_name: String::new(),
+            },
+        );
+        step(
+            &store,
+            &mut world,
+            &Op::Login {
+                name: Name::Known(n),
+                password: None,
+            },
+        );
+    }
+    step(
+        &store,
+        &mut world,
+        &Op::CreateThread {
+            session: 0,
+            participants: vec![Id::Seen(1)],
+        },
+    );
+    assert_eq!(
+        (world.users.len(), world.sessions.len(), world.threads.len()),
+        (2, 2, 1)
+    );
     // Long sequences only slow the fuzzer down; 64 steps reach every rule.
     for op in ops.iter().take(64) {
         step(&store, &mut world, op);
@@ -230,8 +264,12 @@ fn step(store: &Store, world: &mut World, op: &Op) {
         } => {
             if let Some(s) = session(world, *i) {
                 let query = MessageQuery {
-                    before: before.as_ref().map(|id| MessageId(pick(&world.messages, id))),
-                    after: after.as_ref().map(|id| MessageId(pick(&world.messages, id))),
+                    before: before
+                        .as_ref()
+                        .map(|id| MessageId(pick(&world.messages, id))),
+                    after: after
+                        .as_ref()
+                        .map(|id| MessageId(pick(&world.messages, id))),
                     limit: *limit,
                 };
                 let thread = ThreadId(pick(&world.threads, thread));
@@ -257,7 +295,8 @@ fn step(store: &Store, world: &mut World, op: &Op) {
                             cursor: Some(next),
                             limit: *limit,
                         };
-                        s.list_threads(&query).expect("a returned cursor is refused");
+                        s.list_threads(&query)
+                            .expect("a returned cursor is refused");
                     }
                 }
             }
@@ -278,7 +317,9 @@ fn step(store: &Store, world: &mut World, op: &Op) {
         } => {
             if let Some(s) = session(world, *i) {
                 let thread = ThreadId(pick(&world.threads, thread));
-                let up_to = up_to.as_ref().map(|id| MessageId(pick(&world.messages, id)));
+                let up_to = up_to
+                    .as_ref()
+                    .map(|id| MessageId(pick(&world.messages, id)));
                 check("mark_thread_read", s.mark_thread_read(thread, up_to));
             }
         }
