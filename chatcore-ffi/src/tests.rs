@@ -566,3 +566,74 @@ fn import_set_password_backup_and_export_round_trip() {
     chat_close(copy);
     chat_close(store);
 }
+
+/// The boundary's pointer and string helpers and the result structs'
+/// ownership, without a store: so that Miri, which cannot run SQLite, checks
+/// them too (`cargo +nightly miri test -p chatcore-ffi --lib -- store_free`).
+#[test]
+fn store_free_boundary_helpers_and_result_structs() {
+    use crate::boundary::{arg_opt_str, arg_out, arg_str, free_box, into_raw};
+    use chrono::{TimeZone, Utc};
+
+    // Strings in: NULL, invalid UTF-8 and valid text.
+    assert!(matches!(
+        arg_str(ptr::null(), "name"),
+        Err(Error::InvalidArgument(_))
+    ));
+    assert_eq!(arg_opt_str(ptr::null(), "name").unwrap(), None);
+    let bad = CString::new(vec![0x66, 0xff, 0x6f]).unwrap();
+    assert!(matches!(
+        arg_str(bad.as_ptr(), "name"),
+        Err(Error::InvalidArgument(_))
+    ));
+    let good = c("lètmein");
+    assert_eq!(arg_str(good.as_ptr(), "name").unwrap(), "lètmein");
+
+    // Out-pointers: NULL refused; a written value is readable; untouched otherwise.
+    assert!(arg_out::<i64>(ptr::null_mut(), "out").is_err());
+    let mut slot: i64 = 7;
+    arg_out(&mut slot, "out").unwrap().write(42);
+    assert_eq!(slot, 42);
+
+    // Result structs own their strings and sub-structs; freeing them frees all.
+    let when = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap();
+    let ann = chatcore::User {
+        id: chatcore::UserId(1),
+        email: "ann@example.com".into(),
+        username: "ann".into(),
+        first_name: "Ann".into(),
+        last_name: String::new(),
+        created_at: when,
+    };
+    let message = chatcore::Message {
+        id: chatcore::MessageId(9),
+        thread_id: chatcore::ThreadId(3),
+        sender_id: ann.id,
+        text: "hi 😀".into(),
+        created_at: when,
+        read_at: None,
+    };
+    let user = into_raw(chat_user::from_core(&ann));
+    let c_user = unsafe { &*user };
+    assert_eq!(
+        unsafe { CStr::from_ptr(c_user.username) }.to_str().unwrap(),
+        "ann"
+    );
+    assert_eq!(c_user.created_at, when.timestamp_millis());
+    free_box(user);
+    let page = chatcore::MessagePage {
+        items: vec![message.clone(), message],
+        has_more: true,
+    };
+    let list = into_raw(chat_message_list::from_core(&page));
+    let c_list = unsafe { &*list };
+    assert_eq!(c_list.len, 2);
+    let second = unsafe { &*c_list.items.add(1) };
+    assert_eq!(
+        unsafe { CStr::from_ptr(second.text) }.to_str().unwrap(),
+        "hi 😀"
+    );
+    assert_eq!(second.read_at, 0);
+    free_box(list);
+    free_box::<chat_user>(ptr::null_mut());
+}
