@@ -135,15 +135,20 @@ impl Session {
     pub fn create_thread(&self, participants: &[UserId]) -> Result<(Thread, bool)> {
         let (low, high) = ordered_pair(participants)?;
         let check = |conn: &Connection, caller: Caller| -> Result<Option<Thread>> {
-            for user in [low, high] {
-                if !sql::user_exists(conn, user)? {
-                    return Err(Error::UserNotFound(format!("no user has id {user}")));
+            // An existing thread proves both users exist (foreign keys), so
+            // the common case costs one lookup on the pair's UNIQUE index.
+            let existing = sql::thread_by_pair(conn, low, high)?;
+            if existing.is_none() {
+                for user in [low, high] {
+                    if !sql::user_exists(conn, user)? {
+                        return Err(Error::UserNotFound(format!("no user has id {user}")));
+                    }
                 }
             }
             if caller.user_id != low && caller.user_id != high {
                 return Err(Error::NotParticipant);
             }
-            sql::thread_by_pair(conn, low, high)
+            Ok(existing)
         };
         // Most calls find the thread: answer them without the write lock.
         if let Some(thread) = self.read(|tx, caller| check(tx, caller))? {
