@@ -97,6 +97,34 @@ pub fn raw(path: &Path) -> Connection {
         .unwrap_or_else(|err| panic!("open {} read-only: {err}", path.display()))
 }
 
+/// Every row of `tables`, as text: equal snapshots mean nothing changed.
+pub fn snapshot(path: &Path, tables: &[&str]) -> String {
+    let conn = raw(path);
+    let mut out = String::new();
+    for table in tables {
+        let mut stmt = conn
+            .prepare(&format!("SELECT * FROM {table}"))
+            .unwrap_or_else(|err| panic!("read {table}: {err}"));
+        let columns = stmt.column_count();
+        let mut rows = stmt
+            .query([])
+            .unwrap_or_else(|err| panic!("read {table}: {err}"));
+        while let Some(row) = rows
+            .next()
+            .unwrap_or_else(|err| panic!("read {table}: {err}"))
+        {
+            for i in 0..columns {
+                let value: rusqlite::types::Value = row
+                    .get(i)
+                    .unwrap_or_else(|err| panic!("read {table}: {err}"));
+                out.push_str(&format!("{value:?}|"));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
 /// What a file check found.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct FileCheck {

@@ -61,21 +61,10 @@ fn truncate_wal(path: &Path) {
 }
 
 fn snapshot(path: &Path) -> String {
-    let conn = rusqlite::Connection::open(path).unwrap();
-    let mut out = String::new();
-    for table in ["users", "sessions", "threads", "members", "messages"] {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
-        let columns = stmt.column_count();
-        let mut rows = stmt.query([]).unwrap();
-        while let Some(row) = rows.next().unwrap() {
-            for i in 0..columns {
-                let value: rusqlite::types::Value = row.get(i).unwrap();
-                out.push_str(&format!("{value:?}|"));
-            }
-            out.push('\n');
-        }
-    }
-    out
+    chatcore_reliability::snapshot(
+        path,
+        &["users", "sessions", "threads", "members", "messages"],
+    )
 }
 
 #[test]

@@ -7,28 +7,15 @@
 
 use chatcore::{Error, MessageId, MessageQuery, NewUser, ThreadId, ThreadQuery, UserId};
 use chatcore_ffi::*;
-use chatcore_reliability::{pair, raw};
+use chatcore_reliability::pair;
 use std::ffi::{CString, c_char};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::ptr;
 
+/// The stored users, threads, members and messages.
 fn dump(path: &Path) -> String {
-    let conn = raw(path);
-    let mut out = String::new();
-    for table in ["users", "threads", "members", "messages"] {
-        let mut stmt = conn.prepare(&format!("SELECT * FROM {table}")).unwrap();
-        let columns = stmt.column_count();
-        let mut rows = stmt.query([]).unwrap();
-        while let Some(row) = rows.next().unwrap() {
-            for i in 0..columns {
-                let value: rusqlite::types::Value = row.get(i).unwrap();
-                out.push_str(&format!("{value:?}|"));
-            }
-            out.push('\n');
-        }
-    }
-    out
+    chatcore_reliability::snapshot(path, &["users", "threads", "members", "messages"])
 }
 
 /// Runs `call`, which must fail with `code`, not panic, and change nothing.
