@@ -78,6 +78,18 @@ fn small_dump() -> Vec<Value> {
     ]
 }
 
+/// A world whose database holds `small_dump()`, imported through the CLI.
+fn world_with_small_dump() -> World {
+    let world = World::new();
+    let dump = write_dump(&world, "dump.json", &small_dump());
+    world
+        .chat()
+        .args(["import", text(&dump)])
+        .assert()
+        .success();
+    world
+}
+
 fn write_dump(world: &World, name: &str, entries: &[Value]) -> PathBuf {
     let path = world.dir.path().join(name);
     std::fs::write(&path, serde_json::to_vec_pretty(entries).unwrap()).unwrap();
@@ -610,13 +622,7 @@ fn whoami(world: &World, state: &Path) -> Result<String, String> {
 
 #[test]
 fn set_password_lets_an_account_imported_without_one_log_in() {
-    let world = World::new();
-    let dump = write_dump(&world, "dump.json", &small_dump());
-    world
-        .chat()
-        .args(["import", text(&dump)])
-        .assert()
-        .success();
+    let world = world_with_small_dump();
     let state = world.state_dir();
     // bert's Django password was unusable (`!`): nothing logs him in.
     for password in [DJANGO_PASSWORD, NEW_PASSWORD, "!unusable-in-django"] {
@@ -671,13 +677,7 @@ fn set_password_lets_an_account_imported_without_one_log_in() {
 
 #[test]
 fn a_weak_password_is_refused_and_changes_nothing() {
-    let world = World::new();
-    let dump = write_dump(&world, "dump.json", &small_dump());
-    world
-        .chat()
-        .args(["import", text(&dump)])
-        .assert()
-        .success();
+    let world = world_with_small_dump();
     let state = world.state_dir();
     login(
         &world,
@@ -718,13 +718,7 @@ fn a_weak_password_is_refused_and_changes_nothing() {
 
 #[test]
 fn set_password_finds_the_user_by_username_or_email() {
-    let world = World::new();
-    let dump = write_dump(&world, "dump.json", &small_dump());
-    world
-        .chat()
-        .args(["import", text(&dump)])
-        .assert()
-        .success();
+    let world = world_with_small_dump();
     let state = world.state_dir();
 
     // By username (bert, user 2), then by email in another case (carl, user 3).
@@ -757,13 +751,7 @@ fn set_password_finds_the_user_by_username_or_email() {
 
 #[test]
 fn an_unknown_user_is_user_not_found_before_the_password_is_read() {
-    let world = World::new();
-    let dump = write_dump(&world, "dump.json", &small_dump());
-    world
-        .chat()
-        .args(["import", text(&dump)])
-        .assert()
-        .success();
+    let world = world_with_small_dump();
     let state = world.state_dir();
 
     for user in [
@@ -813,13 +801,7 @@ fn an_unknown_user_is_user_not_found_before_the_password_is_read() {
 
 #[test]
 fn set_password_ends_every_session_of_the_user() {
-    let world = World::new();
-    let dump = write_dump(&world, "dump.json", &small_dump());
-    world
-        .chat()
-        .args(["import", text(&dump)])
-        .assert()
-        .success();
+    let world = world_with_small_dump();
     // alice is logged in twice (two stored local sessions), carl once.
     let alice_here = world.state_dir();
     let alice_there = world.dir.path().join("alice-there");
@@ -868,13 +850,7 @@ fn set_password_ends_every_session_of_the_user() {
 
 #[test]
 fn in_a_piped_shell_the_password_is_the_next_line() {
-    let world = World::new();
-    let dump = write_dump(&world, "dump.json", &small_dump());
-    world
-        .chat()
-        .args(["import", text(&dump)])
-        .assert()
-        .success();
+    let world = world_with_small_dump();
     let script = format!(
         "set-password 2 --password-stdin\n{NEW_PASSWORD}\n\
          login --email bert@example.com --password-stdin\n{NEW_PASSWORD}\n\
