@@ -14,11 +14,7 @@ pub fn run(ctx: &mut Context, args: &DeleteArgs, out: &mut dyn Write) -> CliResu
     let thread_id = ThreadId(args.thread);
     if !args.yes {
         // Looking the thread up first makes a wrong id fail before the question.
-        let thread = session.thread(thread_id)?;
-        let with = match thread.other_participant(session.user_id()) {
-            Some(other) => session.user(other)?.username,
-            None => "?".to_string(),
-        };
+        let with = session.thread_summary(thread_id)?.other.username;
         let question =
             format!("Delete thread {thread_id} with {with} and all its messages, for both of you?");
         if !ctx.confirm(&question, "--yes")? {

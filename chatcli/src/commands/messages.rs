@@ -25,11 +25,7 @@ pub fn run(ctx: &mut Context, args: &MessagesArgs, out: &mut dyn Write) -> CliRe
         return written(emit(out, true, &page, |_| Ok(())));
     }
     let me = session.user_id();
-    let thread = session.thread(thread_id)?;
-    let other_name = match thread.other_participant(me) {
-        Some(other) => session.user(other)?.username,
-        None => "?".to_string(),
-    };
+    let other_name = session.thread_summary(thread_id)?.other.username;
     let now = chrono::Utc::now();
     written((|| {
         if page.items.is_empty() {
