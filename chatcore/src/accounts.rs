@@ -211,8 +211,19 @@ pub(crate) fn username_key(username: &str) -> String {
         .to_lowercase()
 }
 
-/// Checks a new password's length.
-pub(crate) fn validate_password(password: &str) -> Result<()> {
+/// Checks a new password against the rules every new password meets (at
+/// least [`MIN_PASSWORD_CHARS`] characters, at most [`MAX_PASSWORD_BYTES`]
+/// bytes), as [`Store::register`] and [`Store::set_password`] do. For a
+/// client that wants to refuse a password before asking for it again.
+///
+/// # Errors
+/// [`Error::WeakPassword`] naming the rule it breaks.
+///
+/// ```
+/// assert!(chatcore::validate_password("short").is_err());
+/// assert!(chatcore::validate_password("long enough").is_ok());
+/// ```
+pub fn validate_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(Error::WeakPassword(format!(
             "a password needs at least {MIN_PASSWORD_CHARS} characters"

@@ -47,7 +47,7 @@ mod threads;
 
 pub use accounts::{
     MAX_EMAIL_BYTES, MAX_NAME_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, NewUser, Session,
-    SessionInfo, User,
+    SessionInfo, User, validate_password,
 };
 pub use bulk::{BULK_CACHE_KIB, BulkLoad, BulkMessage, BulkStats, BulkUser};
 pub use config::{Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
