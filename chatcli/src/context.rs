@@ -2,8 +2,9 @@
 
 use crate::error::{CliError, CliResult};
 use crate::local_session::SessionFile;
+use crate::prompt;
 use chatcore::{Config, Session, Store};
-use std::io::{self, BufRead, IsTerminal, Write};
+use std::io::{self, BufRead, IsTerminal};
 use std::path::PathBuf;
 
 /// Set to `1` to hash new passwords with the cheapest argon2 settings.
@@ -27,6 +28,7 @@ pub struct Context {
     store: Option<Store>,
     active: Option<Active>,
     input: Box<dyn BufRead>,
+    lines_read: u64,
     stdin_is_terminal: bool,
 }
 
@@ -46,6 +48,7 @@ impl Context {
             store: None,
             active: None,
             input,
+            lines_read: 0,
             stdin_is_terminal,
         }
     }
@@ -218,17 +221,31 @@ impl Context {
         if read == 0 {
             return Ok(None);
         }
+        self.lines_read += 1;
         let trimmed = line.strip_suffix('\n').unwrap_or(&line);
         let trimmed = trimmed.strip_suffix('\r').unwrap_or(trimmed);
         Ok(Some(trimmed.to_string()))
     }
 
-    /// A password: hidden prompt on a terminal (twice when `confirm`), else
-    /// the next line of standard input when `from_stdin`.
-    pub fn password(&mut self, from_stdin: bool, confirm: bool) -> CliResult<String> {
+    /// How many lines [`Context::read_line`] has read (the number of the last one).
+    pub fn lines_read(&self) -> u64 {
+        self.lines_read
+    }
+
+    /// A password: hidden prompt on a terminal, else the next line of
+    /// standard input when `from_stdin`. A `new` password must pass the
+    /// core's rule ([`chatcore::validate_password`]) and, on a terminal, is
+    /// asked for a second time only once it does.
+    ///
+    /// # Errors
+    /// [`CliError::Cancelled`] when a prompt is cancelled (Ctrl-C, Ctrl-D).
+    pub fn password(&mut self, from_stdin: bool, new: bool) -> CliResult<String> {
         if self.stdin_is_terminal {
-            let password = prompt_hidden("Password: ")?;
-            if confirm && prompt_hidden("Repeat the password: ")? != password {
+            let password = prompt::password("Password: ")?;
+            if new {
+                chatcore::validate_password(&password)?;
+            }
+            if new && prompt::password("Repeat the password: ")? != password {
                 return Err(CliError::Usage(
                     "the two passwords differ; nothing was changed".into(),
                 ));
@@ -248,22 +265,16 @@ impl Context {
     }
 
     /// Asks a yes/no question on the terminal; off a terminal, tells to pass `flag`.
+    ///
+    /// # Errors
+    /// [`CliError::Cancelled`] when the question is cancelled (Ctrl-C, Ctrl-D).
     pub fn confirm(&mut self, question: &str, flag: &str) -> CliResult<bool> {
         if !self.stdin_is_terminal {
             return Err(CliError::Usage(format!(
                 "standard input is not a terminal, so it cannot ask \"{question}\": pass {flag}"
             )));
         }
-        let mut stderr = io::stderr();
-        write!(stderr, "{question} [y/N] ")
-            .and_then(|()| stderr.flush())
-            .map_err(|err| CliError::io("cannot write to the terminal", err))?;
-        let answer = self.read_line()?.unwrap_or_default();
+        let answer = prompt::line(&format!("{question} [y/N] "))?;
         Ok(matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"))
     }
-}
-
-fn prompt_hidden(prompt: &str) -> CliResult<String> {
-    rpassword::prompt_password(prompt)
-        .map_err(|err| CliError::io("cannot read the password from the terminal", err))
 }

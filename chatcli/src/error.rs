@@ -1,5 +1,6 @@
 //! The CLI's errors, their machine codes and exit codes, in one place.
 
+use crate::hint;
 use std::io;
 
 /// Exit code of a command that succeeded.
@@ -17,7 +18,7 @@ pub enum CliError {
     Core(#[from] chatcore::Error),
     /// The stored local session was logged out, revoked or has expired.
     // The core's message ends with "log in again"; this adds how.
-    #[error("{}: chat login --email {}", .source, .email.as_deref().unwrap_or("…"))]
+    #[error("{}: {}", .source, hint::command(&format!("login --email {}", .email.as_deref().unwrap_or("…"))))]
     SessionLost {
         /// Why the session is gone (`SessionInvalid` or `SessionExpired`).
         source: chatcore::Error,
@@ -25,7 +26,11 @@ pub enum CliError {
         email: Option<String>,
     },
     /// No local session for this database.
-    #[error("not logged in: run `chat login --email …` (or `chat register …`)")]
+    #[error(
+        "not logged in: run `{}` (or `{}`)",
+        hint::command("login --email …"),
+        hint::command("register …")
+    )]
     NotLoggedIn,
     /// The command line is not usable as given.
     #[error("{0}")]

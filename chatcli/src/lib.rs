@@ -11,10 +11,14 @@ pub mod cli;
 pub mod commands;
 pub mod context;
 pub mod error;
+pub mod hint;
 pub mod local_session;
 pub mod output;
 pub mod paths;
+pub mod prompt;
 pub mod repl;
+pub mod shell_complete;
+pub mod shell_help;
 pub mod timefmt;
 
 use clap::Parser;
@@ -35,13 +39,29 @@ pub fn report_clap_error(err: &clap::Error, json: bool) -> u8 {
             let _ = err.print();
             EXIT_OK
         }
+        _ if json => report_clap_error_to(&mut io::stderr(), err, json),
+        _ => {
+            // Coloured on a terminal.
+            let _ = err.print();
+            EXIT_USAGE
+        }
+    }
+}
+
+/// [`report_clap_error`], with usage errors written to `to` (uncoloured);
+/// help and version still go to stdout.
+pub fn report_clap_error_to(to: &mut dyn Write, err: &clap::Error, json: bool) -> u8 {
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => report_clap_error(err, json),
         _ if json => {
             let message = err.render().to_string();
-            let _ = output::write_error(&mut io::stderr(), true, "usage", message.trim());
+            let _ = output::write_error(to, true, "usage", message.trim());
             EXIT_USAGE
         }
         _ => {
-            let _ = err.print();
+            let _ = write!(to, "{}", err.render());
             EXIT_USAGE
         }
     }
@@ -49,7 +69,12 @@ pub fn report_clap_error(err: &clap::Error, json: bool) -> u8 {
 
 /// Writes a command's failure to stderr and returns its exit code.
 pub fn report_error(err: &CliError, json: bool) -> u8 {
-    let _ = output::emit_error(&mut io::stderr(), json, err);
+    report_error_to(&mut io::stderr(), err, json)
+}
+
+/// [`report_error`], written to `to`.
+pub fn report_error_to(to: &mut dyn Write, err: &CliError, json: bool) -> u8 {
+    let _ = output::emit_error(to, json, err);
     err.exit_code()
 }
 

@@ -5,23 +5,24 @@
 use crate::cli::Cli;
 use crate::context::Context;
 use crate::error::{CliError, EXIT_OK};
-use crate::{commands, paths, report_clap_error, report_error};
-use clap::{CommandFactory, Parser};
-use rustyline::completion::Completer;
+use crate::shell_complete::ShellCompleter;
+use crate::{
+    commands, hint, paths, report_clap_error, report_clap_error_to, report_error, report_error_to,
+    shell_help,
+};
+use clap::FromArgMatches;
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
-use rustyline::{Config, Editor, Helper, Highlighter, Hinter, Validator};
+use rustyline::{Config, Editor};
 use std::io::{self, Write};
 use std::path::PathBuf;
-
-/// Words the shell understands besides the commands.
-const SHELL_WORDS: [&str; 3] = ["help", "exit", "quit"];
 
 /// Runs the shell until `exit`, Ctrl-D or the end of standard input.
 ///
 /// Returns the exit code: 0 in a terminal; when reading piped lines, the
 /// code of the last line that failed (0 if none did).
 pub fn run(ctx: &mut Context) -> u8 {
+    let _shell = hint::enter_shell();
     if ctx.stdin_is_terminal() {
         interactive(ctx)
     } else {
@@ -29,23 +30,69 @@ pub fn run(ctx: &mut Context) -> u8 {
     }
 }
 
+/// Where the shell writes a line's failure: to stderr as is (coloured on a
+/// terminal), or into a buffer to be marked with its line number.
+enum Failures<'a> {
+    Stderr,
+    Buffer(&'a mut Vec<u8>),
+}
+
+impl Failures<'_> {
+    fn command(&mut self, err: &CliError, json: bool) -> u8 {
+        match self {
+            Failures::Stderr => report_error(err, json),
+            Failures::Buffer(buffer) => report_error_to(*buffer, err, json),
+        }
+    }
+
+    fn usage(&mut self, err: &clap::Error, json: bool) -> u8 {
+        match self {
+            Failures::Stderr => report_clap_error(err, json),
+            Failures::Buffer(buffer) => report_clap_error_to(*buffer, err, json),
+        }
+    }
+}
+
 /// Runs one line. `None` means the shell should end; otherwise the exit code
 /// the line would have had as a one-shot command.
-pub fn run_line(ctx: &mut Context, line: &str, out: &mut dyn Write) -> Option<u8> {
+fn run_line(
+    ctx: &mut Context,
+    line: &str,
+    out: &mut dyn Write,
+    mut failures: Failures<'_>,
+) -> Option<u8> {
     let line = line.trim();
     if line.is_empty() || line.starts_with('#') {
         return Some(EXIT_OK);
     }
-    if line == "exit" || line == "quit" {
-        return None;
-    }
-    let Some(words) = shlex::split(line) else {
+    let Some(mut words) = shlex::split(line) else {
         let err = CliError::Usage("unbalanced quotes or a trailing backslash".into());
-        return Some(report_error(&err, ctx.json));
+        return Some(failures.command(&err, ctx.json));
     };
-    let cli = match Cli::try_parse_from(std::iter::once("chat".to_string()).chain(words)) {
+    // A one-shot command pasted into the shell.
+    if words.first().is_some_and(|word| word == "chat") {
+        words.remove(0);
+    }
+    match words.first().map(String::as_str) {
+        None => return Some(EXIT_OK),
+        Some("exit" | "quit") if words.len() == 1 => return None,
+        Some("help" | "--help" | "-h") => {
+            return Some(match help(&words[1..], out) {
+                Ok(()) => EXIT_OK,
+                Err(err) => failures.command(&err, ctx.json),
+            });
+        }
+        Some(_) => {}
+    }
+    let parsed = shell_help::command()
+        .try_get_matches_from(std::iter::once("chat".to_string()).chain(words))
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
-        Err(err) => return Some(report_clap_error(&err, ctx.json)),
+        Err(err) => {
+            let _ = out.flush();
+            return Some(failures.usage(&err, ctx.json));
+        }
     };
     let json = ctx.json || cli.json;
     if cli.db.is_some() {
@@ -53,7 +100,7 @@ pub fn run_line(ctx: &mut Context, line: &str, out: &mut dyn Write) -> Option<u8
             "the database is chosen when chat starts: leave the shell and run chat --db PATH"
                 .into(),
         );
-        return Some(report_error(&err, json));
+        return Some(failures.command(&err, json));
     }
     let Some(command) = cli.command else {
         return Some(EXIT_OK);
@@ -65,8 +112,22 @@ pub fn run_line(ctx: &mut Context, line: &str, out: &mut dyn Write) -> Option<u8
     let _ = out.flush();
     Some(match result {
         Ok(()) => EXIT_OK,
-        Err(err) => report_error(&err, json),
+        Err(err) => failures.command(&err, json),
     })
+}
+
+/// `help` and `help COMMAND`.
+fn help(words: &[String], out: &mut dyn Write) -> Result<(), CliError> {
+    let text = match words {
+        [] => shell_help::overview(),
+        [name] => shell_help::for_command(name).ok_or_else(|| {
+            CliError::Usage(format!("{name:?} is not a command; `help` lists them"))
+        })?,
+        _ => return Err(CliError::Usage("help takes at most one COMMAND".into())),
+    };
+    write!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(|err| CliError::io("cannot write the output", err))
 }
 
 fn piped(ctx: &mut Context) -> u8 {
@@ -77,7 +138,19 @@ fn piped(ctx: &mut Context) -> u8 {
             Ok(None) => return last_failure,
             Err(err) => return report_error(&err, ctx.json),
         };
-        match run_line(ctx, &line, &mut io::stdout().lock()) {
+        // Counted before the command runs: a password it reads is a line too.
+        let number = ctx.lines_read();
+        let mut failure = Vec::new();
+        let code = run_line(
+            ctx,
+            &line,
+            &mut io::stdout().lock(),
+            Failures::Buffer(&mut failure),
+        );
+        if !failure.is_empty() {
+            let _ = io::stderr().write_all(&with_line_number(&failure, number, ctx.json));
+        }
+        match code {
             None => return last_failure,
             Some(EXIT_OK) => {}
             Some(code) => last_failure = code,
@@ -85,79 +158,25 @@ fn piped(ctx: &mut Context) -> u8 {
     }
 }
 
-/// Completes command names (and `help`, `exit`, `quit`) in the first word,
-/// and usernames after `open` and `send --to` when logged in.
-#[derive(Helper, Hinter, Highlighter, Validator)]
-struct ReplHelper {
-    words: Vec<String>,
-    session: Option<chatcore::Session>,
-}
-
-/// How many usernames one Tab offers at most.
-const USERNAME_COMPLETIONS: u32 = 20;
-
-impl ReplHelper {
-    fn new() -> ReplHelper {
-        let mut words: Vec<String> = Cli::command()
-            .get_subcommands()
-            .map(|command| command.get_name().to_string())
-            .chain(SHELL_WORDS.iter().map(|word| word.to_string()))
-            .collect();
-        words.sort();
-        words.dedup();
-        ReplHelper {
-            words,
-            session: None,
+/// A failure of script line `number` marked with it, as sqlite3 does:
+/// `line 3: error: …`, or a `"line": 3` in each JSON error.
+fn with_line_number(failure: &[u8], number: u64, json: bool) -> Vec<u8> {
+    let text = String::from_utf8_lossy(failure);
+    if !json {
+        return format!("line {number}: {text}").into_bytes();
+    }
+    let mut marked = String::new();
+    for line in text.lines() {
+        match serde_json::from_str::<serde_json::Value>(line) {
+            Ok(mut value) if value["error"].is_object() => {
+                value["error"]["line"] = number.into();
+                marked.push_str(&value.to_string());
+            }
+            _ => marked.push_str(line),
         }
+        marked.push('\n');
     }
-}
-
-impl Completer for ReplHelper {
-    type Candidate = String;
-
-    fn complete(
-        &self,
-        line: &str,
-        pos: usize,
-        _ctx: &rustyline::Context<'_>,
-    ) -> rustyline::Result<(usize, Vec<String>)> {
-        let before = &line[..pos];
-        let start = before.len() - before.trim_start().len();
-        let word = &before[start..];
-        if word.contains(char::is_whitespace) {
-            return Ok(self.complete_username(before));
-        }
-        let matches = self
-            .words
-            .iter()
-            .filter(|candidate| candidate.starts_with(word))
-            .cloned()
-            .collect();
-        Ok((start, matches))
-    }
-}
-
-impl ReplHelper {
-    /// Usernames starting with the last word, when it follows `open` or `--to`.
-    fn complete_username(&self, before: &str) -> (usize, Vec<String>) {
-        let start = before
-            .rfind(char::is_whitespace)
-            .map_or(0, |space| space + 1);
-        let previous = before[..start].split_whitespace().collect::<Vec<_>>();
-        let wants_user = match previous.as_slice() {
-            ["open"] => true,
-            [.., "--to"] => previous.first() == Some(&"send"),
-            _ => false,
-        };
-        let Some(session) = self.session.as_ref().filter(|_| wants_user) else {
-            return (start, Vec::new());
-        };
-        // A failed lookup (logged out elsewhere, busy) just offers nothing.
-        let users = session
-            .search_users(&before[start..], Some(USERNAME_COMPLETIONS))
-            .unwrap_or_default();
-        (start, users.into_iter().map(|user| user.username).collect())
-    }
+    marked.into_bytes()
 }
 
 fn history_file() -> Option<PathBuf> {
@@ -185,7 +204,11 @@ fn greet(ctx: &mut Context) {
             println!("Logged in as {}.", user.username);
         }
         Err(CliError::NotLoggedIn) => {
-            println!("Not logged in: `register --email E --username U` or `login --email E`.")
+            println!(
+                "Not logged in: `{}` or `{}`.",
+                hint::command("register --email E --username U"),
+                hint::command("login --email E")
+            )
         }
         Err(err) => {
             let err = ctx.explain_session_error(err);
@@ -199,7 +222,7 @@ fn interactive(ctx: &mut Context) -> u8 {
         .history_ignore_space(true)
         .auto_add_history(false)
         .build();
-    let mut editor = match Editor::<ReplHelper, DefaultHistory>::with_config(config) {
+    let mut editor = match Editor::<ShellCompleter, DefaultHistory>::with_config(config) {
         Ok(editor) => editor,
         Err(err) => {
             return report_error(
@@ -208,7 +231,7 @@ fn interactive(ctx: &mut Context) -> u8 {
             );
         }
     };
-    editor.set_helper(Some(ReplHelper::new()));
+    editor.set_helper(Some(ShellCompleter::new()));
     let history = history_file();
     if let Some(path) = &history {
         // A missing or unreadable history only means starting without one.
@@ -224,7 +247,7 @@ fn interactive(ctx: &mut Context) -> u8 {
                 if !line.trim().is_empty() {
                     let _ = editor.add_history_entry(line.as_str());
                 }
-                if run_line(ctx, &line, &mut io::stdout().lock()).is_none() {
+                if run_line(ctx, &line, &mut io::stdout().lock(), Failures::Stderr).is_none() {
                     break;
                 }
             }
@@ -250,10 +273,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_command_is_a_completion() {
-        let words = ReplHelper::new().words;
-        for name in ["import", "export", "backup", "send", "exit"] {
-            assert!(words.iter().any(|word| word == name), "{name}: {words:?}");
-        }
+    fn a_failure_is_marked_with_its_line_number() {
+        let text = with_line_number(b"error: thread 9 not found\n", 3, false);
+        assert_eq!(text, b"line 3: error: thread 9 not found\n");
+        let json = with_line_number(
+            b"{\"error\":{\"code\":\"usage\",\"message\":\"m\"}}\n",
+            7,
+            true,
+        );
+        let value: serde_json::Value = serde_json::from_slice(&json).unwrap();
+        assert_eq!(value["error"]["line"], 7);
+        assert_eq!(value["error"]["code"], "usage");
     }
 }

@@ -3,6 +3,7 @@
 use super::written;
 use crate::context::Context;
 use crate::error::CliResult;
+use crate::hint;
 use crate::output::emit;
 use chatcore::{Error, NewUser, Session, Store};
 use std::io::Write;
@@ -105,6 +106,10 @@ pub fn run(ctx: &mut Context, out: &mut dyn Write) -> CliResult<()> {
             out,
             "Their password is the public demo value \"{DEMO_PASSWORD}\": never use it for a real account."
         )?;
-        writeln!(out, "Log in with: chat login --email ann@example.com")
+        writeln!(
+            out,
+            "Log in with: {}",
+            hint::command("login --email ann@example.com")
+        )
     }))
 }

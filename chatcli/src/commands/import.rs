@@ -4,6 +4,7 @@ use super::written;
 use crate::cli::ImportArgs;
 use crate::context::Context;
 use crate::error::{CliError, CliResult};
+use crate::hint;
 use crate::output::emit;
 use chatcore::ImportReport;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -20,11 +21,11 @@ pub fn run(ctx: &mut Context, args: &ImportArgs, out: &mut dyn Write) -> CliResu
     let store = ctx.store()?.clone();
     let report = if args.file == Path::new("-") {
         if ctx.stdin_is_terminal() {
-            return Err(CliError::Usage(
+            return Err(CliError::Usage(format!(
                 "standard input is a terminal: pipe the file in (chat import - < dump.json) \
-                 or name it (chat import dump.json)"
-                    .into(),
-            ));
+                 or name it ({})",
+                hint::command("import dump.json")
+            )));
         }
         store.import_django(ctx.stdin(), args.dry_run)?
     } else {
@@ -107,7 +108,8 @@ fn summary(out: &mut dyn Write, report: &ImportReport) -> io::Result<()> {
     if !report.dry_run && report.users > report.users_without_login {
         writeln!(
             out,
-            "The others log in with their old passwords: chat login --email …"
+            "The others log in with their old passwords: {}",
+            hint::command("login --email …")
         )?;
     }
     Ok(())

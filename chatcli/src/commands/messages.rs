@@ -4,6 +4,7 @@ use super::written;
 use crate::cli::MessagesArgs;
 use crate::context::Context;
 use crate::error::CliResult;
+use crate::hint;
 use crate::output::{emit, table};
 use crate::timefmt::relative;
 use chatcore::{MessageId, MessageQuery, ThreadId};
@@ -56,13 +57,13 @@ pub fn run(ctx: &mut Context, args: &MessagesArgs, out: &mut dyn Write) -> CliRe
             match (args.after, page.items.first(), page.items.last()) {
                 (Some(_), _, Some(last)) => writeln!(
                     out,
-                    "Newer: chat messages {} --after {}",
-                    thread_id, last.id
+                    "Newer: {}",
+                    hint::command(&format!("messages {thread_id} --after {}", last.id))
                 )?,
                 (None, Some(first), _) => writeln!(
                     out,
-                    "Older: chat messages {} --before {}",
-                    thread_id, first.id
+                    "Older: {}",
+                    hint::command(&format!("messages {thread_id} --before {}", first.id))
                 )?,
                 _ => {}
             }

@@ -4,6 +4,7 @@ use super::written;
 use crate::cli::OpenArgs;
 use crate::context::Context;
 use crate::error::CliResult;
+use crate::hint;
 use crate::output::emit;
 use std::io::Write;
 
@@ -17,8 +18,10 @@ pub fn run(ctx: &mut Context, args: &OpenArgs, out: &mut dyn Write) -> CliResult
         let state = if created { "new" } else { "existing" };
         writeln!(
             out,
-            "Thread {} with {} ({state}). Send with: chat send {} TEXT",
-            thread.id, other.username, thread.id
+            "Thread {} with {} ({state}). Send with: {}",
+            thread.id,
+            other.username,
+            hint::command(&format!("send {} TEXT", thread.id))
         )
     }))
 }

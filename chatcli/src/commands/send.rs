@@ -4,6 +4,7 @@ use super::written;
 use crate::cli::SendArgs;
 use crate::context::Context;
 use crate::error::{CliError, CliResult};
+use crate::hint;
 use crate::output::emit;
 use chatcore::ThreadId;
 use std::io::Write;
@@ -20,7 +21,8 @@ pub fn run(ctx: &mut Context, args: &SendArgs, out: &mut dyn Write) -> CliResult
             })?;
             let id = first.parse::<i64>().map_err(|_| {
                 CliError::Usage(format!(
-                    "{first:?} is not a thread id; to send to a user, use: chat send --to USER TEXT"
+                    "{first:?} is not a thread id; to send to a user, use: {}",
+                    hint::command("send --to USER TEXT")
                 ))
             })?;
             if rest.is_empty() {

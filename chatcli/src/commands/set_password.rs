@@ -4,6 +4,7 @@ use super::written;
 use crate::cli::SetPasswordArgs;
 use crate::context::Context;
 use crate::error::CliResult;
+use crate::hint;
 use crate::output::emit;
 use chatcore::UserId;
 use serde::Serialize;
@@ -41,11 +42,11 @@ pub fn run(ctx: &mut Context, args: &SetPasswordArgs, out: &mut dyn Write) -> Cl
         writeln!(
             out,
             "Password set for {} <{}> (user {}). Their sessions have ended; \
-             they log in with it now: chat login --email {}",
+             they log in with it now: {}",
             user.username,
             user.email,
             user.id,
-            shell_word(&user.email)
+            hint::command(&format!("login --email {}", shell_word(&user.email)))
         )
     }))
 }

@@ -4,6 +4,7 @@ use super::written;
 use crate::cli::ThreadsArgs;
 use crate::context::Context;
 use crate::error::CliResult;
+use crate::hint;
 use crate::output::{emit, preview, table};
 use crate::timefmt::relative;
 use chatcore::ThreadQuery;
@@ -20,7 +21,11 @@ pub fn run(ctx: &mut Context, args: &ThreadsArgs, out: &mut dyn Write) -> CliRes
     let now = chrono::Utc::now();
     written(emit(out, ctx.json, &page, |out| {
         if page.items.is_empty() {
-            return writeln!(out, "No threads yet. Start one with: chat open USER");
+            return writeln!(
+                out,
+                "No threads yet. Start one with: {}",
+                hint::command("open USER")
+            );
         }
         let rows: Vec<Vec<String>> = page
             .items
@@ -50,7 +55,11 @@ pub fn run(ctx: &mut Context, args: &ThreadsArgs, out: &mut dyn Write) -> CliRes
             &rows,
         )?;
         if let Some(cursor) = &page.next_cursor {
-            writeln!(out, "More: chat threads --cursor {cursor}")?;
+            writeln!(
+                out,
+                "More: {}",
+                hint::command(&format!("threads --cursor {cursor}"))
+            )?;
         }
         Ok(())
     }))
