@@ -6,8 +6,9 @@ use std::path::PathBuf;
 /// A terminal client for a chatcore database: users, two-person threads and messages.
 ///
 /// Without a command, `chat` starts an interactive shell (a REPL) that takes
-/// the same commands. When standard input is not a terminal, the commands are
-/// read from it, one per line.
+/// the same commands, without `chat` (`help` there lists them and its keys).
+/// When standard input is not a terminal, the commands are read from it, one
+/// per line.
 #[derive(Debug, Parser)]
 #[command(
     name = "chat",
@@ -141,7 +142,8 @@ Example:
     ///
     /// The demo users' password is a public demo value: never use it for real accounts.
     #[command(after_long_help = "\
-Example:
+Examples:
+  chat demo
   chat demo && chat login --email ann@example.com")]
     Demo,
 
@@ -180,7 +182,8 @@ Examples:
     /// Safe while other programs read and write the database. FILE must not
     /// exist (or be empty); open the copy with `chat --db FILE`.
     #[command(after_long_help = "\
-Example:
+Examples:
+  chat backup chat-copy.db
   chat backup ~/chat-$(date +%F).db")]
     Backup(BackupArgs),
 

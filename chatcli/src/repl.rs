@@ -53,6 +53,52 @@ impl Failures<'_> {
     }
 }
 
+/// What one line of the shell asks for, found without running anything.
+#[derive(Debug)]
+pub enum Line {
+    /// An empty line or a `#` comment.
+    Nothing,
+    /// `exit` or `quit`.
+    Exit,
+    /// `help`, `help COMMAND` (the words after `help`), or `--help`.
+    Help(Vec<String>),
+    /// A command of the grammar (its `--db` is refused when it runs).
+    Command(Box<Cli>),
+    /// Unbalanced quotes or a trailing backslash.
+    Unbalanced,
+    /// clap's refusal of the words, or its help for `COMMAND --help`.
+    Clap(clap::Error),
+}
+
+/// Parses one line as the shell does: split shell-style, a leading `chat`
+/// (a pasted one-shot command) dropped, then the shell's words or the
+/// grammar of [`shell_help::command`].
+pub fn parse_line(line: &str) -> Line {
+    let line = line.trim();
+    if line.is_empty() || line.starts_with('#') {
+        return Line::Nothing;
+    }
+    let Some(mut words) = shlex::split(line) else {
+        return Line::Unbalanced;
+    };
+    if words.first().is_some_and(|word| word == "chat") {
+        words.remove(0);
+    }
+    match words.first().map(String::as_str) {
+        None => return Line::Nothing,
+        Some("exit" | "quit") if words.len() == 1 => return Line::Exit,
+        Some("help" | "--help" | "-h") => return Line::Help(words.split_off(1)),
+        Some(_) => {}
+    }
+    match shell_help::command()
+        .try_get_matches_from(std::iter::once("chat".to_string()).chain(words))
+        .and_then(|matches| Cli::from_arg_matches(&matches))
+    {
+        Ok(cli) => Line::Command(Box::new(cli)),
+        Err(err) => Line::Clap(err),
+    }
+}
+
 /// Runs one line. `None` means the shell should end; otherwise the exit code
 /// the line would have had as a one-shot command.
 fn run_line(
@@ -61,38 +107,24 @@ fn run_line(
     out: &mut dyn Write,
     mut failures: Failures<'_>,
 ) -> Option<u8> {
-    let line = line.trim();
-    if line.is_empty() || line.starts_with('#') {
-        return Some(EXIT_OK);
-    }
-    let Some(mut words) = shlex::split(line) else {
-        let err = CliError::Usage("unbalanced quotes or a trailing backslash".into());
-        return Some(failures.command(&err, ctx.json));
-    };
-    // A one-shot command pasted into the shell.
-    if words.first().is_some_and(|word| word == "chat") {
-        words.remove(0);
-    }
-    match words.first().map(String::as_str) {
-        None => return Some(EXIT_OK),
-        Some("exit" | "quit") if words.len() == 1 => return None,
-        Some("help" | "--help" | "-h") => {
-            return Some(match help(&words[1..], out) {
+    let cli = match parse_line(line) {
+        Line::Nothing => return Some(EXIT_OK),
+        Line::Exit => return None,
+        Line::Help(words) => {
+            return Some(match help(&words, out) {
                 Ok(()) => EXIT_OK,
                 Err(err) => failures.command(&err, ctx.json),
             });
         }
-        Some(_) => {}
-    }
-    let parsed = shell_help::command()
-        .try_get_matches_from(std::iter::once("chat".to_string()).chain(words))
-        .and_then(|matches| Cli::from_arg_matches(&matches));
-    let cli = match parsed {
-        Ok(cli) => cli,
-        Err(err) => {
+        Line::Unbalanced => {
+            let err = CliError::Usage("unbalanced quotes or a trailing backslash".into());
+            return Some(failures.command(&err, ctx.json));
+        }
+        Line::Clap(err) => {
             let _ = out.flush();
             return Some(failures.usage(&err, ctx.json));
         }
+        Line::Command(cli) => cli,
     };
     let json = ctx.json || cli.json;
     if cli.db.is_some() {
@@ -271,6 +303,27 @@ fn interactive(ctx: &mut Context) -> u8 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_parse_as_the_shell_reads_them() {
+        assert!(matches!(parse_line("  # a comment"), Line::Nothing));
+        assert!(matches!(parse_line("chat"), Line::Nothing));
+        assert!(matches!(parse_line("quit"), Line::Exit));
+        assert!(matches!(parse_line("chat exit"), Line::Exit));
+        assert!(matches!(parse_line("send 1 'open"), Line::Unbalanced));
+        match parse_line("help send") {
+            Line::Help(words) => assert_eq!(words, ["send"]),
+            other => panic!("{other:?}"),
+        }
+        match parse_line("chat messages 3 --limit 2") {
+            Line::Command(cli) => assert!(format!("{cli:?}").contains("limit: Some(2)")),
+            other => panic!("{other:?}"),
+        }
+        match parse_line("frobnicate") {
+            Line::Clap(err) => assert!(!err.render().to_string().contains("Usage: chat")),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn a_failure_is_marked_with_its_line_number() {

@@ -86,11 +86,7 @@ impl ShellCompleter {
                 .filter(|option| !previous.contains(&option.as_str()));
             return (start, starting(&mut unused));
         }
-        let wants_user = match previous.as_slice() {
-            ["open"] => true,
-            ["send", .., "--to"] => true,
-            _ => false,
-        };
+        let wants_user = matches!(previous.as_slice(), ["open"] | ["send", .., "--to"]);
         if wants_user {
             return (start, self.usernames(word));
         }

@@ -67,25 +67,17 @@ fn without_program_name(text: &str, commands: &[String]) -> String {
 /// redirections, `$(…)`) left out.
 fn shell_examples(text: &str) -> String {
     let system_shell = ["&&", "|", ">", "<", "$(", ";"];
-    let mut kept = Vec::new();
-    let mut heading = None;
-    for line in text.lines() {
-        match line.strip_prefix("  chat ") {
-            Some(example) if !system_shell.iter().any(|op| example.contains(op)) => {
-                kept.push(format!("  {example}"));
-            }
-            Some(_) => {}
-            None if line.trim().is_empty() => {}
-            None if line.starts_with("  ") => {}
-            None => heading = Some(line.to_string()),
-        }
+    let kept: Vec<String> = text
+        .lines()
+        .filter_map(|line| line.strip_prefix("  chat "))
+        .filter(|example| !system_shell.iter().any(|op| example.contains(op)))
+        .map(|example| format!("  {example}"))
+        .collect();
+    match kept.len() {
+        0 => String::new(),
+        1 => format!("Example:\n{}", kept[0]),
+        _ => format!("Examples:\n{}", kept.join("\n")),
     }
-    let heading = match (heading.as_deref(), kept.len()) {
-        (_, 0) => return String::new(),
-        (_, 1) => "Example:".to_string(),
-        (Some(_), _) | (None, _) => "Examples:".to_string(),
-    };
-    format!("{heading}\n{}", kept.join("\n"))
 }
 
 /// What `help` prints in the shell: its commands (from the grammar), its
@@ -157,6 +149,26 @@ mod tests {
             shell_examples("Example:\n  printf x | chat set-password 2\n"),
             ""
         );
+    }
+
+    #[test]
+    fn every_command_of_the_shell_has_an_example_typed_as_in_the_shell() {
+        let mut cli = command();
+        cli.build();
+        for sub in cli.get_subcommands().filter(|sub| !sub.is_hide_set()) {
+            let name = sub.get_name();
+            if name == "help" {
+                continue;
+            }
+            let text = for_command(name).expect(name);
+            let (_, examples) = text
+                .split_once("\nExample:\n")
+                .or_else(|| text.split_once("\nExamples:\n"))
+                .unwrap_or_else(|| panic!("{name}: no example in\n{text}"));
+            for line in examples.trim_end().lines() {
+                assert!(line.starts_with(&format!("  {name}")), "{name}: {line:?}");
+            }
+        }
     }
 
     #[test]

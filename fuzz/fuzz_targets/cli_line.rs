@@ -1,38 +1,30 @@
 //! Arbitrary text through the REPL's line parser.
 //!
-//! `chatcli` has no public function that only parses a line:
-//! `chatcli::repl::run_line` parses *and runs* the command (opening the
-//! database, writing files for `export`/`backup`, reading passwords), so it
-//! is not fuzzed directly. This target repeats its parsing steps exactly
-//! (chatcli/src/repl.rs, `run_line`): trim; skip empty lines, `#` comments,
-//! `exit` and `quit`; split with `shlex::split` (None = unbalanced quotes);
-//! parse with `Cli::try_parse_from(["chat", words...])`. A parse error is
-//! rendered as the REPL would print it (help and version included).
+//! `chatcli::repl::parse_line` is the shell's parser alone (the REPL runs
+//! what it returns): trim; skip empty lines and `#` comments; split with
+//! `shlex::split`; drop a leading `chat`; `exit`, `quit` and `help`; then the
+//! shell's grammar. A parse error is rendered as the REPL would print it
+//! (help and version included).
 //!
 //! Checked: no panic in shlex, in clap's parsing (clap's debug assertions
 //! on the grammar are on in fuzz builds) or in rendering an error.
 
 #![no_main]
 
-use chatcli::cli::Cli;
-use clap::Parser;
+use chatcli::repl::{Line, parse_line};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|line: &str| {
-    let line = line.trim();
-    if line.is_empty() || line.starts_with('#') || line == "exit" || line == "quit" {
-        return;
-    }
-    let Some(words) = shlex::split(line) else {
-        return;
-    };
-    match Cli::try_parse_from(std::iter::once("chat".to_string()).chain(words)) {
-        Ok(cli) => {
+    match parse_line(line) {
+        Line::Command(cli) => {
             let _ = format!("{cli:?}");
         }
-        Err(err) => {
+        Line::Clap(err) => {
             let _ = err.kind();
             let _ = err.render().to_string();
+        }
+        other => {
+            let _ = format!("{other:?}");
         }
     }
 });
