@@ -1,6 +1,9 @@
 //! The interactive shell: each line is split shell-style and parsed by the
-//! same clap grammar as one-shot commands, so a command behaves the same in
-//! both. When standard input is not a terminal, lines are read from it.
+//! clap grammar of one-shot commands (as [`shell_help::command`] shows it,
+//! without `chat`), so a command behaves the same in both. When standard
+//! input is not a terminal, lines are read from it and a failure names its
+//! line. Completion is in [`crate::shell_complete`], prompts that a command
+//! asks in [`crate::prompt`].
 
 use crate::cli::Cli;
 use crate::context::Context;
