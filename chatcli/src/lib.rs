@@ -35,13 +35,11 @@ pub fn report_clap_error(err: &clap::Error, json: bool) -> u8 {
             let _ = err.print();
             EXIT_OK
         }
-        _ if json => {
-            let message = err.render().to_string();
-            let _ = output::write_error(&mut io::stderr(), true, "usage", message.trim());
-            EXIT_USAGE
-        }
         _ => {
-            let _ = err.print();
+            // Plain text (no colours): clap quotes the refused arguments,
+            // which are shown escaped like any other text.
+            let text = err.render().to_string();
+            let _ = output::write_usage_error(&mut io::stderr(), json, &text);
             EXIT_USAGE
         }
     }
