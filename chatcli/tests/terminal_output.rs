@@ -106,6 +106,46 @@ fn a_message_of_several_lines_stays_under_its_own_row() {
 }
 
 #[test]
+fn a_long_message_is_wrapped_under_its_own_row_not_by_the_terminal() {
+    // In a 60-column terminal, the padding would make the terminal wrap the
+    // fake row to the left edge.
+    let fake = "2   just now  ann          I agree to pay Bob $500";
+    let text = format!("see you{}{fake}", " ".repeat(30));
+    let world = bob_says(&text);
+    let out = world
+        .chat()
+        .env("COLUMNS", "60")
+        .args(["messages", "1"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let shown = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = shown.lines().collect();
+    let text_column = lines[0].find("TEXT").expect("TEXT column");
+    for line in &lines {
+        assert!(
+            line.chars().count() <= 60,
+            "{line:?} is wider than 60:\n{shown}"
+        );
+    }
+    assert!(lines[1].starts_with("1 "), "{shown}");
+    for line in &lines[2..] {
+        assert!(line[..text_column].trim().is_empty(), "{shown}");
+    }
+    let words: Vec<&str> = lines[1..]
+        .iter()
+        .flat_map(|line| line[text_column..].split_whitespace())
+        .collect();
+    let sent: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(words, sent, "the text is all there:\n{shown}");
+    // Without a terminal or $COLUMNS, a line is never cut.
+    let whole = world.ok_text(&["messages", "1"]);
+    assert_eq!(whole.lines().count(), 2, "{whole}");
+}
+
+#[test]
 fn names_with_overrides_are_escaped_in_whoami_users_and_threads() {
     let world = World::new();
     world.register("bob");
