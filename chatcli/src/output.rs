@@ -386,7 +386,7 @@ mod tests {
     #[test]
     fn human_text_keeps_its_own_line_breaks_only_between_lines() {
         let mut out = Vec::new();
-        human(&mut out, |out| writeln!(out, "one\r{}\ntwo", '\u{202E}')).unwrap();
+        human(&mut out, |out| writeln!(out, "one\r\u{202E}\ntwo")).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "one\\r\\u{202E}\ntwo\n");
     }
 
