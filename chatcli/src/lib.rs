@@ -15,6 +15,7 @@ pub mod local_session;
 pub mod output;
 pub mod paths;
 pub mod repl;
+pub mod table;
 pub mod timefmt;
 
 use clap::Parser;
