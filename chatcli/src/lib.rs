@@ -19,6 +19,7 @@ pub mod prompt;
 pub mod repl;
 pub mod shell_complete;
 pub mod shell_help;
+pub mod table;
 pub mod timefmt;
 
 use clap::Parser;
@@ -39,29 +40,21 @@ pub fn report_clap_error(err: &clap::Error, json: bool) -> u8 {
             let _ = err.print();
             EXIT_OK
         }
-        _ if json => report_clap_error_to(&mut io::stderr(), err, json),
-        _ => {
-            // Coloured on a terminal.
-            let _ = err.print();
-            EXIT_USAGE
-        }
+        _ => report_clap_error_to(&mut io::stderr(), err, json),
     }
 }
 
-/// [`report_clap_error`], with usage errors written to `to` (uncoloured);
-/// help and version still go to stdout.
+/// [`report_clap_error`], with usage errors written to `to` (plain text:
+/// clap quotes the refused arguments, which are shown escaped like any other
+/// text); help and version still go to stdout.
 pub fn report_clap_error_to(to: &mut dyn Write, err: &clap::Error, json: bool) -> u8 {
     match err.kind() {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => report_clap_error(err, json),
-        _ if json => {
-            let message = err.render().to_string();
-            let _ = output::write_error(to, true, "usage", message.trim());
-            EXIT_USAGE
-        }
         _ => {
-            let _ = write!(to, "{}", err.render());
+            let text = err.render().to_string();
+            let _ = output::write_usage_error(to, json, &text);
             EXIT_USAGE
         }
     }

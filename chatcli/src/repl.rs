@@ -8,6 +8,7 @@
 use crate::cli::Cli;
 use crate::context::Context;
 use crate::error::{CliError, EXIT_OK};
+use crate::output::escape;
 use crate::shell_complete::ShellCompleter;
 use crate::{
     commands, hint, paths, report_clap_error, report_clap_error_to, report_error, report_error_to,
@@ -222,7 +223,7 @@ fn history_file() -> Option<PathBuf> {
 
 fn prompt(ctx: &Context) -> String {
     match ctx.known_username() {
-        Some(name) => format!("chat ({name})> "),
+        Some(name) => format!("chat ({})> ", escape(name)),
         None => "chat> ".to_string(),
     }
 }
@@ -230,13 +231,13 @@ fn prompt(ctx: &Context) -> String {
 fn greet(ctx: &mut Context) {
     println!(
         "chat on {}. Type `help` for the commands, `exit` or Ctrl-D to leave.",
-        ctx.db_path().display()
+        escape(&ctx.db_path().display().to_string())
     );
     let who = ctx.session().and_then(|session| Ok(session.me()?));
     match who {
         Ok(user) => {
             ctx.remember_username(&user.username);
-            println!("Logged in as {}.", user.username);
+            println!("Logged in as {}.", escape(&user.username));
         }
         Err(CliError::NotLoggedIn) => {
             println!(

@@ -11,7 +11,7 @@ fn ann_and_bob() -> (World, i64) {
     world.register("bob");
     world.register("ann");
     let opened = world.ok_json(&["open", "bob"]);
-    (world, opened["thread"]["id"].as_i64().expect("thread id"))
+    (world, opened["id"].as_i64().expect("thread id"))
 }
 
 #[test]
@@ -171,12 +171,9 @@ fn open_creates_once_and_resolves_username_email_or_id() {
     assert_eq!(first["other"]["username"], "bob");
     let by_email = world.ok_json(&["open", "BOB@example.com"]);
     assert_eq!(by_email["created"], false);
-    assert_eq!(by_email["thread"]["id"], first["thread"]["id"]);
+    assert_eq!(by_email["id"], first["id"]);
     let bob_id = bob["user"]["id"].as_i64().unwrap().to_string();
-    assert_eq!(
-        world.ok_json(&["open", &bob_id])["thread"]["id"],
-        first["thread"]["id"]
-    );
+    assert_eq!(world.ok_json(&["open", &bob_id])["id"], first["id"]);
     assert!(
         world
             .ok_text(&["open", "bob"])

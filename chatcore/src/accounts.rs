@@ -40,6 +40,7 @@ pub struct User {
     /// Last name; may be empty.
     pub last_name: String,
     /// When the user registered.
+    #[serde(serialize_with = "crate::rfc3339::millis")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -82,11 +83,14 @@ pub struct SessionInfo {
     /// The public id, for [`Session::revoke_session`]; not a credential.
     pub id: Uuid,
     /// When the session was created by a login.
+    #[serde(serialize_with = "crate::rfc3339::millis")]
     pub created_at: DateTime<Utc>,
     /// When the session was last resumed or used for a write (refreshed at
     /// most once a minute).
+    #[serde(serialize_with = "crate::rfc3339::millis")]
     pub last_used_at: DateTime<Utc>,
     /// When the session stops working.
+    #[serde(serialize_with = "crate::rfc3339::millis")]
     pub expires_at: DateTime<Utc>,
     /// Whether this is the session the list was asked through.
     pub current: bool,

@@ -15,7 +15,7 @@ use crate::messages::validate_text;
 use crate::password::{StoredHash, check_stored};
 use crate::store::{Store, from_millis, to_millis};
 use crate::threads::ordered_pair;
-use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -163,7 +163,7 @@ fn parse_time(value: &Value, at: &str, field: &str) -> Result<Option<DateTime<Ut
 }
 
 fn format_time(millis: i64) -> Result<String> {
-    Ok(from_millis(millis)?.to_rfc3339_opts(SecondsFormat::Millis, true))
+    Ok(crate::rfc3339::format(&from_millis(millis)?))
 }
 
 struct Importer<'c> {

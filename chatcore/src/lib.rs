@@ -27,8 +27,10 @@
 //! # Ok::<(), chatcore::Error>(())
 //! ```
 //!
-//! Times are UTC [`chrono::DateTime`]s, serialized as RFC 3339. Every model
-//! implements `serde::Serialize` with snake_case fields.
+//! Times are UTC [`chrono::DateTime`]s, serialized as RFC 3339 in UTC with
+//! exactly three fractional digits (`2026-03-10T12:00:00.000Z`, the store's
+//! millisecond precision). Every model implements `serde::Serialize` with
+//! snake_case fields.
 
 #![warn(missing_docs)]
 
@@ -41,6 +43,7 @@ mod ids;
 mod messages;
 mod page;
 mod password;
+mod rfc3339;
 mod schema;
 mod store;
 mod threads;

@@ -28,8 +28,10 @@ pub struct Message {
     /// The text, exactly as sent.
     pub text: String,
     /// When it was sent.
+    #[serde(serialize_with = "crate::rfc3339::millis")]
     pub created_at: DateTime<Utc>,
     /// When the recipient read it; `None` while unread.
+    #[serde(serialize_with = "crate::rfc3339::option_millis")]
     pub read_at: Option<DateTime<Utc>>,
 }
 

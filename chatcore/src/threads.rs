@@ -22,8 +22,10 @@ pub struct Thread {
     /// The two participants, lower id first.
     pub participants: [UserId; 2],
     /// When the thread was created.
+    #[serde(serialize_with = "crate::rfc3339::millis")]
     pub created_at: DateTime<Utc>,
     /// When the newest message was sent, or the creation time if none.
+    #[serde(serialize_with = "crate::rfc3339::millis")]
     pub last_activity_at: DateTime<Utc>,
 }
 

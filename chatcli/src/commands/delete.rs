@@ -4,7 +4,7 @@ use super::written;
 use crate::cli::DeleteArgs;
 use crate::context::Context;
 use crate::error::{CliError, CliResult};
-use crate::output::emit;
+use crate::output::{emit, escape};
 use chatcore::ThreadId;
 use std::io::Write;
 
@@ -15,8 +15,10 @@ pub fn run(ctx: &mut Context, args: &DeleteArgs, out: &mut dyn Write) -> CliResu
     if !args.yes {
         // Looking the thread up first makes a wrong id fail before the question.
         let with = session.thread_summary(thread_id)?.other.username;
-        let question =
-            format!("Delete thread {thread_id} with {with} and all its messages, for both of you?");
+        let question = format!(
+            "Delete thread {thread_id} with {} and all its messages, for both of you?",
+            escape(&with)
+        );
         if !ctx.confirm(&question, "--yes")? {
             return Err(CliError::Cancelled);
         }

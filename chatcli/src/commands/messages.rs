@@ -5,7 +5,7 @@ use crate::cli::MessagesArgs;
 use crate::context::Context;
 use crate::error::CliResult;
 use crate::hint;
-use crate::output::{emit, table};
+use crate::output::{emit, human, table};
 use crate::timefmt::relative;
 use chatcore::{MessageId, MessageQuery, ThreadId};
 use std::io::Write;
@@ -28,7 +28,9 @@ pub fn run(ctx: &mut Context, args: &MessagesArgs, out: &mut dyn Write) -> CliRe
     let me = session.user_id();
     let other_name = session.thread_summary(thread_id)?.other.username;
     let now = chrono::Utc::now();
-    written((|| {
+    // A message of several lines is shown under its row, indented to the
+    // TEXT column ([`table`]), and every character through the escaping.
+    written(human(out, |out| {
         if page.items.is_empty() {
             return writeln!(out, "No messages here.");
         }
@@ -69,5 +71,5 @@ pub fn run(ctx: &mut Context, args: &MessagesArgs, out: &mut dyn Write) -> CliRe
             }
         }
         Ok(())
-    })())
+    }))
 }

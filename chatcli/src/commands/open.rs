@@ -6,14 +6,27 @@ use crate::context::Context;
 use crate::error::CliResult;
 use crate::hint;
 use crate::output::emit;
+use chatcore::ThreadSummary;
+use serde::Serialize;
 use std::io::Write;
+
+/// The JSON of `open`: the thread as an item of `threads` lists it (the
+/// same [`ThreadSummary`] fields, in the same order), then whether it was
+/// created now.
+#[derive(Serialize)]
+struct Opened {
+    #[serde(flatten)]
+    summary: ThreadSummary,
+    created: bool,
+}
 
 /// `chat open USER`: the thread with USER, created if needed.
 pub fn run(ctx: &mut Context, args: &OpenArgs, out: &mut dyn Write) -> CliResult<()> {
     let session = ctx.session()?;
     let other = session.find_user(&args.user)?;
     let (thread, created) = session.create_thread(&[session.user_id(), other.id])?;
-    let value = serde_json::json!({ "thread": thread, "created": created, "other": other });
+    let summary = session.thread_summary(thread.id)?;
+    let value = Opened { summary, created };
     written(emit(out, ctx.json, &value, |out| {
         let state = if created { "new" } else { "existing" };
         writeln!(

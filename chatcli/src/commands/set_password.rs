@@ -5,7 +5,7 @@ use crate::cli::SetPasswordArgs;
 use crate::context::Context;
 use crate::error::CliResult;
 use crate::hint;
-use crate::output::emit;
+use crate::output::{emit, escape};
 use chatcore::UserId;
 use serde::Serialize;
 use std::io::Write;
@@ -27,10 +27,8 @@ pub fn run(ctx: &mut Context, args: &SetPasswordArgs, out: &mut dyn Write) -> Cl
     if ctx.stdin_is_terminal() {
         // The lookup takes an email, then a username, then an id: say whose
         // password is about to change before it is typed.
-        eprintln!(
-            "Setting the password of {} <{}> (user {}).",
-            user.username, user.email, user.id
-        );
+        let who = format!("{} <{}> (user {})", user.username, user.email, user.id);
+        eprintln!("Setting the password of {}.", escape(&who));
     }
     let password = ctx.password(args.password_stdin, true)?;
     ctx.store()?.set_password(user.id, &password)?;
