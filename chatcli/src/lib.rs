@@ -16,6 +16,7 @@ pub mod output;
 pub mod paths;
 pub mod repl;
 pub mod timefmt;
+pub mod user_arg;
 
 use clap::Parser;
 use clap::error::ErrorKind;
