@@ -71,17 +71,17 @@ pub fn ambiguity_message(source: &Error, choices: &[Choice]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chatcore::{Candidate, UserId};
+    use chatcore::{UserCandidate, UserId};
 
     #[test]
     fn an_ambiguity_lists_one_command_per_account() {
         let candidates = vec![
-            Candidate {
+            UserCandidate {
                 spelling: "username:2".into(),
                 user_id: UserId(3),
                 username: "2".into(),
             },
-            Candidate {
+            UserCandidate {
                 spelling: "email:o'neil@example.com".into(),
                 user_id: UserId(2),
                 username: "bob".into(),

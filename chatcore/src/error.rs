@@ -102,7 +102,7 @@ pub enum Error {
         /// The text as given.
         text: String,
         /// Every account the text could name, with its explicit spelling.
-        candidates: Vec<crate::lookup::Candidate>,
+        candidates: Vec<crate::lookup::UserCandidate>,
     },
 }
 

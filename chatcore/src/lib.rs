@@ -55,7 +55,7 @@ pub use config::{Clock, Config, Durability, ManualClock, PasswordCost, SystemClo
 pub use django::ImportReport;
 pub use error::{Error, Result};
 pub use ids::{MessageId, ThreadId, UserId};
-pub use lookup::{Candidate, EMAIL_PREFIX, ID_PREFIX, USERNAME_PREFIX, UserRef};
+pub use lookup::{EMAIL_PREFIX, ID_PREFIX, USERNAME_PREFIX, UserCandidate, UserRef};
 pub use messages::{Message, MessagePage, MessageQuery, UnreadMismatch, UnreadReport};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 pub use store::Store;

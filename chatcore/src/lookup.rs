@@ -117,7 +117,7 @@ impl fmt::Display for UserRef<'_> {
 
 /// One account that ambiguous text could name, in [`Error::AmbiguousUser`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Candidate {
+pub struct UserCandidate {
     /// How to name this account alone, e.g. `id:2` or `username:2`.
     pub spelling: String,
     /// The account.
@@ -127,7 +127,7 @@ pub struct Candidate {
 }
 
 /// The message of [`Error::AmbiguousUser`].
-pub(crate) fn ambiguity_message(text: &str, candidates: &[Candidate]) -> String {
+pub(crate) fn ambiguity_message(text: &str, candidates: &[UserCandidate]) -> String {
     let listed: Vec<String> = candidates
         .iter()
         .map(|c| format!("{} (user {}, {})", c.spelling, c.user_id, c.username))
@@ -192,7 +192,7 @@ fn resolve_text(conn: &Connection, text: &str) -> Result<User> {
     }
     let candidates = found
         .into_iter()
-        .map(|(spelling, user)| Candidate {
+        .map(|(spelling, user)| UserCandidate {
             spelling: spelling.to_string(),
             user_id: user.id,
             username: user.username,

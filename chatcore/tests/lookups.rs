@@ -4,7 +4,7 @@
 
 mod common;
 
-use chatcore::{Candidate, Error, NewUser, Session, Store, User, UserId, UserRef};
+use chatcore::{Error, NewUser, Session, Store, User, UserCandidate, UserId, UserRef};
 use common::*;
 
 /// ann (id 1), bob (id 2), a user named `2` (id 3) and a user named `l`
@@ -61,12 +61,12 @@ fn a_username_made_of_digits_never_takes_the_id_of_another_account() {
     };
     assert_eq!(text, "2");
     let expected = vec![
-        Candidate {
+        UserCandidate {
             spelling: "username:2".into(),
             user_id: w.two.id,
             username: "2".into(),
         },
-        Candidate {
+        UserCandidate {
             spelling: "id:2".into(),
             user_id: w.bob.id,
             username: "bob".into(),
