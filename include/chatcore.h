@@ -92,6 +92,9 @@ typedef enum chat_status {
   // An import file is malformed or breaks a rule; `chat_last_error()`
   // names the entry (model and pk). Nothing was imported.
   CHAT_ERR_INVALID_IMPORT = 21,
+  // Text naming a user (`chat_user_find`) names two different accounts;
+  // `chat_last_error()` lists how to name each one alone. Nothing was done.
+  CHAT_ERR_AMBIGUOUS_USER = 22,
   // A bug: a panic caught at the boundary, or an error kind this build
   // of the C ABI does not know.
   CHAT_ERR_INTERNAL = 99,
@@ -462,10 +465,16 @@ enum chat_status chat_user_get(const struct chat_session *session,
                                int64_t user_id,
                                struct chat_user **out_user);
 
-// Finds one user by email or username (case-insensitive, exact), or else
-// by a numeric id given as text. The caller owns `*out_user` and frees it
-// with `chat_user_free`. Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, a session error.
+// Finds the one user named by text a person typed: `id:2`, `username:ann`
+// or `email:ann@example.com`, or bare text, tried as an email (if it has
+// an `@`), a username and an id (if all digits). Bare text that names two
+// different accounts is CHAT_ERR_AMBIGUOUS_USER, and chat_last_error()
+// lists the explicit spelling of each; nothing is ever picked on a guess.
+// To name a user exactly use `chat_user_get` (id),
+// `chat_user_find_by_username` or `chat_user_find_by_email`. The caller
+// owns `*out_user` and frees it with `chat_user_free`. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (also a malformed `id:`),
+// CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_AMBIGUOUS_USER, a session error.
 enum chat_status chat_user_find(const struct chat_session *session,
                                 const char *query,
                                 struct chat_user **out_user);
@@ -583,8 +592,9 @@ enum chat_status chat_message_mark_read(const struct chat_session *session,
 enum chat_status chat_unread_count(const struct chat_session *session,
                                    uint64_t *out_count);
 
-// Frees a user from `chat_register`, `chat_user_me`, `chat_user_get` or
-// `chat_user_find`, with its strings. NULL is a no-op.
+// Frees a user from `chat_register`, `chat_user_me`, `chat_user_get`,
+// `chat_user_find`, `chat_user_find_by_username` or
+// `chat_user_find_by_email`, with its strings. NULL is a no-op.
 void chat_user_free(struct chat_user *user);
 
 // Frees a list from `chat_users_search`, with every user in it. NULL is a no-op.
@@ -614,6 +624,22 @@ void chat_unread_report_free(struct chat_unread_report *report);
 
 // Frees a report from `chat_import_django`. NULL is a no-op.
 void chat_import_report_free(struct chat_import_report *report);
+
+// Finds the user whose username is exactly `username` (NFKC-normalised,
+// case-insensitive; a look-alike such as `l` for `1` never matches). The
+// caller owns `*out_user` and frees it with `chat_user_free`. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, a session error.
+enum chat_status chat_user_find_by_username(const struct chat_session *session,
+                                            const char *username,
+                                            struct chat_user **out_user);
+
+// Finds the user whose email is `email` (trimmed, case-insensitive, as
+// registration compares emails). The caller owns `*out_user` and frees it
+// with `chat_user_free`. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, a session error.
+enum chat_status chat_user_find_by_email(const struct chat_session *session,
+                                         const char *email,
+                                         struct chat_user **out_user);
 
 #ifdef __cplusplus
 }  // extern "C"

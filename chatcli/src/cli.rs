@@ -87,9 +87,15 @@ Example:
     Threads(ThreadsArgs),
 
     /// Open the thread with USER (a username, email or id), creating it if needed.
+    ///
+    /// USER is `id:N`, `username:NAME` or `email:ADDRESS`, or bare text that
+    /// names exactly one account; text that could name two (a username made
+    /// of digits and another user's id, say) is refused with the commands to
+    /// type instead.
     #[command(after_long_help = "\
-Example:
-  chat open bob")]
+Examples:
+  chat open bob
+  chat open id:2")]
     Open(OpenArgs),
 
     /// Send a message, to a thread by id or to a user with --to.
@@ -194,16 +200,16 @@ Examples:
     /// of the user's sessions end, wherever they are used. No login is
     /// needed: whoever can write the database file administers it.
     ///
-    /// USER is an email, a username or a numeric id (the `pk` of the Django
-    /// dump), looked up in that order, as `chat open` does: a username made
-    /// of digits wins over the id. The password is asked for twice on a
+    /// USER is `id:N` (the `pk` of the Django dump), `username:NAME` or
+    /// `email:ADDRESS`, or bare text that names exactly one account, as in
+    /// `chat open`; text that could name two is refused. The password is asked for twice on a
     /// terminal (hidden), after naming the user found, or read from the
     /// first line of standard input with --password-stdin; it is never an
     /// argument.
     #[command(after_long_help = "\
 Examples:
   chat set-password bert@example.com
-  printf '%s\\n' \"$NEW_PASSWORD\" | chat set-password 2 --password-stdin")]
+  printf '%s\\n' \"$NEW_PASSWORD\" | chat set-password id:2 --password-stdin")]
     SetPassword(SetPasswordArgs),
 
     /// Print a shell completion script.
@@ -269,14 +275,16 @@ pub struct ThreadsArgs {
 /// Arguments of `chat open`.
 #[derive(Debug, Args)]
 pub struct OpenArgs {
-    /// The other user: a username, an email or an id.
+    /// The other user: `id:N`, `username:NAME`, `email:ADDRESS`, or a bare
+    /// username, email or id that names one account.
     pub user: String,
 }
 
 /// Arguments of `chat send`.
 #[derive(Debug, Args)]
 pub struct SendArgs {
-    /// Send to this user (a username, email or id), opening the thread if needed.
+    /// Send to this user (`id:N`, `username:NAME`, `email:ADDRESS`, or a bare
+    /// username, email or id that names one account), opening the thread if needed.
     #[arg(long, value_name = "USER")]
     pub to: Option<String>,
     /// THREAD then the text, or only the text with --to.
@@ -372,7 +380,8 @@ pub struct BackupArgs {
 /// Arguments of `chat set-password`.
 #[derive(Debug, Args)]
 pub struct SetPasswordArgs {
-    /// The user: an email, a username or a numeric id.
+    /// The user: `id:N`, `username:NAME`, `email:ADDRESS`, or a bare
+    /// username, email or id that names one account.
     #[arg(value_name = "USER")]
     pub user: String,
     /// Read the password from the first line of standard input instead of a prompt.

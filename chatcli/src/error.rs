@@ -38,6 +38,15 @@ pub enum CliError {
     /// The user answered no to a confirmation.
     #[error("cancelled; nothing was changed")]
     Cancelled,
+    /// A USER that could name two accounts; nothing was done. Says the
+    /// command to type for each (`source` is the core's `AmbiguousUser`).
+    #[error("{}", crate::user_arg::ambiguity_message(.source, .choices))]
+    AmbiguousUser {
+        /// The core's error, with the candidates.
+        source: chatcore::Error,
+        /// For each candidate, whom it names and the command to type.
+        choices: Vec<crate::user_arg::Choice>,
+    },
     /// Reading or writing a local file or the terminal failed.
     #[error("{context}: {source}")]
     Io {
@@ -55,6 +64,7 @@ impl CliError {
         match self {
             CliError::Core(err) => err.code(),
             CliError::SessionLost { source, .. } => source.code(),
+            CliError::AmbiguousUser { source, .. } => source.code(),
             CliError::NotLoggedIn => "not_logged_in",
             CliError::Usage(_) => "usage",
             CliError::Cancelled => "cancelled",

@@ -21,6 +21,7 @@ pub mod shell_complete;
 pub mod shell_help;
 pub mod table;
 pub mod timefmt;
+pub mod user_arg;
 
 use clap::Parser;
 use clap::error::ErrorKind;

@@ -559,7 +559,7 @@ fn help_has_an_example_for_each_new_command() {
         ("import", "chat import db_dump.json --dry-run"),
         ("export", "chat export --format ndjson"),
         ("backup", "chat backup"),
-        ("set-password", "chat set-password 2 --password-stdin"),
+        ("set-password", "chat set-password id:2 --password-stdin"),
         ("set-password", "chat set-password bert@example.com"),
     ] {
         world

@@ -62,6 +62,9 @@ pub enum chat_status {
     /// An import file is malformed or breaks a rule; `chat_last_error()`
     /// names the entry (model and pk). Nothing was imported.
     ChatErrInvalidImport = 21,
+    /// Text naming a user (`chat_user_find`) names two different accounts;
+    /// `chat_last_error()` lists how to name each one alone. Nothing was done.
+    ChatErrAmbiguousUser = 22,
     /// A bug: a panic caught at the boundary, or an error kind this build
     /// of the C ABI does not know.
     ChatErrInternal = 99,
@@ -99,6 +102,7 @@ impl chat_status {
             "storage" => chat_status::ChatErrStorage,
             "schema_too_new" => chat_status::ChatErrSchemaTooNew,
             "invalid_import" => chat_status::ChatErrInvalidImport,
+            "ambiguous_user" => chat_status::ChatErrAmbiguousUser,
             _ => chat_status::ChatErrInternal,
         }
     }

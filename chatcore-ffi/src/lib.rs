@@ -48,6 +48,9 @@ compile_error!(
 );
 
 mod boundary;
+mod lookup;
+#[cfg(test)]
+mod lookup_tests;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -60,6 +63,7 @@ use chatcore::{
     Config, Durability, MessageId, MessageQuery, NewUser, PasswordCost, Session, Store, ThreadId,
     ThreadQuery, UserId, Uuid,
 };
+pub use lookup::{chat_user_find_by_email, chat_user_find_by_username};
 use std::ffi::{CString, c_char};
 use std::fs::File;
 use std::ptr;
@@ -572,10 +576,16 @@ pub extern "C" fn chat_user_get(
     })
 }
 
-/// Finds one user by email or username (case-insensitive, exact), or else
-/// by a numeric id given as text. The caller owns `*out_user` and frees it
-/// with `chat_user_free`. Thread-safe.
-/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, a session error.
+/// Finds the one user named by text a person typed: `id:2`, `username:ann`
+/// or `email:ann@example.com`, or bare text, tried as an email (if it has
+/// an `@`), a username and an id (if all digits). Bare text that names two
+/// different accounts is CHAT_ERR_AMBIGUOUS_USER, and chat_last_error()
+/// lists the explicit spelling of each; nothing is ever picked on a guess.
+/// To name a user exactly use `chat_user_get` (id),
+/// `chat_user_find_by_username` or `chat_user_find_by_email`. The caller
+/// owns `*out_user` and frees it with `chat_user_free`. Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (also a malformed `id:`),
+/// CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_AMBIGUOUS_USER, a session error.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_user_find(
     session: *const chat_session,
@@ -839,8 +849,9 @@ pub extern "C" fn chat_unread_count(
 // ---------------------------------------------------------------------------
 // Freeing results
 
-/// Frees a user from `chat_register`, `chat_user_me`, `chat_user_get` or
-/// `chat_user_find`, with its strings. NULL is a no-op.
+/// Frees a user from `chat_register`, `chat_user_me`, `chat_user_get`,
+/// `chat_user_find`, `chat_user_find_by_username` or
+/// `chat_user_find_by_email`, with its strings. NULL is a no-op.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_user_free(user: *mut chat_user) {
     guard((), || free_box(user))

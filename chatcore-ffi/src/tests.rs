@@ -123,6 +123,13 @@ fn every_core_error_maps_to_the_spec_number() {
             20,
         ),
         (Error::InvalidImport("x".into()), 21),
+        (
+            Error::AmbiguousUser {
+                text: "x".into(),
+                candidates: Vec::new(),
+            },
+            22,
+        ),
         (Error::Internal("x".into()), 99),
     ];
     for (error, number) in &cases {

@@ -204,10 +204,12 @@ pub(crate) fn validate_username(raw: &str) -> Result<(String, String)> {
     Ok((username, key))
 }
 
-/// The key usernames are unique by and looked up by: NFKC, case-folded, and
-/// reduced to its Unicode confusable skeleton (UTS #39), so that names that
-/// look alike (`ann`, `ANN`, Cyrillic `аnn`, full-width `ａｎｎ`, `rn`/`m`,
-/// `l`/`1`/`I`) are one name and cannot impersonate each other.
+/// The key usernames are unique by: NFKC, case-folded, and reduced to its
+/// Unicode confusable skeleton (UTS #39), so that names that look alike
+/// (`ann`, `ANN`, Cyrillic `аnn`, full-width `ａｎｎ`, `rn`/`m`, `l`/`1`/`I`)
+/// are one name and cannot impersonate each other. It refuses confusable
+/// registrations and narrows searches; it never decides which account a
+/// lookup names (see `lookup`).
 pub(crate) fn username_key(username: &str) -> String {
     let folded = username.trim().nfkc().collect::<String>().to_lowercase();
     unicode_security::skeleton(&folded)
@@ -259,7 +261,7 @@ pub(crate) fn validate_name(field: &str, raw: &str) -> Result<String> {
 
 /// The key a login email is looked up by. No validation: an address that
 /// could never be registered simply is not found.
-fn email_key(email: &str) -> String {
+pub(crate) fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
@@ -396,17 +398,6 @@ impl Store {
             sql::set_password_hash(tx, user_id, &hash)?;
             sql::delete_sessions_of(tx, user_id)
         })
-    }
-
-    /// Finds one user by email, username or id, as
-    /// [`Session::find_user`] does, for the host application's
-    /// administrative tasks (such as [`Store::set_password`]) where no user
-    /// is logged in. Whoever can open the file administers it.
-    ///
-    /// # Errors
-    /// [`Error::UserNotFound`].
-    pub fn find_user(&self, query: &str) -> Result<User> {
-        self.read(|tx| sql::find_user(tx, query))
     }
 
     /// Picks up a session from its token (as saved by a host app between runs).
@@ -555,15 +546,6 @@ impl Session {
         })
     }
 
-    /// Finds one user by email or username (case-insensitive, exact), or,
-    /// failing both, by a numeric id.
-    ///
-    /// # Errors
-    /// [`Error::UserNotFound`], or a session error.
-    pub fn find_user(&self, query: &str) -> Result<User> {
-        self.read(|tx, _| sql::find_user(tx, query))
-    }
-
     /// Users whose username or email starts with `prefix` (case-insensitive),
     /// by username, at most `limit` (default 50, at most 500).
     ///
@@ -696,39 +678,6 @@ pub(crate) mod sql {
         Ok(conn
             .prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1"))?
             .query_row([id], user_from_row)
-            .optional()?)
-    }
-
-    /// The lookup rule: an exact email (case-insensitive) first, then a
-    /// username, then, for a number, an id.
-    pub(crate) fn find_user(conn: &Connection, query: &str) -> Result<User> {
-        if let Some(user) = user_by_keys(conn, &email_key(query), &username_key(query))? {
-            return Ok(user);
-        }
-        if let Ok(id) = query.trim().parse::<i64>()
-            && let Some(user) = user_by_id(conn, UserId(id))?
-        {
-            return Ok(user);
-        }
-        Err(Error::UserNotFound(format!(
-            "no user has the email, username or id {query:?}"
-        )))
-    }
-
-    /// An exact email match wins over a username match (usernames may contain `@`).
-    pub(crate) fn user_by_keys(
-        conn: &Connection,
-        email_key: &str,
-        username_key: &str,
-    ) -> Result<Option<User>> {
-        Ok(conn
-            .prepare_cached(&format!(
-                "SELECT {USER_COLUMNS} FROM users WHERE email_key = ?1
-                 UNION ALL
-                 SELECT {USER_COLUMNS} FROM users WHERE username_key = ?2
-                 LIMIT 1"
-            ))?
-            .query_row([email_key, username_key], user_from_row)
             .optional()?)
     }
 

@@ -94,6 +94,16 @@ pub enum Error {
     /// A bug in chatcore (or a caught panic at the C boundary).
     #[error("internal error: {0}")]
     Internal(String),
+    /// A user was named by bare text (no `id:`, `username:` or `email:`)
+    /// that names two or more different accounts; nothing was done. The
+    /// message says how to name each candidate on its own.
+    #[error("{}", crate::lookup::ambiguity_message(.text, .candidates))]
+    AmbiguousUser {
+        /// The text as given.
+        text: String,
+        /// Every account the text could name, with its explicit spelling.
+        candidates: Vec<crate::lookup::UserCandidate>,
+    },
 }
 
 impl Error {
@@ -124,6 +134,7 @@ impl Error {
             Error::SchemaTooNew { .. } => "schema_too_new",
             Error::InvalidImport(_) => "invalid_import",
             Error::Internal(_) => "internal",
+            Error::AmbiguousUser { .. } => "ambiguous_user",
         }
     }
 

@@ -40,6 +40,7 @@ mod config;
 mod django;
 mod error;
 mod ids;
+mod lookup;
 mod messages;
 mod page;
 mod password;
@@ -57,6 +58,7 @@ pub use config::{Clock, Config, Durability, ManualClock, PasswordCost, SystemClo
 pub use django::ImportReport;
 pub use error::{Error, Result};
 pub use ids::{MessageId, ThreadId, UserId};
+pub use lookup::{EMAIL_PREFIX, ID_PREFIX, USERNAME_PREFIX, UserCandidate, UserRef};
 pub use messages::{Message, MessagePage, MessageQuery, UnreadMismatch, UnreadReport};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 pub use store::Store;
@@ -94,6 +96,10 @@ mod query_plans {
             "UPDATE messages SET read_at = ?5 WHERE thread_id = ?1 AND id > ?2 AND id <= ?3 AND sender_id = ?4 AND read_at IS NULL",
         ),
         ("user by email", "SELECT id FROM users WHERE email_key = ?1"),
+        (
+            "user by username key",
+            "SELECT id, email, username, first_name, last_name, created_at FROM users WHERE username_key = ?1",
+        ),
     ];
 
     #[test]

@@ -51,7 +51,7 @@ object Status {
         13 to "message_not_found", 14 to "wrong_participant_count",
         15 to "duplicate_participant", 16 to "not_participant", 17 to "not_recipient",
         18 to "busy", 19 to "storage", 20 to "schema_too_new", 21 to "invalid_import",
-        99 to "internal",
+        22 to "ambiguous_user", 99 to "internal",
     )
 
     /** The stable name of [code]; a code newer than this file is `status_<n>`. */

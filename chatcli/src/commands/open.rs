@@ -8,6 +8,7 @@ use crate::hint;
 use crate::output::emit;
 use chatcore::ThreadSummary;
 use serde::Serialize;
+use crate::user_arg::resolve;
 use std::io::Write;
 
 /// The JSON of `open`: the thread as an item of `threads` lists it (the
@@ -23,7 +24,11 @@ struct Opened {
 /// `chat open USER`: the thread with USER, created if needed.
 pub fn run(ctx: &mut Context, args: &OpenArgs, out: &mut dyn Write) -> CliResult<()> {
     let session = ctx.session()?;
-    let other = session.find_user(&args.user)?;
+    let other = resolve(
+        |text| session.find_user(text),
+        &args.user,
+        |who| hint::command(&format!("open {who}")),
+    )?;
     let (thread, created) = session.create_thread(&[session.user_id(), other.id])?;
     let summary = session.thread_summary(thread.id)?;
     let value = Opened { summary, created };

@@ -1,11 +1,13 @@
 //! `send THREAD TEXT…` and `send --to USER TEXT…`.
 
+use super::set_password::shell_word;
 use super::written;
 use crate::cli::SendArgs;
 use crate::context::Context;
 use crate::error::{CliError, CliResult};
 use crate::hint;
 use crate::output::emit;
+use crate::user_arg::resolve;
 use chatcore::ThreadId;
 use std::io::Write;
 
@@ -37,7 +39,12 @@ pub fn run(ctx: &mut Context, args: &SendArgs, out: &mut dyn Write) -> CliResult
     let thread_id = match (thread, &args.to) {
         (Some(id), _) => id,
         (None, Some(user)) => {
-            let other = session.find_user(user)?;
+            let text = shell_word(&words.join(" "));
+            let other = resolve(
+                |who| session.find_user(who),
+                user,
+                |who| hint::command(&format!("send --to {who} {text}")),
+            )?;
             session.create_thread(&[session.user_id(), other.id])?.0.id
         }
         (None, None) => return Err(CliError::Usage("send needs a THREAD or --to USER".into())),

@@ -6,6 +6,7 @@ use crate::context::Context;
 use crate::error::CliResult;
 use crate::hint;
 use crate::output::{emit, escape};
+use crate::user_arg::resolve;
 use chatcore::UserId;
 use serde::Serialize;
 use std::io::Write;
@@ -17,16 +18,25 @@ struct PasswordSet {
     password_set: bool,
 }
 
-/// `chat set-password`: sets the password of the user found by email,
-/// username or id, which ends all of their sessions. No login is needed:
+/// `chat set-password`: sets the password of the user USER names (see
+/// [`crate::user_arg`]), which ends all of their sessions. No login is needed:
 /// whoever can write the database file administers it.
 pub fn run(ctx: &mut Context, args: &SetPasswordArgs, out: &mut dyn Write) -> CliResult<()> {
     // Find the user first, so a bad path or an unknown user fails before
     // the prompt.
-    let user = ctx.store()?.find_user(&args.user)?;
+    let stdin = if args.password_stdin {
+        " --password-stdin"
+    } else {
+        ""
+    };
+    let store = ctx.store()?;
+    let user = resolve(
+        |text| store.find_user(text),
+        &args.user,
+        |who| hint::command(&format!("set-password {who}{stdin}")),
+    )?;
     if ctx.stdin_is_terminal() {
-        // The lookup takes an email, then a username, then an id: say whose
-        // password is about to change before it is typed.
+        // Say whose password is about to change before it is typed.
         let who = format!("{} <{}> (user {})", user.username, user.email, user.id);
         eprintln!("Setting the password of {}.", escape(&who));
     }
@@ -52,8 +62,8 @@ pub fn run(ctx: &mut Context, args: &SetPasswordArgs, out: &mut dyn Write) -> Cl
 /// `word` as one shell word, single-quoted when it holds anything beyond
 /// the characters most addresses are made of (an email's local part may
 /// hold `'`, `$`, `&`, …), so the printed hint can be pasted as is.
-fn shell_word(word: &str) -> String {
-    let plain = |c: char| c.is_ascii_alphanumeric() || "@._+-".contains(c);
+pub(crate) fn shell_word(word: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "@._+-:".contains(c);
     if !word.is_empty() && word.chars().all(plain) {
         word.to_string()
     } else {

@@ -30,7 +30,7 @@ public struct ChatError: Error, CustomStringConvertible {
         13: "message_not_found", 14: "wrong_participant_count",
         15: "duplicate_participant", 16: "not_participant", 17: "not_recipient",
         18: "busy", 19: "storage", 20: "schema_too_new", 21: "invalid_import",
-        99: "internal",
+        22: "ambiguous_user", 99: "internal",
     ]
 }
 
