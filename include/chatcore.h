@@ -14,8 +14,32 @@
  *   every chat_*_free(NULL) is a no-op.
  * - chat_store and chat_session may be used from several threads at once;
  *   only freeing a handle must not race with other uses of that handle.
+ * - Handles (chat_store *, chat_session *) are always passed non-const:
+ *   calls change what is behind them. Pointers inside a result (a thread's
+ *   `other` and `last_message`, a list's `items`, `next_cursor`) are const:
+ *   borrowed from that result, freed with it, never on their own.
  * - Times are int64_t milliseconds since the Unix epoch (UTC); 0 = not set.
- *   Ids are int64_t.
+ *   Ids are int64_t and positive. Counts are uint64_t.
+ *
+ * Lists, side by side (every list starts with `items`, then `len`; `items`
+ * is NULL when `len` is 0):
+ *   chat_thread_list        items, len, has_more, next_cursor  paged by cursor
+ *   chat_message_list       items, len, has_more               paged by id
+ *                           (before = items[0].id, after = items[len-1].id;
+ *                           after = CHAT_FROM_OLDEST for the first page)
+ *   chat_user_list          items, len      not paged: at most `limit` matches
+ *   chat_session_info_list  items, len      not paged: all live sessions
+ *
+ * Notes for hosts binding this header through an FFI (Kotlin/Java, Swift,
+ * Python, ...):
+ * - C `bool` here is one byte (C99 _Bool). JNA maps Java `boolean` to four
+ *   bytes by default: declare it as `byte` (or use java.lang.foreign's
+ *   JAVA_BOOLEAN), or struct layouts and arguments go wrong.
+ * - chat_last_error() is per OS thread. Read it on the same thread, right
+ *   after the failed call, before anything can move you to another thread:
+ *   Swift async functions and Kotlin coroutines may resume on a different
+ *   thread after any suspension point, where they would read another
+ *   call's error (or NULL).
  */
 
 #ifndef CHATCORE_H
@@ -31,7 +55,17 @@
 // The version of this C ABI. It changes whenever a function signature or a
 // struct layout changes incompatibly; compare it with `chat_abi_version()`
 // to detect a header that does not match the loaded library.
-#define CHAT_ABI_VERSION 1
+#define CHAT_ABI_VERSION 2
+
+// The value of `chat_options.busy_timeout_ms` that means "don't wait": a
+// call that finds the database locked fails at once with `CHAT_ERR_BUSY`.
+// (0 cannot mean it: a zeroed `chat_options` keeps every default.)
+#define CHAT_BUSY_NO_WAIT UINT32_MAX
+
+// Pass as `after` to `chat_messages_list` for the oldest page of a thread:
+// the messages with ids above -1, i.e. from the very first. (`after = 0`
+// means "not given", so it cannot ask for this.)
+#define CHAT_FROM_OLDEST -1
 
 // The page size to pass as `limit` when the caller has no preference.
 // (C has no "not given", so every listing takes an explicit limit.)
@@ -112,7 +146,8 @@ typedef struct chat_store chat_store;
 // keeps the library default.
 typedef struct chat_options {
   // How long a write waits for another connection's lock before
-  // `CHAT_ERR_BUSY`, in ms. 0 = default (5000).
+  // `CHAT_ERR_BUSY`, in ms. 0 = default (5000); `CHAT_BUSY_NO_WAIT`
+  // (`UINT32_MAX`) = don't wait: a locked database is `CHAT_ERR_BUSY` at once.
   uint32_t busy_timeout_ms;
   // How long a session lives after login, in seconds. 0 = default (30 days).
   uint64_t session_ttl_seconds;
@@ -132,10 +167,10 @@ typedef struct chat_unread_mismatch {
   int64_t user_id;
   // The thread of a per-thread counter; 0 for the user's total.
   int64_t thread_id;
-  // What the counter said.
-  int64_t stored;
+  // What the counter said (unsigned, as every count in this header).
+  uint64_t stored;
   // What the messages say.
-  int64_t actual;
+  uint64_t actual;
 } chat_unread_mismatch;
 
 // The result of checking every unread counter against the messages.
@@ -145,7 +180,8 @@ typedef struct chat_unread_report {
   // Per-user totals checked.
   uint64_t users_checked;
   // The counters that disagreed: `mismatches[0..len]`, NULL when `len` is 0.
-  struct chat_unread_mismatch *mismatches;
+  // Borrowed from the report: freed with it.
+  const struct chat_unread_mismatch *mismatches;
   // How many disagreed.
   size_t len;
 } chat_unread_report;
@@ -198,18 +234,21 @@ typedef struct chat_session_info {
   bool current;
 } chat_session_info;
 
-// A list of sessions, newest first: `items[0..len]`; `items` is NULL when `len` is 0.
+// A list of sessions, newest first: `items[0..len]`; `items` is NULL when
+// `len` is 0. Not paged (so no `has_more` or cursor): all live sessions.
 typedef struct chat_session_info_list {
-  // The sessions.
-  struct chat_session_info *items;
+  // The sessions. Borrowed from the list: freed with it.
+  const struct chat_session_info *items;
   // How many.
   size_t len;
 } chat_session_info_list;
 
-// A list of users: `items[0..len]`; `items` is NULL when `len` is 0.
+// A list of users: `items[0..len]`; `items` is NULL when `len` is 0. Not
+// paged (so no `has_more` or cursor): `chat_users_search` returns the first
+// `limit` matches; a longer prefix narrows them.
 typedef struct chat_user_list {
-  // The users.
-  struct chat_user *items;
+  // The users. Borrowed from the list: freed with it.
+  const struct chat_user *items;
   // How many.
   size_t len;
 } chat_user_list;
@@ -242,33 +281,40 @@ typedef struct chat_thread {
   int64_t created_at;
   // When the newest message was sent (or the creation time), in ms.
   int64_t last_activity_at;
-  // The other participant; never NULL. Owned by the thread.
-  struct chat_user *other;
-  // The newest message, or NULL when there is none yet. Owned by the thread.
-  struct chat_message *last_message;
+  // The other participant; never NULL. Borrowed from the thread: freed
+  // with it, never on its own (hence `const`).
+  const struct chat_user *other;
+  // The newest message, or NULL when there is none yet. Borrowed from the
+  // thread: freed with it, never on its own (hence `const`).
+  const struct chat_message *last_message;
   // Messages from the other participant not yet read by the session's user.
   uint64_t unread_count;
 } chat_thread;
 
 // A page of the inbox, newest activity first: `items[0..len]` (`items` is
-// NULL when `len` is 0). `next_cursor` is NULL on the last page; else pass
-// it to `chat_threads_list` for the next page.
+// NULL when `len` is 0). `has_more` is false on the last page; else pass
+// `next_cursor` to `chat_threads_list` for the next page.
 typedef struct chat_thread_list {
-  // The threads, each with `other`, `last_message` and `unread_count` filled.
-  struct chat_thread *items;
+  // The threads, each with `other`, `last_message` and `unread_count`
+  // filled. Borrowed from the list: freed with it.
+  const struct chat_thread *items;
   // How many.
   size_t len;
-  // The cursor of the next page, or NULL on the last page. Owned by the list.
+  // Whether more threads follow this page (then `next_cursor` is set).
+  bool has_more;
+  // The cursor of the next page, or NULL on the last page. Borrowed from
+  // the list: freed with it.
   const char *next_cursor;
 } chat_thread_list;
 
 // A page of a thread's history, oldest first: `items[0..len]` (`items` is
 // NULL when `len` is 0). `has_more` tells whether more messages lie beyond
 // the page in the direction paged: to go on backwards pass `items[0].id` as
-// `before`; forwards, `items[len - 1].id` as `after`.
+// `before`; forwards, `items[len - 1].id` as `after`. (No cursor: message
+// ids are the cursor.)
 typedef struct chat_message_list {
-  // The messages, in ascending id order.
-  struct chat_message *items;
+  // The messages, in ascending id order. Borrowed from the list: freed with it.
+  const struct chat_message *items;
   // How many.
   size_t len;
   // Whether more messages lie beyond this page in the direction paged.
@@ -324,14 +370,14 @@ void chat_close(struct chat_store *store);
 // disagree, changing nothing. The caller owns `*out_report` and frees it
 // with `chat_unread_report_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE.
-enum chat_status chat_unread_verify(const struct chat_store *store,
+enum chat_status chat_unread_verify(struct chat_store *store,
                                     struct chat_unread_report **out_report);
 
 // As `chat_unread_verify`, and sets every disagreeing counter to what the
 // messages say, in one transaction. The caller owns `*out_report` and
 // frees it with `chat_unread_report_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE, CHAT_ERR_BUSY.
-enum chat_status chat_unread_repair(const struct chat_store *store,
+enum chat_status chat_unread_repair(struct chat_store *store,
                                     struct chat_unread_report **out_report);
 
 // Imports a Django `dumpdata` JSON file (the original service's format:
@@ -346,7 +392,7 @@ enum chat_status chat_unread_repair(const struct chat_store *store,
 // file, a rule broken, a pk already in the store; `chat_last_error()` names
 // the entry; nothing was imported), CHAT_ERR_STORAGE (the file cannot be
 // opened or read), CHAT_ERR_BUSY.
-enum chat_status chat_import_django(const struct chat_store *store,
+enum chat_status chat_import_django(struct chat_store *store,
                                     const char *path,
                                     bool dry_run,
                                     struct chat_import_report **out_report);
@@ -360,7 +406,7 @@ enum chat_status chat_import_django(const struct chat_store *store,
 // Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file or
 // a directory already at `path`), CHAT_ERR_STORAGE (cannot write the file).
-enum chat_status chat_export_django(const struct chat_store *store,
+enum chat_status chat_export_django(struct chat_store *store,
                                     const char *path);
 
 // Writes a consistent copy of the whole store to a new database file at
@@ -371,7 +417,7 @@ enum chat_status chat_export_django(const struct chat_store *store,
 // Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file or
 // a directory already at `path`), CHAT_ERR_STORAGE (cannot write it),
 // CHAT_ERR_BUSY.
-enum chat_status chat_backup(const struct chat_store *store,
+enum chat_status chat_backup(struct chat_store *store,
                              const char *path);
 
 // Sets the password of user `user_id`: an administrative call for the host
@@ -379,7 +425,7 @@ enum chat_status chat_backup(const struct chat_store *store,
 // password, or a reset. Ends all of that user's sessions. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_WEAK_PASSWORD,
 // CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
-enum chat_status chat_user_set_password(const struct chat_store *store,
+enum chat_status chat_user_set_password(struct chat_store *store,
                                         int64_t user_id,
                                         const char *password);
 
@@ -388,7 +434,7 @@ enum chat_status chat_user_set_password(const struct chat_store *store,
 // Errors: CHAT_ERR_INVALID_ARGUMENT (also a name over 150 characters),
 // CHAT_ERR_INVALID_EMAIL, CHAT_ERR_INVALID_USERNAME, CHAT_ERR_WEAK_PASSWORD,
 // CHAT_ERR_EMAIL_TAKEN, CHAT_ERR_USERNAME_TAKEN, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
-enum chat_status chat_register(const struct chat_store *store,
+enum chat_status chat_register(struct chat_store *store,
                                const char *email,
                                const char *username,
                                const char *password,
@@ -400,7 +446,7 @@ enum chat_status chat_register(const struct chat_store *store,
 // and frees it with `chat_session_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_INVALID_CREDENTIALS (unknown
 // email or wrong password alike), CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
-enum chat_status chat_login(const struct chat_store *store,
+enum chat_status chat_login(struct chat_store *store,
                             const char *email,
                             const char *password,
                             struct chat_session **out_session);
@@ -409,19 +455,19 @@ enum chat_status chat_login(const struct chat_store *store,
 // owns `*out_session` and frees it with `chat_session_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID,
 // CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
-enum chat_status chat_session_resume(const struct chat_store *store,
+enum chat_status chat_session_resume(struct chat_store *store,
                                      const char *token,
                                      struct chat_session **out_session);
 
 // The session's secret token, for `chat_session_resume` in a later run.
 // Treat it as a password. Borrowed: valid until `chat_session_free(session)`;
 // never free it. NULL if `session` is NULL. Thread-safe.
-const char *chat_session_token(const struct chat_session *session);
+const char *chat_session_token(struct chat_session *session);
 
 // Writes the session's user id to `*out_user_id`. Does not check that the
 // session is still valid (no database access). Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT.
-enum chat_status chat_session_user_id(const struct chat_session *session,
+enum chat_status chat_session_user_id(struct chat_session *session,
                                       int64_t *out_user_id);
 
 // Ends the session, here and in every process using the file. The handle
@@ -429,7 +475,7 @@ enum chat_status chat_session_user_id(const struct chat_session *session,
 // with CHAT_ERR_SESSION_INVALID. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID (already
 // ended), CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
-enum chat_status chat_logout(const struct chat_session *session);
+enum chat_status chat_logout(struct chat_session *session);
 
 // Frees a session handle (it does not log out). NULL is a no-op. Must not
 // race with other calls using this same `session` pointer. When it is the
@@ -440,7 +486,7 @@ void chat_session_free(struct chat_session *session);
 // `*out_sessions` and frees it with `chat_session_info_list_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID,
 // CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
-enum chat_status chat_sessions_list(const struct chat_session *session,
+enum chat_status chat_sessions_list(struct chat_session *session,
                                     struct chat_session_info_list **out_sessions);
 
 // Ends one of the user's own sessions (possibly this one) by its public id
@@ -448,20 +494,21 @@ enum chat_status chat_sessions_list(const struct chat_session *session,
 // Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, not a UUID),
 // CHAT_ERR_SESSION_INVALID (this session is not valid, or the user has no
 // session with that id), CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
-enum chat_status chat_session_revoke(const struct chat_session *session,
+enum chat_status chat_session_revoke(struct chat_session *session,
                                      const char *session_id);
 
 // Writes the session's own user to `*out_user`. The caller owns it and
 // frees it with `chat_user_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID,
 // CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
-enum chat_status chat_user_me(const struct chat_session *session,
+enum chat_status chat_user_me(struct chat_session *session,
                               struct chat_user **out_user);
 
 // Writes the user with id `user_id` to `*out_user`. The caller owns it and
 // frees it with `chat_user_free`. Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, a session error.
-enum chat_status chat_user_get(const struct chat_session *session,
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED.
+enum chat_status chat_user_get(struct chat_session *session,
                                int64_t user_id,
                                struct chat_user **out_user);
 
@@ -474,8 +521,9 @@ enum chat_status chat_user_get(const struct chat_session *session,
 // `chat_user_find_by_username` or `chat_user_find_by_email`. The caller
 // owns `*out_user` and frees it with `chat_user_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT (also a malformed `id:`),
-// CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_AMBIGUOUS_USER, a session error.
-enum chat_status chat_user_find(const struct chat_session *session,
+// CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_AMBIGUOUS_USER,
+// CHAT_ERR_SESSION_INVALID, CHAT_ERR_SESSION_EXPIRED.
+enum chat_status chat_user_find(struct chat_session *session,
                                 const char *query,
                                 struct chat_user **out_user);
 
@@ -485,8 +533,9 @@ enum chat_status chat_user_find(const struct chat_session *session,
 // preference). The caller owns `*out_users` and frees it with
 // `chat_user_list_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT (also `limit` 0 or over
-// `CHAT_MAX_PAGE_LIMIT`), a session error.
-enum chat_status chat_users_search(const struct chat_session *session,
+// `CHAT_MAX_PAGE_LIMIT`), CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED.
+enum chat_status chat_users_search(struct chat_session *session,
                                    const char *prefix,
                                    uint32_t limit,
                                    struct chat_user_list **out_users);
@@ -495,14 +544,15 @@ enum chat_status chat_users_search(const struct chat_session *session,
 // has exactly 2; the session's user must be one), creating it if there is
 // none. Writes the thread to `*out_thread`, as the inbox shows it (with
 // `other`, `last_message` and `unread_count`), and whether it was created
-// now to `*out_created`. The caller owns the thread and frees it with
+// now to `*out_created` (may be NULL: not wanted). The caller owns the thread and frees it with
 // `chat_thread_free`. Thread-safe; concurrent calls never make two threads.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_WRONG_PARTICIPANT_COUNT,
 // CHAT_ERR_DUPLICATE_PARTICIPANT, CHAT_ERR_USER_NOT_FOUND,
-// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE;
+// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY, CHAT_ERR_STORAGE;
 // CHAT_ERR_THREAD_NOT_FOUND if the other participant deleted the thread
 // between its creation and its reading back (the thread is then gone).
-enum chat_status chat_thread_create(const struct chat_session *session,
+enum chat_status chat_thread_create(struct chat_session *session,
                                     const int64_t *participants,
                                     size_t count,
                                     struct chat_thread **out_thread,
@@ -512,15 +562,17 @@ enum chat_status chat_thread_create(const struct chat_session *session,
 // with `other`, `last_message` and the session's user's `unread_count`.
 // The caller owns it and frees it with `chat_thread_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_THREAD_NOT_FOUND,
-// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
-enum chat_status chat_thread_get(const struct chat_session *session,
+// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
+enum chat_status chat_thread_get(struct chat_session *session,
                                  int64_t thread_id,
                                  struct chat_thread **out_thread);
 
 // Deletes the thread and all its messages, for both participants. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_THREAD_NOT_FOUND,
-// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
-enum chat_status chat_thread_delete(const struct chat_session *session,
+// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+enum chat_status chat_thread_delete(struct chat_session *session,
                                     int64_t thread_id);
 
 // Lists the user's threads, newest activity first, each with the other
@@ -530,8 +582,9 @@ enum chat_status chat_thread_delete(const struct chat_session *session,
 // preference). The caller owns `*out_threads` and frees it with
 // `chat_thread_list_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT (also a bad cursor, a `limit` of 0 or
-// over `CHAT_MAX_PAGE_LIMIT`), a session error, CHAT_ERR_STORAGE.
-enum chat_status chat_threads_list(const struct chat_session *session,
+// over `CHAT_MAX_PAGE_LIMIT`), CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
+enum chat_status chat_threads_list(struct chat_session *session,
                                    const char *cursor,
                                    uint32_t limit,
                                    struct chat_thread_list **out_threads);
@@ -541,9 +594,10 @@ enum chat_status chat_threads_list(const struct chat_session *session,
 // writes how many were newly
 // marked to `*out_marked`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT (also a negative `up_to`),
-// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, a session error,
+// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED,
 // CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
-enum chat_status chat_thread_mark_read(const struct chat_session *session,
+enum chat_status chat_thread_mark_read(struct chat_session *session,
                                        int64_t thread_id,
                                        int64_t up_to,
                                        uint64_t *out_marked);
@@ -552,9 +606,10 @@ enum chat_status chat_thread_mark_read(const struct chat_session *session,
 // thread as the session's user. The caller owns `*out_message` and frees
 // it with `chat_message_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_INVALID_TEXT,
-// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, a session error,
+// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED,
 // CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
-enum chat_status chat_message_send(const struct chat_session *session,
+enum chat_status chat_message_send(struct chat_session *session,
                                    int64_t thread_id,
                                    const char *text,
                                    struct chat_message **out_message);
@@ -562,14 +617,16 @@ enum chat_status chat_message_send(const struct chat_session *session,
 // A page of the thread's history, in ascending id order: the newest
 // `limit` messages with ids below `before`, or the oldest `limit` with ids
 // above `after` (0 = not given, as ids are positive; give at most one;
-// neither = the newest). `limit` 1 to `CHAT_MAX_PAGE_LIMIT`
+// neither = the newest page). `after = CHAT_FROM_OLDEST` gives the oldest
+// page, to read a thread from its start without knowing an id. `limit` 1 to `CHAT_MAX_PAGE_LIMIT`
 // (`CHAT_DEFAULT_PAGE_LIMIT` when you have no preference). The caller owns
 // `*out_messages` and frees it with `chat_message_list_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT (also both `before` and `after`, a
 // negative id, a `limit` of 0 or over `CHAT_MAX_PAGE_LIMIT`),
 // CHAT_ERR_THREAD_NOT_FOUND,
-// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
-enum chat_status chat_messages_list(const struct chat_session *session,
+// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
+enum chat_status chat_messages_list(struct chat_session *session,
                                     int64_t thread_id,
                                     int64_t before,
                                     int64_t after,
@@ -580,16 +637,18 @@ enum chat_status chat_messages_list(const struct chat_session *session,
 // the first `read_at`. Writes the message as stored to `*out_message`; the
 // caller owns it and frees it with `chat_message_free`. Thread-safe.
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_MESSAGE_NOT_FOUND,
-// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_NOT_RECIPIENT, a session error,
+// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_NOT_RECIPIENT, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED,
 // CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
-enum chat_status chat_message_mark_read(const struct chat_session *session,
+enum chat_status chat_message_mark_read(struct chat_session *session,
                                         int64_t message_id,
                                         struct chat_message **out_message);
 
 // Writes to `*out_count` how many messages sent to the session's user, in
 // all their threads, are unread (never counting their own). Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT, a session error, CHAT_ERR_STORAGE.
-enum chat_status chat_unread_count(const struct chat_session *session,
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
+enum chat_status chat_unread_count(struct chat_session *session,
                                    uint64_t *out_count);
 
 // Frees a user from `chat_register`, `chat_user_me`, `chat_user_get`,
@@ -628,16 +687,18 @@ void chat_import_report_free(struct chat_import_report *report);
 // Finds the user whose username is exactly `username` (NFKC-normalised,
 // case-insensitive; a look-alike such as `l` for `1` never matches). The
 // caller owns `*out_user` and frees it with `chat_user_free`. Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, a session error.
-enum chat_status chat_user_find_by_username(const struct chat_session *session,
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED.
+enum chat_status chat_user_find_by_username(struct chat_session *session,
                                             const char *username,
                                             struct chat_user **out_user);
 
 // Finds the user whose email is `email` (trimmed, case-insensitive, as
 // registration compares emails). The caller owns `*out_user` and frees it
 // with `chat_user_free`. Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, a session error.
-enum chat_status chat_user_find_by_email(const struct chat_session *session,
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED.
+enum chat_status chat_user_find_by_email(struct chat_session *session,
                                          const char *email,
                                          struct chat_user **out_user);
 

@@ -226,6 +226,11 @@ pub(crate) fn arg_out<T>(ptr: *mut T, name: &str) -> Result<Out<T>, Error> {
         .ok_or_else(|| null_argument(name))
 }
 
+/// Checks an optional out-pointer; NULL is `None` (the caller does not want it).
+pub(crate) fn arg_opt_out<T>(ptr: *mut T) -> Option<Out<T>> {
+    NonNull::new(ptr).map(Out)
+}
+
 /// Takes back ownership of something this library handed out with
 /// `Box::into_raw` and drops it; NULL is a no-op.
 pub(crate) fn free_box<T>(ptr: *mut T) {
@@ -262,19 +267,26 @@ pub(crate) fn free_c_string(ptr: *const c_char) {
     }
 }
 
-/// Hands a list to C as `(items, len)`; an empty list is `(NULL, 0)`.
-pub(crate) fn into_raw_items<T>(items: Vec<T>) -> (*mut T, usize) {
+/// Hands a list to C as `(items, len)`; an empty list is `(NULL, 0)`. The
+/// items belong to the struct that holds them, so C sees them `const`.
+pub(crate) fn into_raw_items<T>(items: Vec<T>) -> (*const T, usize) {
     if items.is_empty() {
-        return (std::ptr::null_mut(), 0);
+        return (std::ptr::null(), 0);
     }
     let len = items.len();
-    (Box::into_raw(items.into_boxed_slice()).cast::<T>(), len)
+    (
+        Box::into_raw(items.into_boxed_slice())
+            .cast::<T>()
+            .cast_const(),
+        len,
+    )
 }
 
 /// Frees a list made by `into_raw_items`, dropping each item; NULL is a no-op.
-pub(crate) fn free_raw_items<T>(items: *mut T, len: usize) {
+pub(crate) fn free_raw_items<T>(items: *const T, len: usize) {
     if !items.is_null() {
         // SAFETY: `items` and `len` came from `into_raw_items`.
-        drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(items, len)) });
+        let items = std::ptr::slice_from_raw_parts_mut(items.cast_mut(), len);
+        drop(unsafe { Box::from_raw(items) });
     }
 }

@@ -57,7 +57,8 @@ mod types;
 
 pub use boundary::chat_status;
 use boundary::{
-    arg_opt_ref, arg_opt_str, arg_out, arg_ref, arg_slice, arg_str, call, free_box, guard, into_raw,
+    arg_opt_out, arg_opt_ref, arg_opt_str, arg_out, arg_ref, arg_slice, arg_str, call, free_box,
+    guard, into_raw,
 };
 use chatcore::{
     Config, Durability, MessageId, MessageQuery, NewUser, PasswordCost, Session, Store, ThreadId,
@@ -77,7 +78,7 @@ pub use types::{
 /// The version of this C ABI. It changes whenever a function signature or a
 /// struct layout changes incompatibly; compare it with `chat_abi_version()`
 /// to detect a header that does not match the loaded library.
-pub const CHAT_ABI_VERSION: u32 = 1;
+pub const CHAT_ABI_VERSION: u32 = 2;
 
 /// An open chat store (one SQLite file). Opaque.
 pub struct chat_store {
@@ -105,7 +106,8 @@ impl chat_session {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct chat_options {
     /// How long a write waits for another connection's lock before
-    /// `CHAT_ERR_BUSY`, in ms. 0 = default (5000).
+    /// `CHAT_ERR_BUSY`, in ms. 0 = default (5000); `CHAT_BUSY_NO_WAIT`
+    /// (`UINT32_MAX`) = don't wait: a locked database is `CHAT_ERR_BUSY` at once.
     pub busy_timeout_ms: u32,
     /// How long a session lives after login, in seconds. 0 = default (30 days).
     pub session_ttl_seconds: u64,
@@ -122,8 +124,10 @@ pub struct chat_options {
 impl chat_options {
     fn to_config(self) -> Config {
         let mut config = Config::default();
-        if self.busy_timeout_ms != 0 {
-            config = config.busy_timeout(Duration::from_millis(self.busy_timeout_ms.into()));
+        match self.busy_timeout_ms {
+            0 => {}
+            CHAT_BUSY_NO_WAIT => config = config.busy_timeout(Duration::ZERO),
+            ms => config = config.busy_timeout(Duration::from_millis(ms.into())),
         }
         if self.session_ttl_seconds != 0 {
             config = config.session_ttl(Duration::from_secs(self.session_ttl_seconds));
@@ -141,6 +145,16 @@ impl chat_options {
     }
 }
 
+/// The value of `chat_options.busy_timeout_ms` that means "don't wait": a
+/// call that finds the database locked fails at once with `CHAT_ERR_BUSY`.
+/// (0 cannot mean it: a zeroed `chat_options` keeps every default.)
+pub const CHAT_BUSY_NO_WAIT: u32 = u32::MAX;
+
+/// Pass as `after` to `chat_messages_list` for the oldest page of a thread:
+/// the messages with ids above -1, i.e. from the very first. (`after = 0`
+/// means "not given", so it cannot ask for this.)
+pub const CHAT_FROM_OLDEST: i64 = -1;
+
 /// The page size to pass as `limit` when the caller has no preference.
 /// (C has no "not given", so every listing takes an explicit limit.)
 pub const CHAT_DEFAULT_PAGE_LIMIT: u32 = 50;
@@ -157,6 +171,16 @@ const _: () = assert!(CHAT_MAX_PAGE_LIMIT == chatcore::MAX_PAGE_LIMIT);
 /// An optional id from C, where ids are positive and 0 means "not given".
 fn optional_id(id: i64) -> Option<i64> {
     (id != 0).then_some(id)
+}
+
+/// `after` from C: 0 is "not given", `CHAT_FROM_OLDEST` is "above no id"
+/// (the core's `after: 0`, the oldest page).
+fn after_id(id: i64) -> Option<i64> {
+    if id == CHAT_FROM_OLDEST {
+        Some(0)
+    } else {
+        optional_id(id)
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -256,7 +280,7 @@ pub extern "C" fn chat_close(store: *mut chat_store) {
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_unread_verify(
-    store: *const chat_store,
+    store: *mut chat_store,
     out_report: *mut *mut chat_unread_report,
 ) -> chat_status {
     call(|| {
@@ -274,7 +298,7 @@ pub extern "C" fn chat_unread_verify(
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE, CHAT_ERR_BUSY.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_unread_repair(
-    store: *const chat_store,
+    store: *mut chat_store,
     out_report: *mut *mut chat_unread_report,
 ) -> chat_status {
     call(|| {
@@ -303,7 +327,7 @@ pub extern "C" fn chat_unread_repair(
 /// opened or read), CHAT_ERR_BUSY.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_import_django(
-    store: *const chat_store,
+    store: *mut chat_store,
     path: *const c_char,
     dry_run: bool,
     out_report: *mut *mut chat_import_report,
@@ -329,7 +353,7 @@ pub extern "C" fn chat_import_django(
 /// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file or
 /// a directory already at `path`), CHAT_ERR_STORAGE (cannot write the file).
 #[unsafe(no_mangle)]
-pub extern "C" fn chat_export_django(store: *const chat_store, path: *const c_char) -> chat_status {
+pub extern "C" fn chat_export_django(store: *mut chat_store, path: *const c_char) -> chat_status {
     call(|| {
         let store = arg_ref(store, "store")?;
         store.store.export_django_to_file(arg_str(path, "path")?)
@@ -345,7 +369,7 @@ pub extern "C" fn chat_export_django(store: *const chat_store, path: *const c_ch
 /// a directory already at `path`), CHAT_ERR_STORAGE (cannot write it),
 /// CHAT_ERR_BUSY.
 #[unsafe(no_mangle)]
-pub extern "C" fn chat_backup(store: *const chat_store, path: *const c_char) -> chat_status {
+pub extern "C" fn chat_backup(store: *mut chat_store, path: *const c_char) -> chat_status {
     call(|| {
         let store = arg_ref(store, "store")?;
         store.store.backup(arg_str(path, "path")?)
@@ -359,7 +383,7 @@ pub extern "C" fn chat_backup(store: *const chat_store, path: *const c_char) -> 
 /// CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_user_set_password(
-    store: *const chat_store,
+    store: *mut chat_store,
     user_id: i64,
     password: *const c_char,
 ) -> chat_status {
@@ -387,7 +411,7 @@ fn file_error(what: &str, path: &str, err: std::io::Error) -> chatcore::Error {
 /// CHAT_ERR_EMAIL_TAKEN, CHAT_ERR_USERNAME_TAKEN, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_register(
-    store: *const chat_store,
+    store: *mut chat_store,
     email: *const c_char,
     username: *const c_char,
     password: *const c_char,
@@ -417,7 +441,7 @@ pub extern "C" fn chat_register(
 /// email or wrong password alike), CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_login(
-    store: *const chat_store,
+    store: *mut chat_store,
     email: *const c_char,
     password: *const c_char,
     out_session: *mut *mut chat_session,
@@ -439,7 +463,7 @@ pub extern "C" fn chat_login(
 /// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_session_resume(
-    store: *const chat_store,
+    store: *mut chat_store,
     token: *const c_char,
     out_session: *mut *mut chat_session,
 ) -> chat_status {
@@ -457,7 +481,7 @@ pub extern "C" fn chat_session_resume(
 /// Treat it as a password. Borrowed: valid until `chat_session_free(session)`;
 /// never free it. NULL if `session` is NULL. Thread-safe.
 #[unsafe(no_mangle)]
-pub extern "C" fn chat_session_token(session: *const chat_session) -> *const c_char {
+pub extern "C" fn chat_session_token(session: *mut chat_session) -> *const c_char {
     guard(ptr::null(), || {
         arg_ref(session, "session").map_or(ptr::null(), |session| session.token.as_ptr())
     })
@@ -468,7 +492,7 @@ pub extern "C" fn chat_session_token(session: *const chat_session) -> *const c_c
 /// Errors: CHAT_ERR_INVALID_ARGUMENT.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_session_user_id(
-    session: *const chat_session,
+    session: *mut chat_session,
     out_user_id: *mut i64,
 ) -> chat_status {
     call(|| {
@@ -485,7 +509,7 @@ pub extern "C" fn chat_session_user_id(
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID (already
 /// ended), CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
-pub extern "C" fn chat_logout(session: *const chat_session) -> chat_status {
+pub extern "C" fn chat_logout(session: *mut chat_session) -> chat_status {
     call(|| arg_ref(session, "session")?.session.logout())
 }
 
@@ -503,7 +527,7 @@ pub extern "C" fn chat_session_free(session: *mut chat_session) {
 /// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_sessions_list(
-    session: *const chat_session,
+    session: *mut chat_session,
     out_sessions: *mut *mut chat_session_info_list,
 ) -> chat_status {
     call(|| {
@@ -522,7 +546,7 @@ pub extern "C" fn chat_sessions_list(
 /// session with that id), CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_session_revoke(
-    session: *const chat_session,
+    session: *mut chat_session,
     session_id: *const c_char,
 ) -> chat_status {
     call(|| {
@@ -546,7 +570,7 @@ pub extern "C" fn chat_session_revoke(
 /// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_user_me(
-    session: *const chat_session,
+    session: *mut chat_session,
     out_user: *mut *mut chat_user,
 ) -> chat_status {
     call(|| {
@@ -560,10 +584,11 @@ pub extern "C" fn chat_user_me(
 
 /// Writes the user with id `user_id` to `*out_user`. The caller owns it and
 /// frees it with `chat_user_free`. Thread-safe.
-/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, a session error.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_user_get(
-    session: *const chat_session,
+    session: *mut chat_session,
     user_id: i64,
     out_user: *mut *mut chat_user,
 ) -> chat_status {
@@ -585,10 +610,11 @@ pub extern "C" fn chat_user_get(
 /// `chat_user_find_by_username` or `chat_user_find_by_email`. The caller
 /// owns `*out_user` and frees it with `chat_user_free`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT (also a malformed `id:`),
-/// CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_AMBIGUOUS_USER, a session error.
+/// CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_AMBIGUOUS_USER,
+/// CHAT_ERR_SESSION_INVALID, CHAT_ERR_SESSION_EXPIRED.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_user_find(
-    session: *const chat_session,
+    session: *mut chat_session,
     query: *const c_char,
     out_user: *mut *mut chat_user,
 ) -> chat_status {
@@ -608,10 +634,11 @@ pub extern "C" fn chat_user_find(
 /// preference). The caller owns `*out_users` and frees it with
 /// `chat_user_list_free`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT (also `limit` 0 or over
-/// `CHAT_MAX_PAGE_LIMIT`), a session error.
+/// `CHAT_MAX_PAGE_LIMIT`), CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_users_search(
-    session: *const chat_session,
+    session: *mut chat_session,
     prefix: *const c_char,
     limit: u32,
     out_users: *mut *mut chat_user_list,
@@ -633,16 +660,17 @@ pub extern "C" fn chat_users_search(
 /// has exactly 2; the session's user must be one), creating it if there is
 /// none. Writes the thread to `*out_thread`, as the inbox shows it (with
 /// `other`, `last_message` and `unread_count`), and whether it was created
-/// now to `*out_created`. The caller owns the thread and frees it with
+/// now to `*out_created` (may be NULL: not wanted). The caller owns the thread and frees it with
 /// `chat_thread_free`. Thread-safe; concurrent calls never make two threads.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_WRONG_PARTICIPANT_COUNT,
 /// CHAT_ERR_DUPLICATE_PARTICIPANT, CHAT_ERR_USER_NOT_FOUND,
-/// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE;
+/// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY, CHAT_ERR_STORAGE;
 /// CHAT_ERR_THREAD_NOT_FOUND if the other participant deleted the thread
 /// between its creation and its reading back (the thread is then gone).
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_thread_create(
-    session: *const chat_session,
+    session: *mut chat_session,
     participants: *const i64,
     count: usize,
     out_thread: *mut *mut chat_thread,
@@ -655,11 +683,13 @@ pub extern "C" fn chat_thread_create(
             .map(|&id| UserId(id))
             .collect();
         let out_thread = arg_out(out_thread, "out_thread")?;
-        let out_created = arg_out(out_created, "out_created")?;
+        let out_created = arg_opt_out(out_created);
         let (thread, created) = session.session.create_thread(&ids)?;
         let summary = session.session.thread_summary(thread.id)?;
         out_thread.write(into_raw(chat_thread::from_summary(&summary)));
-        out_created.write(created);
+        if let Some(out_created) = out_created {
+            out_created.write(created);
+        }
         Ok(())
     })
 }
@@ -668,10 +698,11 @@ pub extern "C" fn chat_thread_create(
 /// with `other`, `last_message` and the session's user's `unread_count`.
 /// The caller owns it and frees it with `chat_thread_free`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_THREAD_NOT_FOUND,
-/// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
+/// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_thread_get(
-    session: *const chat_session,
+    session: *mut chat_session,
     thread_id: i64,
     out_thread: *mut *mut chat_thread,
 ) -> chat_status {
@@ -686,9 +717,10 @@ pub extern "C" fn chat_thread_get(
 
 /// Deletes the thread and all its messages, for both participants. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_THREAD_NOT_FOUND,
-/// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+/// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
-pub extern "C" fn chat_thread_delete(session: *const chat_session, thread_id: i64) -> chat_status {
+pub extern "C" fn chat_thread_delete(session: *mut chat_session, thread_id: i64) -> chat_status {
     call(|| {
         let session = arg_ref(session, "session")?;
         session.session.delete_thread(ThreadId(thread_id))
@@ -702,10 +734,11 @@ pub extern "C" fn chat_thread_delete(session: *const chat_session, thread_id: i6
 /// preference). The caller owns `*out_threads` and frees it with
 /// `chat_thread_list_free`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT (also a bad cursor, a `limit` of 0 or
-/// over `CHAT_MAX_PAGE_LIMIT`), a session error, CHAT_ERR_STORAGE.
+/// over `CHAT_MAX_PAGE_LIMIT`), CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_threads_list(
-    session: *const chat_session,
+    session: *mut chat_session,
     cursor: *const c_char,
     limit: u32,
     out_threads: *mut *mut chat_thread_list,
@@ -728,11 +761,12 @@ pub extern "C" fn chat_threads_list(
 /// writes how many were newly
 /// marked to `*out_marked`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT (also a negative `up_to`),
-/// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, a session error,
+/// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED,
 /// CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_thread_mark_read(
-    session: *const chat_session,
+    session: *mut chat_session,
     thread_id: i64,
     up_to: i64,
     out_marked: *mut u64,
@@ -757,11 +791,12 @@ pub extern "C" fn chat_thread_mark_read(
 /// thread as the session's user. The caller owns `*out_message` and frees
 /// it with `chat_message_free`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_INVALID_TEXT,
-/// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, a session error,
+/// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED,
 /// CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_message_send(
-    session: *const chat_session,
+    session: *mut chat_session,
     thread_id: i64,
     text: *const c_char,
     out_message: *mut *mut chat_message,
@@ -779,16 +814,18 @@ pub extern "C" fn chat_message_send(
 /// A page of the thread's history, in ascending id order: the newest
 /// `limit` messages with ids below `before`, or the oldest `limit` with ids
 /// above `after` (0 = not given, as ids are positive; give at most one;
-/// neither = the newest). `limit` 1 to `CHAT_MAX_PAGE_LIMIT`
+/// neither = the newest page). `after = CHAT_FROM_OLDEST` gives the oldest
+/// page, to read a thread from its start without knowing an id. `limit` 1 to `CHAT_MAX_PAGE_LIMIT`
 /// (`CHAT_DEFAULT_PAGE_LIMIT` when you have no preference). The caller owns
 /// `*out_messages` and frees it with `chat_message_list_free`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT (also both `before` and `after`, a
 /// negative id, a `limit` of 0 or over `CHAT_MAX_PAGE_LIMIT`),
 /// CHAT_ERR_THREAD_NOT_FOUND,
-/// CHAT_ERR_NOT_PARTICIPANT, a session error, CHAT_ERR_STORAGE.
+/// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_messages_list(
-    session: *const chat_session,
+    session: *mut chat_session,
     thread_id: i64,
     before: i64,
     after: i64,
@@ -800,7 +837,7 @@ pub extern "C" fn chat_messages_list(
         let out = arg_out(out_messages, "out_messages")?;
         let query = MessageQuery {
             before: optional_id(before).map(MessageId),
-            after: optional_id(after).map(MessageId),
+            after: after_id(after).map(MessageId),
             limit: Some(limit),
         };
         let page = session.session.list_messages(ThreadId(thread_id), &query)?;
@@ -813,11 +850,12 @@ pub extern "C" fn chat_messages_list(
 /// the first `read_at`. Writes the message as stored to `*out_message`; the
 /// caller owns it and frees it with `chat_message_free`. Thread-safe.
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_MESSAGE_NOT_FOUND,
-/// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_NOT_RECIPIENT, a session error,
+/// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_NOT_RECIPIENT, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED,
 /// CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_message_mark_read(
-    session: *const chat_session,
+    session: *mut chat_session,
     message_id: i64,
     out_message: *mut *mut chat_message,
 ) -> chat_status {
@@ -832,10 +870,11 @@ pub extern "C" fn chat_message_mark_read(
 
 /// Writes to `*out_count` how many messages sent to the session's user, in
 /// all their threads, are unread (never counting their own). Thread-safe.
-/// Errors: CHAT_ERR_INVALID_ARGUMENT, a session error, CHAT_ERR_STORAGE.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_unread_count(
-    session: *const chat_session,
+    session: *mut chat_session,
     out_count: *mut u64,
 ) -> chat_status {
     call(|| {

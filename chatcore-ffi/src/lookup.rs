@@ -10,10 +10,11 @@ use std::ffi::c_char;
 /// Finds the user whose username is exactly `username` (NFKC-normalised,
 /// case-insensitive; a look-alike such as `l` for `1` never matches). The
 /// caller owns `*out_user` and frees it with `chat_user_free`. Thread-safe.
-/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, a session error.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_user_find_by_username(
-    session: *const chat_session,
+    session: *mut chat_session,
     username: *const c_char,
     out_user: *mut *mut chat_user,
 ) -> chat_status {
@@ -30,10 +31,11 @@ pub extern "C" fn chat_user_find_by_username(
 /// Finds the user whose email is `email` (trimmed, case-insensitive, as
 /// registration compares emails). The caller owns `*out_user` and frees it
 /// with `chat_user_free`. Thread-safe.
-/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, a session error.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_SESSION_INVALID,
+/// CHAT_ERR_SESSION_EXPIRED.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_user_find_by_email(
-    session: *const chat_session,
+    session: *mut chat_session,
     email: *const c_char,
     out_user: *mut *mut chat_user,
 ) -> chat_status {

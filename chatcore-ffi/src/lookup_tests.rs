@@ -17,7 +17,7 @@ fn last_error() -> String {
         .into_owned()
 }
 
-fn register(store: *const chat_store, name: &str) -> i64 {
+fn register(store: *mut chat_store, name: &str) -> i64 {
     let mut user = ptr::null_mut();
     let email = c(&format!("{name}@example.com"));
     let status = chat_register(
@@ -72,7 +72,7 @@ impl World {
     /// the out-pointer must stay untouched on failure.
     fn find(
         &self,
-        find: extern "C" fn(*const chat_session, *const c_char, *mut *mut chat_user) -> chat_status,
+        find: extern "C" fn(*mut chat_session, *const c_char, *mut *mut chat_user) -> chat_status,
         text: &str,
     ) -> (chat_status, i64) {
         let sentinel = 0x5a5a as *mut chat_user;
@@ -188,7 +188,7 @@ fn unknown_users_are_not_found_and_bad_arguments_refused() {
         );
         let mut user = ptr::null_mut();
         assert_eq!(
-            find(ptr::null(), c("ann").as_ptr(), &mut user),
+            find(ptr::null_mut(), c("ann").as_ptr(), &mut user),
             chat_status::ChatErrInvalidArgument
         );
         assert_eq!(

@@ -33,7 +33,7 @@ fn open_memory() -> *mut chat_store {
     store
 }
 
-fn register(store: *const chat_store, name: &str) -> i64 {
+fn register(store: *mut chat_store, name: &str) -> i64 {
     let mut user = ptr::null_mut();
     let email = c(&format!("{name}@example.com"));
     let status = chat_register(
@@ -51,7 +51,7 @@ fn register(store: *const chat_store, name: &str) -> i64 {
     id
 }
 
-fn login(store: *const chat_store, name: &str) -> *mut chat_session {
+fn login(store: *mut chat_store, name: &str) -> *mut chat_session {
     let mut session = ptr::null_mut();
     let email = c(&format!("{name}@example.com"));
     let status = chat_login(
@@ -198,7 +198,7 @@ fn null_and_bad_utf8_are_invalid_arguments_and_outputs_stay_untouched() {
     assert!(last_error().unwrap().contains("email is not valid UTF-8"));
     assert_eq!(user, sentinel);
     let status = chat_register(
-        ptr::null(),
+        ptr::null_mut(),
         c("a@example.com").as_ptr(),
         c("ann").as_ptr(),
         c("password-123").as_ptr(),
@@ -267,7 +267,7 @@ fn a_session_outlives_its_closed_store_and_is_shared_by_threads() {
     let thread_id = unsafe { (*thread).id };
     chat_thread_free(thread);
 
-    struct Shared(*const chat_session);
+    struct Shared(*mut chat_session);
     unsafe impl Send for Shared {}
     unsafe impl Sync for Shared {}
     let shared = Shared(ann_session);

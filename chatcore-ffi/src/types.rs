@@ -12,6 +12,12 @@ use chatcore::{
 use std::ffi::c_char;
 use std::ptr;
 
+/// A count from the core's `i64` to C's `uint64_t`. Counts are never
+/// negative (the schema's CHECK constraints); 0 would stand in for one.
+fn count(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
 /// Milliseconds since the Unix epoch, the C form of every time.
 fn millis(time: chrono::DateTime<chrono::Utc>) -> i64 {
     time.timestamp_millis()
@@ -56,12 +62,14 @@ impl Drop for chat_user {
     }
 }
 
-/// A list of users: `items[0..len]`; `items` is NULL when `len` is 0.
+/// A list of users: `items[0..len]`; `items` is NULL when `len` is 0. Not
+/// paged (so no `has_more` or cursor): `chat_users_search` returns the first
+/// `limit` matches; a longer prefix narrows them.
 #[repr(C)]
 #[derive(Debug)]
 pub struct chat_user_list {
-    /// The users.
-    pub items: *mut chat_user,
+    /// The users. Borrowed from the list: freed with it.
+    pub items: *const chat_user,
     /// How many.
     pub len: usize,
 }
@@ -120,12 +128,13 @@ impl Drop for chat_message {
 /// A page of a thread's history, oldest first: `items[0..len]` (`items` is
 /// NULL when `len` is 0). `has_more` tells whether more messages lie beyond
 /// the page in the direction paged: to go on backwards pass `items[0].id` as
-/// `before`; forwards, `items[len - 1].id` as `after`.
+/// `before`; forwards, `items[len - 1].id` as `after`. (No cursor: message
+/// ids are the cursor.)
 #[repr(C)]
 #[derive(Debug)]
 pub struct chat_message_list {
-    /// The messages, in ascending id order.
-    pub items: *mut chat_message,
+    /// The messages, in ascending id order. Borrowed from the list: freed with it.
+    pub items: *const chat_message,
     /// How many.
     pub len: usize,
     /// Whether more messages lie beyond this page in the direction paged.
@@ -162,10 +171,12 @@ pub struct chat_thread {
     pub created_at: i64,
     /// When the newest message was sent (or the creation time), in ms.
     pub last_activity_at: i64,
-    /// The other participant; never NULL. Owned by the thread.
-    pub other: *mut chat_user,
-    /// The newest message, or NULL when there is none yet. Owned by the thread.
-    pub last_message: *mut chat_message,
+    /// The other participant; never NULL. Borrowed from the thread: freed
+    /// with it, never on its own (hence `const`).
+    pub other: *const chat_user,
+    /// The newest message, or NULL when there is none yet. Borrowed from the
+    /// thread: freed with it, never on its own (hence `const`).
+    pub last_message: *const chat_message,
     /// Messages from the other participant not yet read by the session's user.
     pub unread_count: u64,
 }
@@ -178,12 +189,12 @@ impl chat_thread {
             participants: thread.participants.map(|id| id.get()),
             created_at: millis(thread.created_at),
             last_activity_at: millis(thread.last_activity_at),
-            other: into_raw(chat_user::from_core(&summary.other)),
+            other: into_raw(chat_user::from_core(&summary.other)).cast_const(),
             last_message: summary
                 .last_message
                 .as_ref()
-                .map_or(ptr::null_mut(), |message| {
-                    into_raw(chat_message::from_core(message))
+                .map_or(ptr::null(), |message| {
+                    into_raw(chat_message::from_core(message)).cast_const()
                 }),
             unread_count: summary.unread_count,
         }
@@ -192,22 +203,26 @@ impl chat_thread {
 
 impl Drop for chat_thread {
     fn drop(&mut self) {
-        free_box(self.other);
-        free_box(self.last_message);
+        free_box(self.other.cast_mut());
+        free_box(self.last_message.cast_mut());
     }
 }
 
 /// A page of the inbox, newest activity first: `items[0..len]` (`items` is
-/// NULL when `len` is 0). `next_cursor` is NULL on the last page; else pass
-/// it to `chat_threads_list` for the next page.
+/// NULL when `len` is 0). `has_more` is false on the last page; else pass
+/// `next_cursor` to `chat_threads_list` for the next page.
 #[repr(C)]
 #[derive(Debug)]
 pub struct chat_thread_list {
-    /// The threads, each with `other`, `last_message` and `unread_count` filled.
-    pub items: *mut chat_thread,
+    /// The threads, each with `other`, `last_message` and `unread_count`
+    /// filled. Borrowed from the list: freed with it.
+    pub items: *const chat_thread,
     /// How many.
     pub len: usize,
-    /// The cursor of the next page, or NULL on the last page. Owned by the list.
+    /// Whether more threads follow this page (then `next_cursor` is set).
+    pub has_more: bool,
+    /// The cursor of the next page, or NULL on the last page. Borrowed from
+    /// the list: freed with it.
     pub next_cursor: *const c_char,
 }
 
@@ -218,6 +233,7 @@ impl chat_thread_list {
         chat_thread_list {
             items,
             len,
+            has_more: page.next_cursor.is_some(),
             next_cursor: page.next_cursor.as_deref().map_or(ptr::null(), c_string),
         }
     }
@@ -264,12 +280,13 @@ impl Drop for chat_session_info {
     }
 }
 
-/// A list of sessions, newest first: `items[0..len]`; `items` is NULL when `len` is 0.
+/// A list of sessions, newest first: `items[0..len]`; `items` is NULL when
+/// `len` is 0. Not paged (so no `has_more` or cursor): all live sessions.
 #[repr(C)]
 #[derive(Debug)]
 pub struct chat_session_info_list {
-    /// The sessions.
-    pub items: *mut chat_session_info,
+    /// The sessions. Borrowed from the list: freed with it.
+    pub items: *const chat_session_info,
     /// How many.
     pub len: usize,
 }
@@ -296,10 +313,10 @@ pub struct chat_unread_mismatch {
     pub user_id: i64,
     /// The thread of a per-thread counter; 0 for the user's total.
     pub thread_id: i64,
-    /// What the counter said.
-    pub stored: i64,
+    /// What the counter said (unsigned, as every count in this header).
+    pub stored: u64,
     /// What the messages say.
-    pub actual: i64,
+    pub actual: u64,
 }
 
 /// The result of checking every unread counter against the messages.
@@ -311,7 +328,8 @@ pub struct chat_unread_report {
     /// Per-user totals checked.
     pub users_checked: u64,
     /// The counters that disagreed: `mismatches[0..len]`, NULL when `len` is 0.
-    pub mismatches: *mut chat_unread_mismatch,
+    /// Borrowed from the report: freed with it.
+    pub mismatches: *const chat_unread_mismatch,
     /// How many disagreed.
     pub len: usize,
 }
@@ -321,8 +339,8 @@ impl chat_unread_report {
         let mismatch = |m: &UnreadMismatch| chat_unread_mismatch {
             user_id: m.user_id.get(),
             thread_id: m.thread_id.map_or(0, |id| id.get()),
-            stored: m.stored,
-            actual: m.actual,
+            stored: count(m.stored),
+            actual: count(m.actual),
         };
         let (mismatches, len) = into_raw_items(report.mismatches.iter().map(mismatch).collect());
         chat_unread_report {

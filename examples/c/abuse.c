@@ -55,7 +55,7 @@ static const char PW[] = "password-123";
 #define SENTINEL_PTR ((void *)0x5a5a)
 
 struct worker {
-    const chat_session *session;
+    chat_session *session;
     int64_t thread_id;
     int ok;
 };
@@ -260,7 +260,6 @@ int main(int argc, char **argv) {
     EXPECT(chat_thread_create(NULL, pair, 2, &thread, &created), CHAT_ERR_INVALID_ARGUMENT);
     EXPECT(chat_thread_create(as, NULL, 2, &thread, &created), CHAT_ERR_INVALID_ARGUMENT);
     EXPECT(chat_thread_create(as, pair, 2, NULL, &created), CHAT_ERR_INVALID_ARGUMENT);
-    EXPECT(chat_thread_create(as, pair, 2, &thread, NULL), CHAT_ERR_INVALID_ARGUMENT);
     EXPECT(chat_thread_create(as, pair, 1, &thread, &created), CHAT_ERR_WRONG_PARTICIPANT_COUNT);
     EXPECT(chat_thread_create(as, three, 3, &thread, &created), CHAT_ERR_WRONG_PARTICIPANT_COUNT);
     EXPECT(chat_thread_create(as, twice, 2, &thread, &created), CHAT_ERR_DUPLICATE_PARTICIPANT);
@@ -276,6 +275,10 @@ int main(int argc, char **argv) {
     int64_t reversed[2] = {bob->id, ann->id};
     EXPECT(chat_thread_create(bs, reversed, 2, &thread, &created), CHAT_OK);
     TRUE(!created && thread->id == tid);
+    chat_thread_free(thread);
+    /* out_created may be NULL: the caller does not care whether it is new. */
+    EXPECT(chat_thread_create(bs, reversed, 2, &thread, NULL), CHAT_OK);
+    TRUE(thread->id == tid);
     chat_thread_free(thread);
 
     thread = SENTINEL_PTR;
@@ -298,7 +301,7 @@ int main(int argc, char **argv) {
     TRUE(CHAT_DEFAULT_PAGE_LIMIT == 50 && CHAT_MAX_PAGE_LIMIT == 500);
     TRUE(inbox == SENTINEL_PTR);
     EXPECT(chat_threads_list(es, NULL, CHAT_DEFAULT_PAGE_LIMIT, &inbox), CHAT_OK);
-    TRUE(inbox->len == 0 && inbox->items == NULL && inbox->next_cursor == NULL);
+    TRUE(inbox->len == 0 && inbox->items == NULL && !inbox->has_more && inbox->next_cursor == NULL);
     chat_thread_list_free(inbox);
 
     /* ---- messages ---- */
@@ -337,6 +340,11 @@ int main(int argc, char **argv) {
     EXPECT(chat_messages_list(bs, tid, 0, first, 1, &page), CHAT_OK);
     TRUE(page->len == 1 && page->items[0].id == second && !page->has_more);
     chat_message_list_free(page);
+    /* the oldest page without knowing an id */
+    EXPECT(chat_messages_list(bs, tid, 0, CHAT_FROM_OLDEST, 1, &page), CHAT_OK);
+    TRUE(page->len == 1 && page->items[0].id == first && page->has_more);
+    chat_message_list_free(page);
+    EXPECT(chat_messages_list(bs, tid, 0, -2, 1, &page), CHAT_ERR_INVALID_ARGUMENT);
 
     /* a thread as read back carries the other user, the last message and the unread count */
     EXPECT(chat_thread_get(bs, tid, &thread), CHAT_OK);

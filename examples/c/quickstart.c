@@ -1,19 +1,23 @@
 /*
  * quickstart.c: a walk through the chatcore C API.
  *
- *   cargo build -p chatcore-ffi
- *   cc -Wall -Wextra -Werror -Iinclude examples/c/quickstart.c \
- *      -Ltarget/debug -lchatcore_ffi -Wl,-rpath,target/debug -o quickstart
- *   ./quickstart /tmp/quickstart.db
+ * After chatcore-ffi/install.sh --prefix "$HOME/.local" (see examples/README.md):
+ *   export PKG_CONFIG_PATH=$HOME/.local/lib/pkgconfig
+ *   cc -Wall -Wextra -Werror quickstart.c $(pkg-config --cflags --libs chatcore) \
+ *      -Wl,-rpath,"$(pkg-config --variable=libdir chatcore)" -o quickstart
+ *   ./quickstart              # a fresh temporary database, removed at the end
+ *   ./quickstart my.db        # or a database file of your choosing (kept)
  *
  * Every call returns a chat_status; on failure chat_last_error() says why.
  * Everything the library hands out is ours, freed with its chat_*_free.
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
 #include "chatcore.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* Stops the program with the library's message when a call fails. */
 #define CHECK(call)                                                          \
@@ -26,8 +30,35 @@
         }                                                                    \
     } while (0)
 
+/* Without an argument, a fresh database in a new temporary directory, so
+ * the program runs again and again from anywhere (even a read-only cwd). */
+static char temp_dir[4096];
+static char temp_db[4096 + 32];
+
+static void remove_temp_db(void) {
+    const char *suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < 4; i++) {
+        char file[sizeof temp_db + 16];
+        snprintf(file, sizeof file, "%s%s", temp_db, suffixes[i]);
+        unlink(file);
+    }
+    rmdir(temp_dir);
+}
+
 int main(int argc, char **argv) {
-    const char *path = argc > 1 ? argv[1] : "quickstart.db";
+    const char *path = argc > 1 ? argv[1] : NULL;
+    if (path == NULL) {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(temp_dir, sizeof temp_dir, "%s/chatcore-quickstart-XXXXXX",
+                 tmp != NULL && tmp[0] != '\0' ? tmp : "/tmp");
+        if (mkdtemp(temp_dir) == NULL) {
+            perror("mkdtemp");
+            return 1;
+        }
+        snprintf(temp_db, sizeof temp_db, "%s/quickstart.db", temp_dir);
+        path = temp_db;
+        atexit(remove_temp_db);
+    }
     printf("chatcore %s (ABI %u)\n", chat_version(), chat_abi_version());
     if (chat_abi_version() != CHAT_ABI_VERSION) {
         fprintf(stderr, "header and library disagree on the ABI version\n");

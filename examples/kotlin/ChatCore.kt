@@ -38,7 +38,10 @@ import java.lang.invoke.MethodHandle
 import java.nio.file.Path
 
 /** The ABI version whose struct layouts this file mirrors (CHAT_ABI_VERSION). */
-const val CHAT_ABI_VERSION = 1
+const val CHAT_ABI_VERSION = 2
+
+/** Pass as `after` to [Session.messages] for a thread's oldest page (CHAT_FROM_OLDEST). */
+const val CHAT_FROM_OLDEST = -1L
 
 /** The stable names of the chat_status codes (SPEC §4); unknown codes keep their number. */
 object Status {
@@ -95,8 +98,8 @@ data class ChatThread(
 /** A page of history, oldest first; [hasMore]: more lie beyond it in the direction paged. */
 data class MessagePage(val items: List<Message>, val hasMore: Boolean)
 
-/** A page of the inbox, newest activity first; [nextCursor] is null on the last page. */
-data class ThreadPage(val items: List<ChatThread>, val nextCursor: String?)
+/** A page of the inbox, newest activity first; on the last page [hasMore] is false and [nextCursor] null. */
+data class ThreadPage(val items: List<ChatThread>, val hasMore: Boolean, val nextCursor: String?)
 
 /** The result of opening the thread between two users. */
 data class OpenedThread(val thread: ChatThread, val created: Boolean)
@@ -176,6 +179,8 @@ private object Layouts {
     val THREAD_LIST: StructLayout = MemoryLayout.structLayout(
         ADDRESS.withName("items"),
         JAVA_LONG.withName("len"),
+        JAVA_BOOLEAN.withName("has_more"),
+        MemoryLayout.paddingLayout(7),
         ADDRESS.withName("next_cursor"),
     ).withName("chat_thread_list")
     val MESSAGE_LIST: StructLayout = MemoryLayout.structLayout(
@@ -479,6 +484,7 @@ class Session internal constructor(private var handle: MemorySegment) : AutoClos
                     s.get(ADDRESS, l.offset("items")), s.get(JAVA_LONG, l.offset("len")),
                     Layouts.THREAD.byteSize(), ::readThread,
                 ),
+                hasMore = s.get(JAVA_BOOLEAN, l.offset("has_more")),
                 nextCursor = s.get(ADDRESS, l.offset("next_cursor")).cStringOrNull(),
             )
         }
@@ -492,7 +498,8 @@ class Session internal constructor(private var handle: MemorySegment) : AutoClos
 
     /**
      * A page of history, oldest first: the newest [limit] below [before], or the
-     * oldest [limit] above [after] (0 = not given; give at most one).
+     * oldest [limit] above [after] (0 = not given; give at most one;
+     * [CHAT_FROM_OLDEST] for the thread's oldest page).
      */
     fun messages(threadId: Long, before: Long = 0, after: Long = 0, limit: Int = 50): MessagePage =
         Arena.ofConfined().use { arena ->

@@ -110,6 +110,10 @@ private fun scenario(path: String) {
                         newest.items.map { it.id } == sent.drop(1).map { it.id } && newest.hasMore &&
                             older.items.map { it.id } == listOf(sent[0].id) && !older.hasMore,
                     ) { "$newest / $older" }
+                    val oldest = bobS.messages(thread.id, after = CHAT_FROM_OLDEST, limit = 2)
+                    check("the oldest page without knowing an id", oldest.items.map { it.id } == sent.take(2).map { it.id } && oldest.hasMore) {
+                        "$oldest"
+                    }
                     val forwards = bobS.messages(thread.id, after = sent[0].id, limit = 50)
                     check("page history forwards after the first", forwards.items.map { it.id } == sent.drop(1).map { it.id } && !forwards.hasMore) {
                         "$forwards"
@@ -145,7 +149,7 @@ private fun scenario(path: String) {
                     check(
                         "ann's inbox: the thread with bob, last message, 1 unread",
                         entry != null && entry.id == thread.id && entry.other == bob &&
-                            entry.lastMessage == reply && entry.unreadCount == 1L && inbox.nextCursor == null,
+                            entry.lastMessage == reply && entry.unreadCount == 1L && !inbox.hasMore && inbox.nextCursor == null,
                     ) { "$inbox" }
                     check("the outsider's inbox is empty", eveS.threads(limit = 50).items.isEmpty())
 

@@ -45,6 +45,7 @@ int main(void) {
     SIZE(chat_thread_list);
     FIELD(chat_thread_list, items);
     FIELD(chat_thread_list, len);
+    FIELD(chat_thread_list, has_more);
     FIELD(chat_thread_list, next_cursor);
     SIZE(chat_message_list);
     FIELD(chat_message_list, items);

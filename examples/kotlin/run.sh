@@ -4,8 +4,14 @@
 #   examples/kotlin/run.sh            # builds the release library first
 #   CHATCORE_LIB_DIR=target/release examples/kotlin/run.sh   # uses a built one
 #
-# Needs: a Java 25 JDK (Temurin 25 under /usr/lib/jvm, or CHATCORE_JDK25=<its
-# home>) for java.lang.foreign, and npm to fetch the Kotlin compiler once.
+# Runs from any directory; without CHATCORE_LIB_DIR it finds the library
+# where cargo put it (CARGO_TARGET_DIR honoured, through cargo metadata).
+#
+# Needs: a JDK 22 or later (java.lang.foreign is final from Java 22; the
+# binding is compiled against the Java 22 API and for Java 22 bytecode) --
+# CHATCORE_JDK=<its home>, else JAVA_HOME, else the newest JDK >= 22 under
+# /usr/lib/jvm, else `java` on PATH -- and npm to fetch the Kotlin compiler
+# once. Debian 12 packages only openjdk-17 (too old); see examples/README.md.
 # The compiler and the compiled jar are cached in $CHATCORE_HOSTS_CACHE
 # (default ${TMPDIR:-/tmp}/chatcore-hosts-cache), never in the repository.
 # Ends with the walkthrough's "kotlin: N passed, M failed"; exits non-zero on
@@ -34,24 +40,47 @@ kotlin_version=2.4.20
 cache=${CHATCORE_HOSTS_CACHE:-${TMPDIR:-/tmp}/chatcore-hosts-cache}
 mkdir -p "$cache"
 
-# --- the Java 25 JDK (java.lang.foreign is final from Java 22 on)
-jdk=${CHATCORE_JDK25:-}
+# --- a JDK 22 or later (java.lang.foreign is final from Java 22 on)
+min_java=22
+java_major() {
+    "$1/bin/java" -XshowSettings:properties -version 2>&1 |
+        sed -n 's/^ *java.specification.version = //p' | cut -d. -f1
+}
+new_enough() {
+    local major
+    major=$(java_major "$1")
+    [ -x "$1/bin/javac" ] && [ "${major:-0}" -ge "$min_java" ] 2>/dev/null
+}
+# An explicit CHATCORE_JDK (or the older name CHATCORE_JDK25) is used as is
+# (and refused below if too old); else the first new enough of JAVA_HOME, the
+# newest JDK under /usr/lib/jvm, and the javac on PATH.
+jdk=${CHATCORE_JDK:-${CHATCORE_JDK25:-}}
 if [ -z "$jdk" ]; then
-    for candidate in /usr/lib/jvm/temurin-25-jdk* /usr/lib/jvm/*-25-*; do
-        if [ -x "$candidate/bin/java" ]; then jdk=$candidate; break; fi
+    best=0
+    for candidate in /usr/lib/jvm/*; do
+        [ -x "$candidate/bin/java" ] && new_enough "$candidate" || continue
+        major=$(java_major "$candidate")
+        if [ "$major" -gt "$best" ]; then jdk=$candidate; best=$major; fi
     done
+    if [ -n "${JAVA_HOME:-}" ] && new_enough "$JAVA_HOME"; then
+        jdk=$JAVA_HOME
+    elif [ -z "$jdk" ] && command -v javac >/dev/null; then
+        on_path=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
+        if new_enough "$on_path"; then jdk=$on_path; fi
+    fi
 fi
 if [ -z "$jdk" ] || [ ! -x "$jdk/bin/java" ]; then
-    echo "error: examples/kotlin needs a Java 25 JDK (Temurin 25 under /usr/lib/jvm) and found none;" >&2
-    echo "       install temurin-25-jdk or set CHATCORE_JDK25 to its home. The Kotlin walkthrough did NOT run." >&2
+    echo "error: examples/kotlin needs a JDK $min_java or later and found none; install one (see" >&2
+    echo "       examples/README.md) or set CHATCORE_JDK to its home. The Kotlin walkthrough did NOT run." >&2
     exit 1
 fi
-java_major=$("$jdk/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p')
-if [ "$java_major" != 25 ]; then
-    echo "error: $jdk is Java '$java_major', not 25. The Kotlin walkthrough did NOT run." >&2
+java_version=$(java_major "$jdk")
+if ! [ "${java_version:-0}" -ge "$min_java" ] 2>/dev/null; then
+    echo "error: $jdk is Java '$java_version'; java.lang.foreign needs $min_java or later." >&2
+    echo "       The Kotlin walkthrough did NOT run." >&2
     exit 1
 fi
-echo "kotlin: JDK $jdk"
+echo "kotlin: JDK $java_version at $jdk"
 
 # --- the library
 case "$(uname -s)" in
@@ -62,7 +91,9 @@ if [ -n "${CHATCORE_LIB_DIR:-}" ]; then
     lib_dir=$(cd "$CHATCORE_LIB_DIR" && pwd)
 else
     (cd "$root" && cargo build --release -q -p chatcore-ffi)
-    lib_dir=$root/target/release
+    # Where cargo put it: CARGO_TARGET_DIR and .cargo/config honoured.
+    lib_dir=$(cd "$root" && cargo metadata --format-version 1 --no-deps |
+        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release
 fi
 lib=$lib_dir/$lib_name
 if [ ! -f "$lib" ]; then
@@ -86,11 +117,14 @@ fi
 # --- compile (cached by the sources' hash) and run
 sources=("$here/ChatCore.kt" "$here/Walkthrough.kt")
 key=$(cat "${sources[@]}" | sha256sum | cut -c1-16)
-jar=$cache/walkthrough-$kotlin_version-$key.jar
+jar=$cache/walkthrough-$kotlin_version-java$min_java-$key.jar
 if [ ! -f "$jar" ]; then
     echo "kotlin: compiling ${sources[*]##*/}"
     rm -f "$cache"/walkthrough-*.jar  # jars of older sources
-    JAVA_HOME=$jdk PATH="$jdk/bin:$PATH" "$kotlinc" -jdk-home "$jdk" -jvm-target 25 -Werror \
+    # -Xjdk-release: compiled against the Java 22 API (javac --release 22),
+    # so a JDK 22 runs the jar even when a newer one compiled it.
+    JAVA_HOME=$jdk PATH="$jdk/bin:$PATH" "$kotlinc" -jdk-home "$jdk" -jvm-target $min_java \
+        -Xjdk-release=$min_java -Werror \
         -include-runtime -d "$cache/partial-$key.jar" "${sources[@]}"
     mv "$cache/partial-$key.jar" "$jar"  # kotlinc wants the .jar suffix; a killed compile leaves no jar
 fi

@@ -19,7 +19,9 @@ if [ -n "${CHATCORE_LIB_DIR:-}" ]; then
     lib_dir=$(cd "$CHATCORE_LIB_DIR" && pwd)
 else
     (cd "$root" && cargo build --release -q -p chatcore-ffi)
-    lib_dir=$root/target/release
+    # Where cargo put it: CARGO_TARGET_DIR and .cargo/config honoured.
+    lib_dir=$(cd "$root" && cargo metadata --format-version 1 --no-deps |
+        sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')/release
 fi
 
 out=$(mktemp -d)

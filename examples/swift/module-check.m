@@ -82,7 +82,7 @@ int main(void) {
 
     chat_thread_list *inbox = NULL;
     CHECK(chat_threads_list(bob_s, NULL, 50, &inbox));
-    EXPECT(inbox->len == 1 && inbox->items[0].other->id == ann->id && inbox->next_cursor == NULL &&
+    EXPECT(inbox->len == 1 && inbox->items[0].other->id == ann->id && !inbox->has_more && inbox->next_cursor == NULL &&
            inbox->items[0].last_message != NULL && inbox->items[0].unread_count == 0);
 
     chat_status refused = chat_message_mark_read(ann_s, sent->id, &read);

@@ -104,7 +104,7 @@ fn c(text: &str) -> CString {
     CString::new(text).unwrap()
 }
 
-fn register(store: *const chat_store, name: &str) -> i64 {
+fn register(store: *mut chat_store, name: &str) -> i64 {
     let mut user = ptr::null_mut();
     let email = c(&format!("{name}@example.com"));
     let status = chat_register(
@@ -122,7 +122,7 @@ fn register(store: *const chat_store, name: &str) -> i64 {
     id
 }
 
-fn login(store: *const chat_store, name: &str) -> *mut chat_session {
+fn login(store: *mut chat_store, name: &str) -> *mut chat_session {
     let mut session = ptr::null_mut();
     let email = c(&format!("{name}@example.com"));
     let status = chat_login(

@@ -344,7 +344,7 @@ fn hostile_input_through_the_c_abi() {
         "NULL text",
     );
     expect(
-        chat_message_send(ptr::null(), thread_id, c(b"hi").as_ptr(), &mut message),
+        chat_message_send(ptr::null_mut(), thread_id, c(b"hi").as_ptr(), &mut message),
         chat_status::ChatErrInvalidArgument,
         "NULL session",
     );

@@ -231,6 +231,29 @@ fn quickstart_runs_and_prints_the_walkthrough() {
     assert_quickstart_output(&run_program(&exe, &[], false));
 }
 
+/// Without a path, quickstart makes a fresh temporary database each run and
+/// removes it: it runs twice in a row, and leaves nothing in cwd or TMPDIR.
+#[test]
+fn quickstart_runs_twice_in_a_row_on_a_fresh_temporary_database() {
+    let out = tempfile::tempdir().expect("a temporary directory");
+    let exe = compile("quickstart", Build::Shared, out.path());
+    let cwd = tempfile::tempdir().expect("a temporary directory");
+    let tmp = tempfile::tempdir().expect("a temporary directory");
+    for _ in 0..2 {
+        let output = run(Command::new(&exe)
+            .current_dir(cwd.path())
+            .env_remove("LD_LIBRARY_PATH")
+            .env("TMPDIR", tmp.path())
+            .env("CHATCORE_INSECURE_FAST_HASHING", "1"));
+        assert!(output.status.success(), "{}", show(&output));
+        assert_quickstart_output(&String::from_utf8_lossy(&output.stdout));
+    }
+    for dir in [cwd.path(), tmp.path()] {
+        let left: Vec<_> = std::fs::read_dir(dir).unwrap().collect();
+        assert!(left.is_empty(), "quickstart left {left:?} in {dir:?}");
+    }
+}
+
 #[test]
 fn quickstart_links_against_the_static_library() {
     let out = tempfile::tempdir().unwrap();

@@ -6,9 +6,9 @@ use crate::context::Context;
 use crate::error::CliResult;
 use crate::hint;
 use crate::output::emit;
+use crate::user_arg::resolve;
 use chatcore::ThreadSummary;
 use serde::Serialize;
-use crate::user_arg::resolve;
 use std::io::Write;
 
 /// The JSON of `open`: the thread as an item of `threads` lists it (the

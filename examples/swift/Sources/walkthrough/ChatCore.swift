@@ -102,7 +102,7 @@ public struct ChatThread: Equatable {
 }
 
 public struct MessagePage { public let items: [Message]; public let hasMore: Bool }
-public struct ThreadPage { public let items: [ChatThread]; public let nextCursor: String? }
+public struct ThreadPage { public let items: [ChatThread]; public let hasMore: Bool; public let nextCursor: String? }
 
 public func libraryVersion() -> String { String(cString: chat_version()) }
 
@@ -215,8 +215,8 @@ public final class ChatSession {
         try withOptionalCString(cursor) { try check(chat_threads_list(handle, $0, limit, &out)) }
         defer { chat_thread_list_free(out) }
         let list = out!.pointee
-        let items = UnsafeMutableBufferPointer(start: list.items, count: list.len).map(ChatThread.init)
-        return ThreadPage(items: items, nextCursor: list.next_cursor.map { String(cString: $0) })
+        let items = UnsafeBufferPointer(start: list.items, count: list.len).map(ChatThread.init)
+        return ThreadPage(items: items, hasMore: list.has_more, nextCursor: list.next_cursor.map { String(cString: $0) })
     }
 
     public func send(_ threadId: Int64, _ text: String) throws -> Message {
@@ -233,7 +233,7 @@ public final class ChatSession {
         try check(chat_messages_list(handle, threadId, before, after, limit, &out))
         defer { chat_message_list_free(out) }
         let list = out!.pointee
-        let items = UnsafeMutableBufferPointer(start: list.items, count: list.len).map(Message.init)
+        let items = UnsafeBufferPointer(start: list.items, count: list.len).map(Message.init)
         return MessagePage(items: items, hasMore: list.has_more)
     }
 
