@@ -102,10 +102,7 @@ fn real_django_fixture_imports_when_chatcore_django_fixture_names_one() {
     assert!(dry.dry_run);
     let report = store.import_django(text.as_bytes(), false).unwrap();
     assert_eq!(report.users, count("user.user"));
-    assert_eq!(
-        report.threads + report.threads_merged,
-        count("chat.thread")
-    );
+    assert_eq!(report.threads + report.threads_merged, count("chat.thread"));
     assert_eq!(report.messages, count("chat.message"));
     let skipped: u64 = report.skipped.values().sum();
     assert_eq!(
@@ -372,19 +369,28 @@ fn generated_dump(users: usize, threads: usize, messages: usize) -> String {
     out
 }
 
+/// `CHATCORE_IMPORT_MESSAGES` sets the size (`cargo test`: 20,000 messages;
+/// CI: 100,000), with a user per 100 messages (at least 100) and a thread
+/// per 20.
 #[test]
 fn a_large_dump_imports_in_one_transaction_and_round_trips_through_export() {
-    let json = generated_dump(1_000, 5_000, 100_000);
+    let messages: usize = std::env::var("CHATCORE_IMPORT_MESSAGES")
+        .ok()
+        .and_then(|text| text.replace([',', '_'], "").parse().ok())
+        .unwrap_or(20_000)
+        .max(100);
+    let (users, threads) = ((messages / 100).max(100), messages / 20);
+    let json = generated_dump(users, threads, messages);
     let (_dir, _path, store) = file_store();
     let started = Instant::now();
     let report = import(&store, &json).unwrap();
     println!(
-        "imported 1,000 users, 5,000 threads and 100,000 messages in {:.2?} (one transaction)",
+        "imported {users} users, {threads} threads and {messages} messages in {:.2?} (one transaction)",
         started.elapsed()
     );
     assert_eq!(
         (report.users, report.threads, report.messages),
-        (1_000, 5_000, 100_000)
+        (users as u64, threads as u64, messages as u64)
     );
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 
