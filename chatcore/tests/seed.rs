@@ -1,6 +1,6 @@
 //! The original service's eleven tests, ported to the library with their names.
-//! Users come from the seed's fixture (`shared/seed/db_dump.json`), imported
-//! with `Store::import_django`.
+//! Users come from the project's fixture (`fixtures/db_dump.json`, in the
+//! shape of the original service's), imported with `Store::import_django`.
 
 mod common;
 
@@ -35,7 +35,7 @@ fn test_successful_registration() {
 fn test_registration_with_existing_email() {
     let store = store();
     let fixture = load_fixture_users(&store);
-    let taken = &fixture[1].email; // test@example.com in the seed
+    let taken = &fixture[1].email; // test@example.com in the fixture
     let err = store
         .register(&NewUser {
             email: taken,

@@ -2,7 +2,16 @@
 //! worker process they start (`rel-worker`).
 //!
 //! The tests live in `tests/`: one file per claim of the README's
-//! "Guarantees" section. Each prints the figure it proves.
+//! "Guarantees" section. Each prints the figure it proves (run with
+//! `-- --nocapture`). Sizes come from `RELIABILITY_KILLS`,
+//! `RELIABILITY_MODEL_CASES`, `RELIABILITY_TOKENS`,
+//! `RELIABILITY_LOGIN_ATTEMPTS` and `RELIABILITY_SENDS`; the defaults keep
+//! `cargo test` quick, `.ci/run` sets the CI sizes, and the README gives the
+//! full ones. A failing kill run prints its seed: `RELIABILITY_SEED=N`
+//! replays the same kill moments; a failing model run prints proptest's
+//! smallest failing sequence of steps. The disk-full test mounts a tmpfs and
+//! so needs root: without it the test prints "SKIPPED", and with `CI` set it
+//! fails instead.
 
 use chatcore::{Config, MessageId, NewUser, Session, Store, ThreadId, User};
 use rusqlite::{Connection, OpenFlags};

@@ -5,7 +5,9 @@
 //!
 //! Already proved in `chatcore/tests`: expiry exact to the millisecond
 //! (`refusals.rs`), a weaker hash upgraded on login only (`unread.rs`).
-//! `RELIABILITY_TOKENS` sets the number of tokens (CI: 20,000; full: 10⁶).
+//! `RELIABILITY_TOKENS` sets the number of tokens (`cargo test`: 2,000;
+//! CI: 20,000; full: 10⁶), `RELIABILITY_LOGIN_ATTEMPTS` the timed logins of
+//! each kind (`cargo test`: 30; CI: 100).
 
 use chatcore::{Config, NewUser, Store};
 use chatcore_reliability::{PASSWORD, grouped, pair, size, user};
@@ -16,7 +18,7 @@ use std::time::Instant;
 
 #[test]
 fn tokens_are_256_random_bits_without_collision_and_never_stored_in_clear() {
-    let count = size("RELIABILITY_TOKENS", 20_000);
+    let count = size("RELIABILITY_TOKENS", 2_000);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tokens.db");
     let (store, ann, _, _) = pair(&path);
@@ -146,7 +148,7 @@ fn median(mut times: Vec<f64>) -> f64 {
 
 #[test]
 fn unknown_email_and_wrong_password_take_about_the_same_time() {
-    let attempts = size("RELIABILITY_LOGIN_ATTEMPTS", 100) as usize;
+    let attempts = size("RELIABILITY_LOGIN_ATTEMPTS", 30) as usize;
     let store = Store::open_in_memory_with(Config::default()).unwrap();
     store
         .register(&NewUser {

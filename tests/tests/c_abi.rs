@@ -2,6 +2,12 @@
 //! against `include/chatcore.h` and the built `chatcore-ffi` library, run
 //! plainly, under AddressSanitizer + UBSan, and under valgrind.
 //!
+//! `cargo test` runs each program plainly (and the quickstart linked
+//! statically too). The valgrind run takes minutes and the sanitizer run
+//! builds every program again, so both are `#[ignore]`d there and run by
+//! `.ci/run` as steps of their own, printing each program's time:
+//! `cargo test -p chatcore-e2e --test c_abi -- --ignored --nocapture`.
+//!
 //! The library is built by a nested `cargo build` into its own target
 //! directory (`target/ffi-tests`): the outer `cargo test` holds the lock on
 //! the default one, and sharing it could deadlock.
@@ -292,19 +298,39 @@ fn require_sanitizers() {
     );
 }
 
-#[test]
-fn c_programs_are_clean_under_asan_and_ubsan() {
-    require_sanitizers();
+/// Compiles and runs the three C programs under `label`'s tool, checks
+/// their output, and prints how long each run took (the CI step's figures).
+fn run_all_three(label: &str, build: Build, wrapper: &[&str], sanitized: bool) {
     let out = tempfile::tempdir().unwrap();
-    let quickstart = compile("quickstart", Build::Sanitized, out.path());
-    assert_quickstart_output(&run_program(&quickstart, &[], true));
-    let abuse = compile("abuse", Build::Sanitized, out.path());
-    assert_abuse_output(&run_program(&abuse, &[], true));
-    let migrate = compile("migrate", Build::Sanitized, out.path());
-    assert_migrate_output(&run_program(&migrate, &[], true));
+    for name in ["quickstart", "abuse", "migrate"] {
+        let exe = compile(name, build, out.path());
+        let started = std::time::Instant::now();
+        let stdout = run_program(&exe, wrapper, sanitized);
+        let elapsed = started.elapsed();
+        let detail = match name {
+            "quickstart" => {
+                assert_quickstart_output(&stdout);
+                String::new()
+            }
+            "abuse" => format!(", {} checks passed", assert_abuse_output(&stdout)),
+            _ => {
+                assert_migrate_output(&stdout);
+                String::new()
+            }
+        };
+        println!("{label}: {name} clean in {elapsed:.1?}{detail}");
+    }
 }
 
 #[test]
+#[ignore = "sanitizer run: a step of its own in .ci/run (--ignored)"]
+fn c_programs_are_clean_under_asan_and_ubsan() {
+    require_sanitizers();
+    run_all_three("ASan + UBSan", Build::Sanitized, &[], true);
+}
+
+#[test]
+#[ignore = "slow (minutes): a step of its own in .ci/run (--ignored)"]
 fn c_programs_are_clean_under_valgrind() {
     let probe = Command::new("valgrind").arg("--version").output();
     assert!(
@@ -318,13 +344,7 @@ fn c_programs_are_clean_under_valgrind() {
         "--errors-for-leak-kinds=definite",
         "--quiet",
     ];
-    let out = tempfile::tempdir().unwrap();
-    let quickstart = compile("quickstart", Build::Shared, out.path());
-    assert_quickstart_output(&run_program(&quickstart, &valgrind, false));
-    let abuse = compile("abuse", Build::Shared, out.path());
-    assert_abuse_output(&run_program(&abuse, &valgrind, false));
-    let migrate = compile("migrate", Build::Shared, out.path());
-    assert_migrate_output(&run_program(&migrate, &valgrind, false));
+    run_all_three("valgrind", Build::Shared, &valgrind, false);
 }
 
 #[test]

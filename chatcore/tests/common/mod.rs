@@ -34,17 +34,23 @@ pub fn user(store: &Store, name: &str) -> (User, Session) {
     (user, session)
 }
 
-/// The seed's fixture (`shared/seed/db_dump.json`), from beside the checkout
-/// (or `$CHATCORE_SEED_DIR`). Fails loudly when absent: CI always has it.
-pub fn seed_fixture() -> serde_json::Value {
-    let path = seed_fixture_path();
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| {
-        panic!(
-            "the seed fixture is absent: cannot read {} ({err}). These tests need the \
-             shared/ folder beside the checkout, or CHATCORE_SEED_DIR pointing at shared/seed.",
-            path.display()
-        )
-    });
+/// The project's Django fixture, `fixtures/db_dump.json`: three users in the
+/// shape of the original service's test fixture, with known passwords
+/// (`fixtures/README.md`).
+pub fn fixture_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/db_dump.json")
+}
+
+/// The fixture's users' passwords, by pk (documented in `fixtures/README.md`).
+pub const FIXTURE_PASSWORDS: [(i64, &str); 3] = [
+    (1, "password123"),
+    (2, "testuser2-pass"),
+    (3, "newuser3-pass"),
+];
+
+/// The fixture, parsed.
+pub fn fixture_json() -> serde_json::Value {
+    let text = std::fs::read_to_string(fixture_path()).unwrap();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -58,7 +64,7 @@ pub struct FixtureUser {
 }
 
 pub fn fixture_users() -> Vec<FixtureUser> {
-    seed_fixture()
+    fixture_json()
         .as_array()
         .unwrap()
         .iter()
@@ -76,26 +82,13 @@ pub fn fixture_users() -> Vec<FixtureUser> {
         .collect()
 }
 
-/// The seed fixture's path: beside the checkout, or `$CHATCORE_SEED_DIR`.
-pub fn seed_fixture_path() -> PathBuf {
-    std::env::var_os("CHATCORE_SEED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/seed"))
-        .join("db_dump.json")
-}
-
-/// Imports the seed's fixture into `store` with `Store::import_django`.
+/// Imports the fixture into `store` with `Store::import_django`.
 /// `testlogin@example.com` keeps its Django hash (its password is
-/// `password123`); the other fixture users' passwords are unknown, so they
-/// are set to `password123` through `Store::set_password`.
+/// `password123`); the other users' passwords are set to `password123`
+/// through `Store::set_password`, so that the tests need not pay for their
+/// Django hashes' 216,000 rounds (`django.rs` logs in with those).
 pub fn load_fixture_users(store: &Store) -> Vec<User> {
-    let file = std::fs::File::open(seed_fixture_path()).unwrap_or_else(|err| {
-        panic!(
-            "the seed fixture is absent: cannot read {} ({err}). These tests need the \
-             shared/ folder beside the checkout, or CHATCORE_SEED_DIR pointing at shared/seed.",
-            seed_fixture_path().display()
-        )
-    });
+    let file = std::fs::File::open(fixture_path()).unwrap();
     let report = store.import_django(file, false).unwrap();
     let fixture = fixture_users();
     assert_eq!(report.users, fixture.len() as u64);
