@@ -7,9 +7,10 @@ use crate::error::{Error, Result};
 use crate::ids::UserId;
 use crate::page;
 use crate::password;
+use crate::sqlite::SqliteTx;
 use crate::store::{Store, from_millis, to_millis};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::fmt;
@@ -26,23 +27,7 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 /// Longest email address, in bytes (RFC 5321's path limit).
 pub const MAX_EMAIL_BYTES: usize = 254;
 
-/// A user as others see it. The password hash never leaves the library.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct User {
-    /// The user's id.
-    pub id: UserId,
-    /// The email address, as given at registration (trimmed).
-    pub email: String,
-    /// The username, as given at registration.
-    pub username: String,
-    /// First name; may be empty.
-    pub first_name: String,
-    /// Last name; may be empty.
-    pub last_name: String,
-    /// When the user registered.
-    #[serde(serialize_with = "crate::rfc3339::millis")]
-    pub created_at: DateTime<Utc>,
-}
+pub use crate::models::User;
 
 /// What [`Store::register`] needs. Names default to empty.
 ///
@@ -265,6 +250,15 @@ pub(crate) fn email_key(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// The expiry rule, the one place it is decided: a session is valid while
+/// `now < expires_at`.
+pub(crate) fn require_unexpired(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+    match now < expires_at {
+        true => Ok(()),
+        false => Err(Error::SessionExpired),
+    }
+}
+
 /// A fresh 256-bit session token from the OS CSPRNG, as 64 hex digits.
 fn new_token() -> Result<String> {
     let mut bytes = [0u8; 32];
@@ -453,7 +447,7 @@ impl Session {
     /// Runs `work` in a read transaction after checking the session.
     pub(crate) fn read<T>(
         &self,
-        work: impl FnOnce(&Transaction<'_>, Caller) -> Result<T>,
+        work: impl FnOnce(&mut SqliteTx<'_>, Caller) -> Result<T>,
     ) -> Result<T> {
         let now = self.store.now();
         self.store.read(|tx| {
@@ -472,7 +466,7 @@ impl Session {
     /// refreshing its `last_used_at` when stale.
     pub(crate) fn write<T>(
         &self,
-        work: impl FnOnce(&Transaction<'_>, Caller) -> Result<T>,
+        work: impl FnOnce(&mut SqliteTx<'_>, Caller) -> Result<T>,
     ) -> Result<T> {
         let now = self.store.now();
         self.store.write(|tx| {
@@ -576,22 +570,10 @@ impl Session {
 pub(crate) mod sql {
     use super::*;
 
-    const USER_COLUMNS: &str = "id, email, username, first_name, last_name, created_at";
+    pub(crate) use crate::sqlite::rows::{USER_COLUMNS, user_from_row_at};
 
     fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
         user_from_row_at(row, 0)
-    }
-
-    /// Maps the six user columns starting at column `at` (the order of `USER_COLUMNS`).
-    pub(crate) fn user_from_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
-        Ok(User {
-            id: row.get(at)?,
-            email: row.get(at + 1)?,
-            username: row.get(at + 2)?,
-            first_name: row.get(at + 3)?,
-            last_name: row.get(at + 4)?,
-            created_at: from_millis(row.get(at + 5)?)?,
-        })
     }
 
     pub(crate) struct NewUserRow<'a> {
@@ -733,20 +715,12 @@ pub(crate) mod sql {
         let Some((id, user_id, last_used_at, expires_at)) = row else {
             return Err(Error::SessionInvalid);
         };
-        require_unexpired(expires_at, now)?;
+        super::require_unexpired(from_millis(expires_at)?, now)?;
         Ok(SessionRow {
             id: parse_uuid(&id)?,
             user_id,
             last_used_at: from_millis(last_used_at)?,
         })
-    }
-
-    /// The expiry rule: a session is valid while `now < expires_at`.
-    pub(crate) fn require_unexpired(expires_at_ms: i64, now: DateTime<Utc>) -> Result<()> {
-        match to_millis(now) < expires_at_ms {
-            true => Ok(()),
-            false => Err(Error::SessionExpired),
-        }
     }
 
     fn parse_uuid(text: &str) -> Result<Uuid> {

@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::ids::{MessageId, ThreadId, UserId};
 use crate::messages::validate_text;
 use crate::password;
+use crate::sqlite::SqliteTx;
 use crate::store::{Store, to_millis};
 use crate::threads;
 use chrono::{DateTime, Utc};
@@ -242,15 +243,11 @@ impl<'c> BulkLoad<'c> {
         created_at: DateTime<Utc>,
     ) -> Result<(ThreadId, bool)> {
         let (low, high) = threads::ordered_pair(&participants)?;
-        for user in [low, high] {
-            if !threads::sql::user_exists(self.conn, user)? {
-                return Err(Error::UserNotFound(format!("no user has id {user}")));
-            }
-        }
-        if let Some(thread) = threads::sql::thread_by_pair(self.conn, low, high)? {
+        let (thread, created) =
+            threads::create_or_get(&mut SqliteTx::new(self.conn), (low, high), created_at)?;
+        if !created {
             return Ok((thread.id, false));
         }
-        let thread = threads::sql::insert_thread(self.conn, low, high, created_at)?;
         self.threads
             .insert(thread.id, Touched::new([low, high], to_millis(created_at)));
         self.stats.threads += 1;

@@ -514,7 +514,7 @@ mod sql {
                      coalesce((SELECT max(created_at) FROM messages WHERE thread_id = threads.id), 0));
              UPDATE members SET last_activity_at = (SELECT last_activity_at FROM threads WHERE id = members.thread_id);",
         )?;
-        crate::messages::sql::check_unread(conn, true)?;
+        crate::messages::check_unread(&mut crate::sqlite::SqliteTx::new(conn), true)?;
         Ok(())
     }
 
@@ -622,13 +622,16 @@ impl crate::accounts::Session {
     pub fn export_ndjson(&self, writer: impl Write) -> Result<()> {
         let mut out = std::io::BufWriter::new(writer);
         self.read(|tx, caller| {
-            let mut threads =
-                tx.prepare("SELECT thread_id FROM members WHERE user_id = ?1 ORDER BY thread_id")?;
-            let ids = threads
-                .query_map([caller.user_id], |row| row.get::<_, ThreadId>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let ids = {
+                let mut threads = tx.prepare(
+                    "SELECT thread_id FROM members WHERE user_id = ?1 ORDER BY thread_id",
+                )?;
+                threads
+                    .query_map([caller.user_id], |row| row.get::<_, ThreadId>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()?
+            };
             for id in ids {
-                let thread = crate::threads::sql::thread(tx, id)?;
+                let thread = crate::threads::existing(tx, id)?;
                 let other_id = crate::threads::require_participant(&thread, caller.user_id)?;
                 let other = crate::accounts::sql::user_by_id(tx, other_id)?
                     .ok_or_else(|| Error::storage(format!("thread {id} names a missing user")))?;
@@ -641,7 +644,7 @@ impl crate::accounts::Session {
                 )?;
                 let mut after = crate::ids::MessageId(0);
                 loop {
-                    let page = crate::messages::sql::page_after(tx, id, after, 500)?;
+                    let page = crate::storage::MessageStorage::page_after(tx, id, after, 500)?;
                     for message in &page {
                         write_line(&mut out, &NdjsonLine::Message(message))?;
                     }

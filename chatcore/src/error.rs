@@ -146,36 +146,3 @@ impl Error {
         }
     }
 }
-
-impl From<rusqlite::Error> for Error {
-    /// Maps SQLite failures that no caller anticipated: a lock held past the
-    /// busy timeout becomes [`Error::Busy`], everything else [`Error::Storage`].
-    /// Constraint failures that mean something (a taken email) are mapped
-    /// where they can happen, before this catch-all.
-    fn from(err: rusqlite::Error) -> Error {
-        use rusqlite::ErrorCode;
-        if let rusqlite::Error::SqliteFailure(ffi_err, _) = &err {
-            match ffi_err.code {
-                ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => return Error::Busy,
-                ErrorCode::NotADatabase => {
-                    return Error::Storage {
-                        message: "the file is not a chatcore database (not SQLite, or corrupt)"
-                            .to_string(),
-                        source: Some(Box::new(err)),
-                    };
-                }
-                ErrorCode::DiskFull => {
-                    return Error::Storage {
-                        message: "the disk or database is full; nothing was written".to_string(),
-                        source: Some(Box::new(err)),
-                    };
-                }
-                _ => {}
-            }
-        }
-        Error::Storage {
-            message: err.to_string(),
-            source: Some(Box::new(err)),
-        }
-    }
-}

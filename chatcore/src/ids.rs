@@ -28,18 +28,6 @@ macro_rules! typed_id {
                 self.0.fmt(f)
             }
         }
-
-        impl rusqlite::ToSql for $name {
-            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-                self.0.to_sql()
-            }
-        }
-
-        impl rusqlite::types::FromSql for $name {
-            fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-                i64::column_result(value).map($name)
-            }
-        }
     };
 }
 

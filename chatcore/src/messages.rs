@@ -9,31 +9,14 @@ use crate::accounts::Session;
 use crate::error::{Error, Result};
 use crate::ids::{MessageId, ThreadId, UserId};
 use crate::page;
-use crate::store::{Store, from_millis, to_millis};
-use crate::threads::{self, require_participant};
+use crate::storage::{MessageStorage, NewMessage, ThreadStorage, Tx};
+use crate::store::Store;
+use crate::threads::{self, existing, require_participant};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// A message in a two-person thread. Its recipient is the other participant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Message {
-    /// The message's id; grows monotonically across the store.
-    pub id: MessageId,
-    /// The thread it belongs to.
-    pub thread_id: ThreadId,
-    /// Who sent it.
-    pub sender_id: UserId,
-    /// The text, exactly as sent.
-    pub text: String,
-    /// When it was sent.
-    #[serde(serialize_with = "crate::rfc3339::millis")]
-    pub created_at: DateTime<Utc>,
-    /// When the recipient read it; `None` while unread.
-    #[serde(serialize_with = "crate::rfc3339::option_millis")]
-    pub read_at: Option<DateTime<Utc>>,
-}
+pub use crate::models::Message;
 
 /// A page of a thread's history, always in ascending id order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -138,6 +121,99 @@ fn require_id(name: &str, id: Option<MessageId>) -> Result<Option<MessageId>> {
     }
 }
 
+/// The one send: inserts the message and moves every counter a send moves
+/// (the thread's activity and newest message, both members' activity, the
+/// recipient's unread counts). The sender must be a participant and the
+/// text valid (checked by the caller with [`require_participant`] and
+/// [`validate_text`]). Activity never moves back in time.
+pub(crate) fn record_send(
+    tx: &mut (impl Tx + ?Sized),
+    thread: &threads::Thread,
+    sender: UserId,
+    text: &str,
+    now: DateTime<Utc>,
+) -> Result<Message> {
+    let recipient = require_participant(thread, sender)?;
+    let activity = thread.last_activity_at.max(now);
+    let id = tx.insert_message(&NewMessage {
+        id: None,
+        thread_id: thread.id,
+        sender_id: sender,
+        text,
+        created_at: now,
+        read_at: None,
+    })?;
+    tx.set_thread_activity(thread.id, activity, id)?;
+    // Two single-row member updates are cheaper than one `IN (…)` update
+    // (PERF-NOTES).
+    tx.set_member_activity(sender, thread.id, activity, 0)?;
+    tx.set_member_activity(recipient, thread.id, activity, 1)?;
+    tx.add_unread_total(recipient, 1)?;
+    Ok(Message {
+        id,
+        thread_id: thread.id,
+        sender_id: sender,
+        text: text.to_string(),
+        created_at: now,
+        read_at: None,
+    })
+}
+
+/// Takes `count` read messages off a reader's counters in one thread.
+fn take_from_unread(
+    tx: &mut (impl MessageStorage + ?Sized),
+    reader: UserId,
+    thread: ThreadId,
+    count: i64,
+) -> Result<()> {
+    tx.add_member_unread(reader, thread, -count)?;
+    tx.add_unread_total(reader, -count)
+}
+
+/// Recomputes the counters from the messages; with `repair`, writes the
+/// right values over the wrong ones. A user's total is the sum of their
+/// per-thread counts.
+pub(crate) fn check_unread(
+    tx: &mut (impl MessageStorage + ?Sized),
+    repair: bool,
+) -> Result<UnreadReport> {
+    let mut report = UnreadReport::default();
+    let mut totals: HashMap<UserId, i64> = HashMap::new();
+    for member in tx.recount_member_unread()? {
+        report.threads_checked += 1;
+        *totals.entry(member.user_id).or_default() += member.actual;
+        if member.stored != member.actual {
+            report.mismatches.push(UnreadMismatch {
+                user_id: member.user_id,
+                thread_id: Some(member.thread_id),
+                stored: member.stored,
+                actual: member.actual,
+            });
+        }
+    }
+    for (user_id, stored) in tx.unread_totals()? {
+        report.users_checked += 1;
+        let actual = totals.get(&user_id).copied().unwrap_or(0);
+        if stored != actual {
+            report.mismatches.push(UnreadMismatch {
+                user_id,
+                thread_id: None,
+                stored,
+                actual,
+            });
+        }
+    }
+    if repair {
+        for mismatch in &report.mismatches {
+            match mismatch.thread_id {
+                Some(thread) => tx.set_member_unread(mismatch.user_id, thread, mismatch.actual)?,
+                None => tx.set_unread_total(mismatch.user_id, mismatch.actual)?,
+            }
+        }
+    }
+    Ok(report)
+}
+
 // ---------------------------------------------------------------------------
 // Operations
 
@@ -150,19 +226,8 @@ impl Session {
     pub fn send(&self, thread_id: ThreadId, text: &str) -> Result<Message> {
         validate_text(text, self.store.config().max_text_bytes)?;
         self.write(|tx, caller| {
-            let thread = threads::sql::thread(tx, thread_id)?;
-            let recipient = require_participant(&thread, caller.user_id)?;
-            let activity = thread.last_activity_at.max(caller.now);
-            let id = sql::insert_message(tx, thread_id, caller.user_id, text, caller.now)?;
-            sql::record_send(tx, thread_id, id, caller.user_id, recipient, activity)?;
-            Ok(Message {
-                id,
-                thread_id,
-                sender_id: caller.user_id,
-                text: text.to_string(),
-                created_at: caller.now,
-                read_at: None,
-            })
+            let thread = existing(tx, thread_id)?;
+            record_send(tx, &thread, caller.user_id, text, caller.now)
         })
     }
 
@@ -178,7 +243,7 @@ impl Session {
         let before = require_id("before", query.before)?;
         let after = require_id("after", query.after)?;
         self.read(|tx, caller| {
-            let thread = threads::sql::thread(tx, thread_id)?;
+            let thread = existing(tx, thread_id)?;
             require_participant(&thread, caller.user_id)?;
             let mut items = match (before, after) {
                 (Some(_), Some(_)) => {
@@ -186,10 +251,10 @@ impl Session {
                         "give either before or after, not both".to_string(),
                     ));
                 }
-                (None, Some(after)) => sql::page_after(tx, thread_id, after, limit + 1)?,
+                (None, Some(after)) => tx.page_after(thread_id, after, limit + 1)?,
                 (before, None) => {
                     let before = before.unwrap_or(MessageId(i64::MAX));
-                    sql::page_before(tx, thread_id, before, limit + 1)?
+                    tx.page_before(thread_id, before, limit + 1)?
                 }
             };
             let has_more = items.len() > limit as usize;
@@ -209,11 +274,13 @@ impl Session {
     /// [`Error::NotRecipient`], or a session error.
     pub fn mark_read(&self, message_id: MessageId) -> Result<Message> {
         self.write(|tx, caller| {
-            let mut message = sql::message(tx, message_id)?;
-            let thread = threads::sql::thread(tx, message.thread_id)?;
+            let mut message = tx
+                .message(message_id)?
+                .ok_or(Error::MessageNotFound(message_id.0))?;
+            let thread = existing(tx, message.thread_id)?;
             require_recipient(&message, &thread, caller.user_id)?;
-            if message.read_at.is_none() {
-                sql::mark_one_read(tx, &message, caller.user_id, caller.now)?;
+            if message.read_at.is_none() && tx.set_message_read(message_id, caller.now)? {
+                take_from_unread(tx, caller.user_id, message.thread_id, 1)?;
                 message.read_at = Some(caller.now);
             }
             Ok(message)
@@ -230,15 +297,26 @@ impl Session {
     pub fn mark_thread_read(&self, thread_id: ThreadId, up_to: Option<MessageId>) -> Result<u64> {
         let up_to = require_id("up_to", up_to)?;
         self.write(|tx, caller| {
-            let thread = threads::sql::thread(tx, thread_id)?;
+            let thread = existing(tx, thread_id)?;
             let sender = require_participant(&thread, caller.user_id)?;
-            let Some(last) = threads::sql::last_message_id(tx, thread_id)? else {
+            let Some(last) = tx.last_message_id(thread_id)? else {
                 return Ok(0);
             };
             // Never past the newest message: later messages get higher ids
             // and must stay unread.
             let bound = up_to.map_or(last, |up_to| up_to.min(last));
-            sql::mark_read_up_to(tx, thread_id, caller.user_id, sender, bound, caller.now)
+            // Every message at or below the read mark is already read, so
+            // only the backlog above it is touched.
+            let last_read = tx.last_read_id(caller.user_id, thread_id)?;
+            if bound <= last_read {
+                return Ok(0);
+            }
+            let marked = tx.set_messages_read(thread_id, sender, last_read, bound, caller.now)?;
+            tx.set_last_read_id(caller.user_id, thread_id, bound)?;
+            if marked > 0 {
+                take_from_unread(tx, caller.user_id, thread_id, marked as i64)?;
+            }
+            Ok(marked)
         })
     }
 
@@ -248,11 +326,17 @@ impl Session {
     /// # Errors
     /// A session error.
     pub fn unread_count(&self) -> Result<u64> {
-        // The session check and the counter in one statement: this is the
-        // call apps make most often (BENCHMARKS.md).
+        // The session and the counter in one read: this is the call apps
+        // make most often (BENCHMARKS.md). The session rules are the same
+        // as every other call's.
         let now = self.store.now();
-        self.store
-            .read_one(|conn| sql::unread_total_for_session(conn, self.token_hash(), now))
+        self.store.read_one(|tx| {
+            let (expires_at, total) = tx
+                .unread_total_by_session(self.token_hash())?
+                .ok_or(Error::SessionInvalid)?;
+            crate::accounts::require_unexpired(expires_at, now)?;
+            Ok(total.max(0) as u64)
+        })
     }
 }
 
@@ -263,7 +347,7 @@ impl Store {
     /// # Errors
     /// A storage error.
     pub fn verify_unread(&self) -> Result<UnreadReport> {
-        self.read(|tx| sql::check_unread(tx, false))
+        self.read(|tx| check_unread(tx, false))
     }
 
     /// Like [`Store::verify_unread`], and sets every disagreeing counter to
@@ -272,255 +356,6 @@ impl Store {
     /// # Errors
     /// A storage error, or [`Error::Busy`].
     pub fn repair_unread(&self) -> Result<UnreadReport> {
-        self.write(|tx| sql::check_unread(tx, true))
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Storage
-
-pub(crate) mod sql {
-    use super::*;
-
-    const MESSAGE_COLUMNS: &str = "id, thread_id, sender_id, text, created_at, read_at";
-
-    /// Maps the six message columns starting at column `at` (the order of `MESSAGE_COLUMNS`).
-    pub(crate) fn message_from_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Message> {
-        Ok(Message {
-            id: row.get(at)?,
-            thread_id: row.get(at + 1)?,
-            sender_id: row.get(at + 2)?,
-            text: row.get(at + 3)?,
-            created_at: from_millis(row.get(at + 4)?)?,
-            read_at: row
-                .get::<_, Option<i64>>(at + 5)?
-                .map(from_millis)
-                .transpose()?,
-        })
-    }
-
-    fn message_from_row(row: &Row<'_>) -> rusqlite::Result<Message> {
-        message_from_row_at(row, 0)
-    }
-
-    pub(crate) fn message(conn: &Connection, id: MessageId) -> Result<Message> {
-        conn.prepare_cached(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"
-        ))?
-        .query_row([id], message_from_row)
-        .optional()?
-        .ok_or(Error::MessageNotFound(id.0))
-    }
-
-    pub(crate) fn insert_message(
-        conn: &Connection,
-        thread: ThreadId,
-        sender: UserId,
-        text: &str,
-        now: DateTime<Utc>,
-    ) -> Result<MessageId> {
-        conn.prepare_cached(
-            "INSERT INTO messages (thread_id, sender_id, text, created_at) VALUES (?1, ?2, ?3, ?4)",
-        )?
-        .execute(params![thread, sender, text, to_millis(now)])?;
-        Ok(MessageId(conn.last_insert_rowid()))
-    }
-
-    /// The counters a send moves: the thread's activity and last message,
-    /// both members' activity, the recipient's unread counts. Two single-row
-    /// member updates are cheaper than one `IN (…)` update (PERF-NOTES).
-    pub(crate) fn record_send(
-        conn: &Connection,
-        thread: ThreadId,
-        message: MessageId,
-        sender: UserId,
-        recipient: UserId,
-        activity: DateTime<Utc>,
-    ) -> Result<()> {
-        let activity = to_millis(activity);
-        conn.prepare_cached(
-            "UPDATE threads SET last_activity_at = ?2, last_message_id = ?3 WHERE id = ?1",
-        )?
-        .execute(params![thread, activity, message])?;
-        conn.prepare_cached(
-            "UPDATE members SET last_activity_at = ?3 WHERE user_id = ?1 AND thread_id = ?2",
-        )?
-        .execute(params![sender, thread, activity])?;
-        conn.prepare_cached(
-            "UPDATE members SET last_activity_at = ?3, unread = unread + 1 WHERE user_id = ?1 AND thread_id = ?2",
-        )?
-        .execute(params![recipient, thread, activity])?;
-        conn.prepare_cached("UPDATE users SET unread_total = unread_total + 1 WHERE id = ?1")?
-            .execute([recipient])?;
-        Ok(())
-    }
-
-    /// The history page queries; see `EXPLAIN QUERY PLAN` in the tests.
-    pub(crate) const PAGE_BEFORE: &str =
-        "SELECT id, thread_id, sender_id, text, created_at, read_at
-         FROM messages WHERE thread_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
-    pub(crate) const PAGE_AFTER: &str = "SELECT id, thread_id, sender_id, text, created_at, read_at
-         FROM messages WHERE thread_id = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3";
-
-    pub(crate) fn page_before(
-        conn: &Connection,
-        thread: ThreadId,
-        before: MessageId,
-        limit: u32,
-    ) -> Result<Vec<Message>> {
-        let mut stmt = conn.prepare_cached(PAGE_BEFORE)?;
-        let rows = stmt.query_map(params![thread, before, limit], message_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-
-    pub(crate) fn page_after(
-        conn: &Connection,
-        thread: ThreadId,
-        after: MessageId,
-        limit: u32,
-    ) -> Result<Vec<Message>> {
-        let mut stmt = conn.prepare_cached(PAGE_AFTER)?;
-        let rows = stmt.query_map(params![thread, after, limit], message_from_row)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-    }
-
-    pub(crate) fn mark_one_read(
-        conn: &Connection,
-        message: &Message,
-        reader: UserId,
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        conn.prepare_cached("UPDATE messages SET read_at = ?2 WHERE id = ?1 AND read_at IS NULL")?
-            .execute(params![message.id, to_millis(now)])?;
-        take_from_unread(conn, reader, message.thread_id, 1)
-    }
-
-    fn take_from_unread(
-        conn: &Connection,
-        reader: UserId,
-        thread: ThreadId,
-        count: i64,
-    ) -> Result<()> {
-        conn.prepare_cached(
-            "UPDATE members SET unread = unread - ?3 WHERE user_id = ?1 AND thread_id = ?2",
-        )?
-        .execute(params![reader, thread, count])?;
-        conn.prepare_cached("UPDATE users SET unread_total = unread_total - ?2 WHERE id = ?1")?
-            .execute(params![reader, count])?;
-        Ok(())
-    }
-
-    /// Marks `sender`'s messages with ids in (last_read_id, bound] read. Every
-    /// message at or below `last_read_id` is already read, so only the
-    /// backlog is scanned.
-    pub(crate) fn mark_read_up_to(
-        conn: &Connection,
-        thread: ThreadId,
-        reader: UserId,
-        sender: UserId,
-        bound: MessageId,
-        now: DateTime<Utc>,
-    ) -> Result<u64> {
-        let last_read: i64 = conn
-            .prepare_cached(
-                "SELECT last_read_id FROM members WHERE user_id = ?1 AND thread_id = ?2",
-            )?
-            .query_row(params![reader, thread], |row| row.get(0))?;
-        if bound.0 <= last_read {
-            return Ok(0);
-        }
-        let marked = conn
-            .prepare_cached(
-                "UPDATE messages SET read_at = ?5
-                 WHERE thread_id = ?1 AND id > ?2 AND id <= ?3 AND sender_id = ?4 AND read_at IS NULL",
-            )?
-            .execute(params![thread, last_read, bound, sender, to_millis(now)])?;
-        conn.prepare_cached(
-            "UPDATE members SET last_read_id = ?3 WHERE user_id = ?1 AND thread_id = ?2",
-        )?
-        .execute(params![reader, thread, bound])?;
-        if marked > 0 {
-            take_from_unread(conn, reader, thread, marked as i64)?;
-        }
-        Ok(marked as u64)
-    }
-
-    /// The session's user's unread total, checking the session on the way.
-    pub(crate) fn unread_total_for_session(
-        conn: &Connection,
-        token_hash: &[u8; 32],
-        now: DateTime<Utc>,
-    ) -> Result<u64> {
-        let row: Option<(i64, i64)> = conn
-            .prepare_cached(UNREAD_FOR_SESSION)?
-            .query_row([&token_hash[..]], |row| Ok((row.get(0)?, row.get(1)?)))
-            .optional()?;
-        let Some((expires_at, total)) = row else {
-            return Err(Error::SessionInvalid);
-        };
-        crate::accounts::sql::require_unexpired(expires_at, now)?;
-        Ok(total.max(0) as u64)
-    }
-
-    /// See `EXPLAIN QUERY PLAN` in the tests.
-    pub(crate) const UNREAD_FOR_SESSION: &str = "SELECT s.expires_at, u.unread_total
-         FROM sessions s CROSS JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1";
-
-    /// Recomputes the counters from the messages; with `repair`, writes the
-    /// right values over the wrong ones.
-    pub(crate) fn check_unread(conn: &Connection, repair: bool) -> Result<UnreadReport> {
-        let mut report = UnreadReport::default();
-        let mut totals: HashMap<UserId, i64> = HashMap::new();
-        let mut members = conn.prepare(
-            "SELECT mb.user_id, mb.thread_id, mb.unread,
-                    (SELECT count(*) FROM messages m
-                     WHERE m.thread_id = mb.thread_id AND m.sender_id = mb.other_id AND m.read_at IS NULL)
-             FROM members mb",
-        )?;
-        let mut rows = members.query([])?;
-        while let Some(row) = rows.next()? {
-            let (user_id, thread_id, stored, actual): (UserId, ThreadId, i64, i64) =
-                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
-            report.threads_checked += 1;
-            *totals.entry(user_id).or_default() += actual;
-            if stored != actual {
-                report.mismatches.push(UnreadMismatch {
-                    user_id,
-                    thread_id: Some(thread_id),
-                    stored,
-                    actual,
-                });
-            }
-        }
-        let mut users = conn.prepare("SELECT id, unread_total FROM users")?;
-        let mut rows = users.query([])?;
-        while let Some(row) = rows.next()? {
-            let (user_id, stored): (UserId, i64) = (row.get(0)?, row.get(1)?);
-            report.users_checked += 1;
-            let actual = totals.get(&user_id).copied().unwrap_or(0);
-            if stored != actual {
-                report.mismatches.push(UnreadMismatch {
-                    user_id,
-                    thread_id: None,
-                    stored,
-                    actual,
-                });
-            }
-        }
-        if repair {
-            for mismatch in &report.mismatches {
-                match mismatch.thread_id {
-                    Some(thread) => conn.execute(
-                        "UPDATE members SET unread = ?3 WHERE user_id = ?1 AND thread_id = ?2",
-                        params![mismatch.user_id, thread, mismatch.actual],
-                    )?,
-                    None => conn.execute(
-                        "UPDATE users SET unread_total = ?2 WHERE id = ?1",
-                        params![mismatch.user_id, mismatch.actual],
-                    )?,
-                };
-            }
-        }
-        Ok(report)
+        self.write(|tx| check_unread(tx, true))
     }
 }

@@ -3,9 +3,11 @@
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::schema;
+use crate::sqlite::SqliteTx;
+pub(crate) use crate::sqlite::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
@@ -157,10 +159,10 @@ impl Store {
 
     /// Runs `work` in a read transaction: one consistent snapshot, no lock
     /// that blocks writers.
-    pub(crate) fn read<T>(&self, work: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.checkout()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let value = work(&tx)?;
+        let value = work(&mut SqliteTx::new(&tx))?;
         tx.commit()?;
         Ok(value)
     }
@@ -169,18 +171,21 @@ impl Store {
     /// explicit transaction (a single statement is its own consistent
     /// snapshot): for the hottest reads, where BEGIN and COMMIT would cost
     /// more than the query.
-    pub(crate) fn read_one<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn read_one<T>(
+        &self,
+        work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>,
+    ) -> Result<T> {
         let conn = self.checkout()?;
-        work(&conn)
+        work(&mut SqliteTx::new(&conn))
     }
 
     /// Runs `work` in a `BEGIN IMMEDIATE` transaction and commits if it
     /// returns `Ok`; on `Err` (or a panic) the transaction rolls back and
     /// nothing it wrote is kept.
-    pub(crate) fn write<T>(&self, work: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(&self, work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.checkout()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(&tx)?;
+        let value = work(&mut SqliteTx::new(&tx))?;
         tx.commit()?;
         Ok(value)
     }
@@ -190,11 +195,11 @@ impl Store {
     pub(crate) fn write_or_roll_back<T>(
         &self,
         commit: bool,
-        work: impl FnOnce(&Transaction<'_>) -> Result<T>,
+        work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>,
     ) -> Result<T> {
         let mut conn = self.checkout()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(&tx)?;
+        let value = work(&mut SqliteTx::new(&tx))?;
         match commit {
             true => tx.commit()?,
             false => tx.rollback()?,
@@ -394,16 +399,4 @@ pub(crate) fn write_new_file(
     temp.as_file().sync_all().map_err(cannot)?;
     temp.persist(destination).map_err(|err| cannot(err.error))?;
     Ok(())
-}
-
-/// Milliseconds since the Unix epoch, the form every time is stored in.
-pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
-    time.timestamp_millis()
-}
-
-/// The inverse of [`to_millis`]; a value out of chrono's range can only come
-/// from a damaged file.
-pub(crate) fn from_millis(millis: i64) -> rusqlite::Result<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(millis)
-        .ok_or(rusqlite::Error::IntegralValueOutOfRange(0, millis))
 }

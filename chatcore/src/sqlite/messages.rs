@@ -1,0 +1,190 @@
+//! [`MessageStorage`] on SQLite: `messages`, read marks and the unread counters.
+
+use super::rows::{MESSAGE_COLUMNS, message_from_row};
+use super::{SqliteTx, from_millis, to_millis};
+use crate::error::Result;
+use crate::ids::{MessageId, ThreadId, UserId};
+use crate::models::Message;
+use crate::storage::{MemberUnread, MessageStorage, NewMessage};
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+impl MessageStorage for SqliteTx<'_> {
+    fn message(&mut self, id: MessageId) -> Result<Option<Message>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"
+            ))?
+            .query_row([id], message_from_row)
+            .optional()?)
+    }
+
+    fn insert_message(&mut self, new: &NewMessage<'_>) -> Result<MessageId> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO messages (id, thread_id, sender_id, text, created_at, read_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![
+                new.id,
+                new.thread_id,
+                new.sender_id,
+                new.text,
+                to_millis(new.created_at),
+                new.read_at.map(to_millis)
+            ])?;
+        // The id given, or the one SQLite assigned (AUTOINCREMENT: above
+        // every id ever used, so ids grow monotonically).
+        Ok(new.id.unwrap_or(MessageId(self.conn.last_insert_rowid())))
+    }
+
+    fn page_before(
+        &mut self,
+        thread: ThreadId,
+        before: MessageId,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let mut stmt = self.conn.prepare_cached(PAGE_BEFORE)?;
+        let rows = stmt.query_map(params![thread, before, limit], message_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn page_after(
+        &mut self,
+        thread: ThreadId,
+        after: MessageId,
+        limit: u32,
+    ) -> Result<Vec<Message>> {
+        let mut stmt = self.conn.prepare_cached(PAGE_AFTER)?;
+        let rows = stmt.query_map(params![thread, after, limit], message_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn set_message_read(&mut self, id: MessageId, now: DateTime<Utc>) -> Result<bool> {
+        let changed = self
+            .conn
+            .prepare_cached("UPDATE messages SET read_at = ?2 WHERE id = ?1 AND read_at IS NULL")?
+            .execute(params![id, to_millis(now)])?;
+        Ok(changed > 0)
+    }
+
+    fn set_messages_read(
+        &mut self,
+        thread: ThreadId,
+        sender: UserId,
+        after: MessageId,
+        up_to: MessageId,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let marked = self.conn.prepare_cached(MARK_RANGE_READ)?.execute(params![
+            thread,
+            after,
+            up_to,
+            sender,
+            to_millis(now)
+        ])?;
+        Ok(marked as u64)
+    }
+
+    fn last_read_id(&mut self, user: UserId, thread: ThreadId) -> Result<MessageId> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT last_read_id FROM members WHERE user_id = ?1 AND thread_id = ?2",
+            )?
+            .query_row(params![user, thread], |row| row.get(0))?)
+    }
+
+    fn set_last_read_id(&mut self, user: UserId, thread: ThreadId, id: MessageId) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE members SET last_read_id = ?3 WHERE user_id = ?1 AND thread_id = ?2",
+            )?
+            .execute(params![user, thread, id])?;
+        Ok(())
+    }
+
+    fn add_member_unread(&mut self, user: UserId, thread: ThreadId, delta: i64) -> Result<()> {
+        self.conn
+            .prepare_cached(
+                "UPDATE members SET unread = unread + ?3 WHERE user_id = ?1 AND thread_id = ?2",
+            )?
+            .execute(params![user, thread, delta])?;
+        Ok(())
+    }
+
+    fn add_unread_total(&mut self, user: UserId, delta: i64) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE users SET unread_total = unread_total + ?2 WHERE id = ?1")?
+            .execute(params![user, delta])?;
+        Ok(())
+    }
+
+    fn set_member_unread(&mut self, user: UserId, thread: ThreadId, value: i64) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE members SET unread = ?3 WHERE user_id = ?1 AND thread_id = ?2")?
+            .execute(params![user, thread, value])?;
+        Ok(())
+    }
+
+    fn set_unread_total(&mut self, user: UserId, value: i64) -> Result<()> {
+        self.conn
+            .prepare_cached("UPDATE users SET unread_total = ?2 WHERE id = ?1")?
+            .execute(params![user, value])?;
+        Ok(())
+    }
+
+    fn unread_total_by_session(
+        &mut self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<(DateTime<Utc>, i64)>> {
+        Ok(self
+            .conn
+            .prepare_cached(UNREAD_FOR_SESSION)?
+            .query_row([&token_hash[..]], |row| {
+                Ok((from_millis(row.get(0)?)?, row.get(1)?))
+            })
+            .optional()?)
+    }
+
+    fn recount_member_unread(&mut self) -> Result<Vec<MemberUnread>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT mb.user_id, mb.thread_id, mb.unread,
+                    (SELECT count(*) FROM messages m
+                     WHERE m.thread_id = mb.thread_id AND m.sender_id = mb.other_id AND m.read_at IS NULL)
+             FROM members mb",
+        )?;
+        let rows = stmt.query_map([], |row| {
+            Ok(MemberUnread {
+                user_id: row.get(0)?,
+                thread_id: row.get(1)?,
+                stored: row.get(2)?,
+                actual: row.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
+    fn unread_totals(&mut self) -> Result<Vec<(UserId, i64)>> {
+        let mut stmt = self.conn.prepare("SELECT id, unread_total FROM users")?;
+        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+/// The history page queries; see `EXPLAIN QUERY PLAN` in the tests.
+pub(crate) const PAGE_BEFORE: &str = "SELECT id, thread_id, sender_id, text, created_at, read_at
+     FROM messages WHERE thread_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
+/// See [`PAGE_BEFORE`].
+pub(crate) const PAGE_AFTER: &str = "SELECT id, thread_id, sender_id, text, created_at, read_at
+     FROM messages WHERE thread_id = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3";
+
+/// Marking a thread's backlog read; see `EXPLAIN QUERY PLAN` in the tests.
+pub(crate) const MARK_RANGE_READ: &str = "UPDATE messages SET read_at = ?5
+     WHERE thread_id = ?1 AND id > ?2 AND id <= ?3 AND sender_id = ?4 AND read_at IS NULL";
+
+/// The session's expiry and its user's counter in one statement; see
+/// `EXPLAIN QUERY PLAN` in the tests.
+pub(crate) const UNREAD_FOR_SESSION: &str = "SELECT s.expires_at, u.unread_total
+     FROM sessions s CROSS JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1";

@@ -1,0 +1,56 @@
+//! The SQLite backend: the one module that names `rusqlite`. It implements
+//! the storage traits of [`crate::storage`] over a connection in a
+//! transaction ([`SqliteTx`]), maps SQLite's errors to [`crate::Error`]
+//! (`error`), and stores ids as integers and times as milliseconds since
+//! the Unix epoch (`ids`, [`to_millis`]).
+//!
+//! Per aggregate: `threads` ([`crate::storage::ThreadStorage`]),
+//! `messages` ([`crate::storage::MessageStorage`]).
+
+mod error;
+mod ids;
+pub(crate) mod messages;
+pub(crate) mod rows;
+pub(crate) mod threads;
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use std::ops::Deref;
+
+/// One transaction (or, for `Store::read_one`, one autocommit statement) on
+/// a pooled connection: the object the domain code works through.
+pub(crate) struct SqliteTx<'c> {
+    conn: &'c Connection,
+}
+
+impl<'c> SqliteTx<'c> {
+    /// Wraps a connection that is inside the transaction the caller runs.
+    pub(crate) fn new(conn: &'c Connection) -> SqliteTx<'c> {
+        SqliteTx { conn }
+    }
+}
+
+/// Transitional: the modules not yet behind the storage traits (accounts,
+/// lookup, bulk load, the Django import and export) still run their SQL on
+/// the connection itself.
+impl Deref for SqliteTx<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+/// Milliseconds since the Unix epoch, the form every time is stored in.
+pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
+    time.timestamp_millis()
+}
+
+/// The inverse of [`to_millis`]; a value out of chrono's range can only come
+/// from a damaged file.
+pub(crate) fn from_millis(millis: i64) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(millis)
+        .ok_or(rusqlite::Error::IntegralValueOutOfRange(0, millis))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,205 @@
+//! The storage seam: what the domain modules ask of a database, and nothing
+//! about how a database answers.
+//!
+//! # Design
+//!
+//! - **Rules live in the domain modules** (`accounts`, `threads`, `inbox`,
+//!   `messages`, …): validation, who may do what, the expiry rule,
+//!   create-or-get, and the unread accounting (which counter moves by how
+//!   much on a send, a read mark or a delete). They reach storage only
+//!   through the traits below and never name a database crate.
+//! - **Storage is one trait per aggregate** ([`ThreadStorage`],
+//!   [`MessageStorage`], …), each a list of plain reads and writes of
+//!   records: no method decides anything a rule decides. The traits are
+//!   combined as supertraits of [`Tx`], the one object a transaction hands
+//!   to the domain code (`Store::read(|tx| …)` / `Store::write(|tx| …)`).
+//! - **Methods take `&mut self`**, so a backend whose transaction needs
+//!   exclusive access to run a statement (the synchronous `postgres` crate's
+//!   `Transaction`) implements them directly; SQLite's backend holds a
+//!   shared `&Connection` and does not mind.
+//! - **Ids come back from the backend** (`insert_*` return the new id, by
+//!   whatever means the database has: SQLite's rowid, PostgreSQL's
+//!   `RETURNING id`); an insert may also be given an explicit id (imports
+//!   keep their primary keys). No method exposes rowids, `INSERT OR …`
+//!   conflict clauses or pragmas.
+//! - **Times are [`DateTime<Utc>`]** at millisecond precision; how they are
+//!   stored is the backend's business. Keyset cursors are plain integers
+//!   ([`InboxKey`]) so that any value a caller passes is representable.
+//! - **Errors are [`crate::Error`]**: a backend maps its own failures to
+//!   [`crate::Error::Busy`] / [`crate::Error::Storage`] (see
+//!   `sqlite::error`), so the domain never sees a driver's error type.
+//!
+//! The SQLite implementation is `crate::sqlite`, the only module that
+//! names the SQLite driver.
+
+use crate::error::Result;
+use crate::ids::{MessageId, ThreadId, UserId};
+use crate::models::{Message, Thread, ThreadSummary};
+use chrono::{DateTime, Utc};
+
+/// Everything one transaction can do: the per-aggregate traits together.
+/// The domain code receives `&mut` a `Tx` (or one of its parts).
+pub(crate) trait Tx: ThreadStorage + MessageStorage {}
+
+impl<T: ThreadStorage + MessageStorage + ?Sized> Tx for T {}
+
+/// A thread to insert, with both member rows.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewThread {
+    /// An explicit id (an import keeping its primary key), or `None` for the
+    /// next one the store assigns.
+    pub id: Option<ThreadId>,
+    /// The pair, already checked and ordered (`low < high`).
+    pub low: UserId,
+    /// The higher id of the pair.
+    pub high: UserId,
+    /// When the thread was created.
+    pub created_at: DateTime<Utc>,
+    /// Its activity time (the creation time, or later for an import).
+    pub last_activity_at: DateTime<Utc>,
+}
+
+/// A message to insert.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewMessage<'a> {
+    /// An explicit id (an import keeping its primary key), or `None` for the
+    /// next one the store assigns (always above every id ever used).
+    pub id: Option<MessageId>,
+    /// The thread; exists.
+    pub thread_id: ThreadId,
+    /// The sender; a participant.
+    pub sender_id: UserId,
+    /// The text, already validated.
+    pub text: &'a str,
+    /// When it was sent.
+    pub created_at: DateTime<Utc>,
+    /// When it was read, or `None`.
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+/// A position in a user's inbox, newest first: entries strictly below
+/// `(activity_ms, thread_id)` come next. `(i64::MAX, i64::MAX)` is the top.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct InboxKey {
+    /// The member's activity time, in milliseconds since the epoch.
+    pub activity_ms: i64,
+    /// The thread id, to break ties.
+    pub thread_id: i64,
+}
+
+/// One inbox row: the entry, and the member activity time its key is made of.
+pub(crate) type InboxRow = (ThreadSummary, i64);
+
+/// A per-thread unread counter as stored, beside what the messages say.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MemberUnread {
+    /// The reader.
+    pub user_id: UserId,
+    /// The thread.
+    pub thread_id: ThreadId,
+    /// `members.unread` as stored.
+    pub stored: i64,
+    /// The other participant's messages in the thread with no read time.
+    pub actual: i64,
+}
+
+/// Threads and their per-participant member rows.
+pub(crate) trait ThreadStorage {
+    /// Whether a user with this id exists.
+    fn user_exists(&mut self, id: UserId) -> Result<bool>;
+    /// The thread of an ordered pair, if there is one (the pair is unique).
+    fn thread_by_pair(&mut self, low: UserId, high: UserId) -> Result<Option<Thread>>;
+    /// The thread with this id.
+    fn thread(&mut self, id: ThreadId) -> Result<Option<Thread>>;
+    /// The thread's newest message id, if it has any.
+    fn last_message_id(&mut self, id: ThreadId) -> Result<Option<MessageId>>;
+    /// Inserts the thread and one member row per participant (activity as
+    /// given, unread 0, read mark 0); returns its id. A pair that already
+    /// has a thread, or an id in use, fails (the rules check first).
+    fn insert_thread(&mut self, new: &NewThread) -> Result<ThreadId>;
+    /// Sets the thread's activity time and newest message.
+    fn set_thread_activity(
+        &mut self,
+        id: ThreadId,
+        activity: DateTime<Utc>,
+        last_message: MessageId,
+    ) -> Result<()>;
+    /// Sets a member's activity time and adds `unread_delta` to its unread
+    /// counter, in one write.
+    fn set_member_activity(
+        &mut self,
+        user: UserId,
+        thread: ThreadId,
+        activity: DateTime<Utc>,
+        unread_delta: i64,
+    ) -> Result<()>;
+    /// The thread's members with their unread counters.
+    fn member_unread_counts(&mut self, thread: ThreadId) -> Result<Vec<(UserId, i64)>>;
+    /// Up to `limit` inbox entries of `user` below `key`, newest activity
+    /// first, each with its member activity time.
+    fn inbox(&mut self, user: UserId, key: InboxKey, limit: u32) -> Result<Vec<InboxRow>>;
+    /// The inbox entry of `user` for one thread, if `user` is a member.
+    fn summary(&mut self, user: UserId, thread: ThreadId) -> Result<Option<ThreadSummary>>;
+    /// Deletes the thread with its member rows and messages. Counters
+    /// elsewhere (users' totals) are the caller's to adjust first.
+    fn delete_thread(&mut self, id: ThreadId) -> Result<()>;
+}
+
+/// Messages, read marks and the unread counters.
+pub(crate) trait MessageStorage {
+    /// The message with this id.
+    fn message(&mut self, id: MessageId) -> Result<Option<Message>>;
+    /// Inserts a message; returns its id.
+    fn insert_message(&mut self, new: &NewMessage<'_>) -> Result<MessageId>;
+    /// Up to `limit` messages of the thread with ids below `before`, newest first.
+    fn page_before(
+        &mut self,
+        thread: ThreadId,
+        before: MessageId,
+        limit: u32,
+    ) -> Result<Vec<Message>>;
+    /// Up to `limit` messages of the thread with ids above `after`, oldest first.
+    fn page_after(
+        &mut self,
+        thread: ThreadId,
+        after: MessageId,
+        limit: u32,
+    ) -> Result<Vec<Message>>;
+    /// Sets the read time of an unread message; whether it was unread.
+    fn set_message_read(&mut self, id: MessageId, now: DateTime<Utc>) -> Result<bool>;
+    /// Sets the read time of `sender`'s unread messages in the thread with
+    /// ids in `(after, up_to]`; how many it set.
+    fn set_messages_read(
+        &mut self,
+        thread: ThreadId,
+        sender: UserId,
+        after: MessageId,
+        up_to: MessageId,
+        now: DateTime<Utc>,
+    ) -> Result<u64>;
+    /// The member's read mark: every message of the other participant at or
+    /// below it is read.
+    fn last_read_id(&mut self, user: UserId, thread: ThreadId) -> Result<MessageId>;
+    /// Sets the member's read mark.
+    fn set_last_read_id(&mut self, user: UserId, thread: ThreadId, id: MessageId) -> Result<()>;
+    /// Adds `delta` to the member's unread counter.
+    fn add_member_unread(&mut self, user: UserId, thread: ThreadId, delta: i64) -> Result<()>;
+    /// Adds `delta` to the user's unread total.
+    fn add_unread_total(&mut self, user: UserId, delta: i64) -> Result<()>;
+    /// Sets the member's unread counter.
+    fn set_member_unread(&mut self, user: UserId, thread: ThreadId, value: i64) -> Result<()>;
+    /// Sets the user's unread total.
+    fn set_unread_total(&mut self, user: UserId, value: i64) -> Result<()>;
+    /// The session's expiry time and its user's unread total, read together
+    /// (one round trip: the hottest call), or `None` for an unknown token.
+    /// May run outside a transaction.
+    fn unread_total_by_session(
+        &mut self,
+        token_hash: &[u8; 32],
+    ) -> Result<Option<(DateTime<Utc>, i64)>>;
+    /// Every member row's stored unread counter beside a recount from the
+    /// messages.
+    fn recount_member_unread(&mut self) -> Result<Vec<MemberUnread>>;
+    /// Every user's stored unread total.
+    fn unread_totals(&mut self) -> Result<Vec<(UserId, i64)>>;
+}
