@@ -34,9 +34,11 @@
 
 mod accounts;
 mod bulk;
+mod checkpoint;
 mod config;
 mod django;
 mod error;
+mod export;
 mod ids;
 mod messages;
 mod page;
@@ -50,6 +52,7 @@ pub use accounts::{
     SessionInfo, User,
 };
 pub use bulk::{BULK_CACHE_KIB, BulkLoad, BulkMessage, BulkStats, BulkUser};
+pub use checkpoint::Checkpoints;
 pub use config::{Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
 pub use django::ImportReport;
 pub use error::{Error, Result};
