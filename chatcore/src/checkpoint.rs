@@ -70,9 +70,19 @@ struct Signal {
     /// `true` once the store is gone.
     stop: Mutex<bool>,
     wake: Condvar,
+    /// Held by the checkpointer while it checkpoints, so that a commit past
+    /// the hard bound waits for it to finish instead of finding the
+    /// checkpoint lock taken and letting the WAL grow on.
+    running: Mutex<()>,
 }
 
 impl Signal {
+    fn lock_running(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.running
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     fn lock_stop(&self) -> std::sync::MutexGuard<'_, bool> {
         self.stop
             .lock()
@@ -114,7 +124,7 @@ impl Checkpointer {
     pub(crate) fn watch(&self, conn: &mut Connection) -> Result<()> {
         let signal = Arc::clone(&self.signal);
         conn.wal_hook(Some(move |wal: &mut Wal, frames: i32| {
-            after_commit(wal, frames, || signal.ask());
+            after_commit(wal, frames, &signal);
             Ok(())
         }))?;
         Ok(())
@@ -135,11 +145,12 @@ impl Drop for Checkpointer {
 /// The WAL hook's decision after a commit left `frames` pages in the WAL.
 /// Never fails the commit (which has happened): a checkpoint that cannot
 /// run now (another checkpointer holds its lock) is simply tried later.
-fn after_commit(wal: &mut Wal, frames: i32, wake: impl FnOnce()) {
+fn after_commit(wal: &mut Wal, frames: i32, signal: &Signal) {
     if frames >= HARD_BOUND_FRAMES {
+        let _running = signal.lock_running();
         let _ = wal.checkpoint_v2(CheckpointMode::PASSIVE);
     } else if frames >= WAKE_FRAMES {
-        wake();
+        signal.ask();
     }
 }
 
@@ -161,6 +172,7 @@ fn run(conn: &Connection, signal: &Signal) {
         signal.wanted.store(false, Ordering::Release);
         // Busy (another process's checkpoint) or an I/O error: the next
         // commit asks again, and the hard bound still holds.
+        let _running = signal.lock_running();
         let _ = passive(conn);
     }
 }
