@@ -131,6 +131,15 @@ impl Checkpointer {
     }
 }
 
+impl Checkpointer {
+    /// Held while a checkpoint runs outside the thread
+    /// ([`Store::checkpoint`](crate::Store::checkpoint)), so that it never
+    /// finds the thread's checkpoint in its way.
+    pub(crate) fn exclusive(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.signal.lock_running()
+    }
+}
+
 impl Drop for Checkpointer {
     fn drop(&mut self) {
         *self.signal.lock_stop() = true;

@@ -41,6 +41,7 @@ mod error;
 mod export;
 mod ids;
 mod messages;
+mod open;
 mod page;
 mod password;
 mod schema;

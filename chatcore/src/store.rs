@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::schema;
 use chrono::{DateTime, Utc};
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
@@ -175,12 +175,20 @@ impl Store {
     /// read-only store.
     ///
     /// # Errors
-    /// [`Error::Storage`] if the checkpoint fails (e.g. an I/O error).
+    /// [`Error::Busy`] if another process is checkpointing this file at that
+    /// moment; [`Error::Storage`] if the checkpoint fails (e.g. an I/O error).
     pub fn checkpoint(&self) -> Result<()> {
         if self.inner.path.is_none() || self.inner.read_only {
             return Ok(());
         }
+        // The connection first: the thread that waits for the running
+        // checkpoint in its commit holds one.
         let conn = self.checkout()?;
+        let _running = self
+            .inner
+            .checkpointer
+            .as_ref()
+            .map(Checkpointer::exclusive);
         checkpoint::passive(&conn)
     }
 
@@ -397,31 +405,7 @@ impl Inner {
         let Some(path) = &self.path else {
             return Err(Error::Internal("open_file on an in-memory store".into()));
         };
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        // SQLite opens a file it cannot write read-only, but a WAL database
-        // also needs its `-shm` file: in a folder that cannot be written,
-        // after a clean close left no `-wal` and `-shm`, it cannot open.
-        // With no WAL, the file alone holds everything, and no writer can
-        // start without creating one, so it is opened as immutable.
-        let probe = conn.pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0));
-        match probe {
-            Err(rusqlite::Error::SqliteFailure(failure, _))
-                if failure.code == rusqlite::ErrorCode::CannotOpen && !has_wal(path) =>
-            {
-                Ok(Connection::open_with_flags(
-                    immutable_uri(path),
-                    OpenFlags::SQLITE_OPEN_READ_ONLY
-                        | OpenFlags::SQLITE_OPEN_URI
-                        | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )?)
-            }
-            _ => Ok(conn),
-        }
+        crate::open::open_file(path)
     }
 }
 
@@ -460,29 +444,6 @@ impl Drop for PooledConnection<'_> {
             self.inner.returned.notify_one();
         }
     }
-}
-
-/// Whether `path` has a non-empty `-wal` file beside it.
-fn has_wal(path: &Path) -> bool {
-    let mut wal = path.as_os_str().to_owned();
-    wal.push("-wal");
-    std::fs::metadata(wal).is_ok_and(|meta| meta.len() > 0)
-}
-
-/// `file:PATH?immutable=1`, the path percent-encoded as SQLite's URI
-/// filenames require.
-fn immutable_uri(path: &Path) -> String {
-    let mut uri = String::from("file:");
-    for &byte in path.as_os_str().as_encoded_bytes() {
-        match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'-' | b'.' | b'_' | b'~' => {
-                uri.push(char::from(byte));
-            }
-            other => uri.push_str(&format!("%{other:02X}")),
-        }
-    }
-    uri.push_str("?immutable=1");
-    uri
 }
 
 /// Creates a missing database file with mode 0600 before SQLite opens it,
