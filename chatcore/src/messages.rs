@@ -14,7 +14,6 @@ use crate::threads::{self, require_participant};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
-use std::collections::HashMap;
 
 /// A message in a two-person thread. Its recipient is the other participant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -260,10 +259,23 @@ impl Store {
     /// Recomputes every unread counter from the messages and reports those
     /// that disagree. Changes nothing; see [`Store::repair_unread`].
     ///
+    /// Reads in short transactions of a few hundred users each, so that a
+    /// check of a large store never holds one snapshot (and with it the
+    /// WAL) for its whole run. Each user's counters are compared with the
+    /// messages of the same snapshot, so concurrent sends never show as a
+    /// mismatch.
+    ///
     /// # Errors
     /// A storage error.
     pub fn verify_unread(&self) -> Result<UnreadReport> {
-        self.read(|tx| sql::check_unread(tx, false))
+        let mut report = UnreadReport::default();
+        let mut after = Some(UserId(0));
+        while let Some(from) = after {
+            after = self.read(|tx| {
+                sql::check_unread_batch(tx, from, sql::UNREAD_CHECK_BATCH, false, &mut report)
+            })?;
+        }
+        Ok(report)
     }
 
     /// Like [`Store::verify_unread`], and sets every disagreeing counter to
@@ -468,47 +480,74 @@ pub(crate) mod sql {
 
     /// Recomputes the counters from the messages; with `repair`, writes the
     /// right values over the wrong ones.
+    /// Users checked per read transaction by [`Store::verify_unread`].
+    pub(crate) const UNREAD_CHECK_BATCH: i64 = 200;
+
+    /// Checks (and with `repair`, fixes) every counter, in one transaction.
     pub(crate) fn check_unread(conn: &Connection, repair: bool) -> Result<UnreadReport> {
         let mut report = UnreadReport::default();
-        let mut totals: HashMap<UserId, i64> = HashMap::new();
-        let mut members = conn.prepare(
-            "SELECT mb.user_id, mb.thread_id, mb.unread,
+        let mut after = Some(UserId(0));
+        while let Some(from) = after {
+            after = check_unread_batch(conn, from, i64::MAX, repair, &mut report)?;
+        }
+        Ok(report)
+    }
+
+    /// Checks the counters of up to `limit` users with ids above `after`
+    /// (each user's per-thread counters and total against the messages,
+    /// so one batch is consistent on its own) and adds them to `report`.
+    /// Returns the last user id checked, or `None` when there were none.
+    pub(crate) fn check_unread_batch(
+        conn: &Connection,
+        after: UserId,
+        limit: i64,
+        repair: bool,
+        report: &mut UnreadReport,
+    ) -> Result<Option<UserId>> {
+        let mut users = conn.prepare_cached(
+            "SELECT id, unread_total FROM users WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let users = users
+            .query_map(params![after, limit], |row| {
+                Ok((row.get::<_, UserId>(0)?, row.get::<_, i64>(1)?))
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let mut members = conn.prepare_cached(
+            "SELECT mb.thread_id, mb.unread,
                     (SELECT count(*) FROM messages m
                      WHERE m.thread_id = mb.thread_id AND m.sender_id = mb.other_id AND m.read_at IS NULL)
-             FROM members mb",
+             FROM members mb WHERE mb.user_id = ?1",
         )?;
-        let mut rows = members.query([])?;
-        while let Some(row) = rows.next()? {
-            let (user_id, thread_id, stored, actual): (UserId, ThreadId, i64, i64) =
-                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
-            report.threads_checked += 1;
-            *totals.entry(user_id).or_default() += actual;
-            if stored != actual {
-                report.mismatches.push(UnreadMismatch {
-                    user_id,
-                    thread_id: Some(thread_id),
-                    stored,
-                    actual,
-                });
+        let found = report.mismatches.len();
+        for &(user_id, stored_total) in &users {
+            let mut total = 0;
+            let mut rows = members.query([user_id])?;
+            while let Some(row) = rows.next()? {
+                let (thread_id, stored, actual): (ThreadId, i64, i64) =
+                    (row.get(0)?, row.get(1)?, row.get(2)?);
+                report.threads_checked += 1;
+                total += actual;
+                if stored != actual {
+                    report.mismatches.push(UnreadMismatch {
+                        user_id,
+                        thread_id: Some(thread_id),
+                        stored,
+                        actual,
+                    });
+                }
             }
-        }
-        let mut users = conn.prepare("SELECT id, unread_total FROM users")?;
-        let mut rows = users.query([])?;
-        while let Some(row) = rows.next()? {
-            let (user_id, stored): (UserId, i64) = (row.get(0)?, row.get(1)?);
             report.users_checked += 1;
-            let actual = totals.get(&user_id).copied().unwrap_or(0);
-            if stored != actual {
+            if stored_total != total {
                 report.mismatches.push(UnreadMismatch {
                     user_id,
                     thread_id: None,
-                    stored,
-                    actual,
+                    stored: stored_total,
+                    actual: total,
                 });
             }
         }
         if repair {
-            for mismatch in &report.mismatches {
+            for mismatch in &report.mismatches[found..] {
                 match mismatch.thread_id {
                     Some(thread) => conn.execute(
                         "UPDATE members SET unread = ?3 WHERE user_id = ?1 AND thread_id = ?2",
@@ -521,6 +560,6 @@ pub(crate) mod sql {
                 };
             }
         }
-        Ok(report)
+        Ok(users.last().map(|&(id, _)| id))
     }
 }
