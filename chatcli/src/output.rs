@@ -131,7 +131,12 @@ pub fn write_error(err: &mut dyn Write, json: bool, code: &str, message: &str) -
         let value = serde_json::json!({ "error": { "code": code, "message": message } });
         writeln!(err, "{value}")
     } else {
-        writeln!(err, "error: {}", escape(message))
+        // Each line escaped: an error of several lines (such as the
+        // candidates of an ambiguous user) keeps its lines, and no line
+        // can move the cursor or pose as something else.
+        err.write_all(b"error: ")?;
+        write_human(err, message)?;
+        writeln!(err)
     }
 }
 

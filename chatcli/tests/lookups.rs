@@ -59,7 +59,7 @@ fn send_to_a_username_made_of_digits_and_another_id_sends_nothing() {
     let sent = world.ok_json(&["send", "--to", "id:2", "hello there"]);
     let opened = world.ok_json(&["open", "bob"]);
     assert_eq!(opened["created"], false);
-    assert_eq!(opened["thread"]["id"], sent["thread_id"]);
+    assert_eq!(opened["id"], sent["thread_id"]);
     assert_eq!(opened["other"]["id"], 2);
 }
 
@@ -71,7 +71,7 @@ fn send_to_a_number_never_reaches_its_look_alike_username() {
     let sent = world.ok_json(&["send", "--to", "1", "hi ann"]);
     let opened = world.ok_json(&["open", "id:1"]);
     assert_eq!(opened["created"], false);
-    assert_eq!(opened["thread"]["id"], sent["thread_id"]);
+    assert_eq!(opened["id"], sent["thread_id"]);
     assert_eq!(opened["other"]["username"], "ann");
     assert_eq!(world.err_code(&["open", "username:1"], 1), "user_not_found");
 }

@@ -112,8 +112,14 @@ pub(crate) struct Caller {
     pub now: DateTime<Utc>,
 }
 
-/// How stale `last_used_at` may get before a write refreshes it.
+/// How stale `last_used_at` may get before it is refreshed (one minute).
 const LAST_USED_REFRESH_MS: i64 = 60_000;
+
+/// The one rule of when `last_used_at` is refreshed: when it is more than
+/// [`LAST_USED_REFRESH_MS`] old.
+fn last_used_is_stale(last_used_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    to_millis(now) - to_millis(last_used_at) > LAST_USED_REFRESH_MS
+}
 
 // ---------------------------------------------------------------------------
 // Rules
@@ -396,17 +402,23 @@ impl Store {
 
     /// Picks up a session from its token (as saved by a host app between runs).
     ///
+    /// Only reads, so it works on a read-only file and while another
+    /// connection holds the write lock. The session's `last_used_at` is
+    /// refreshed when it is more than a minute old, and only if the write
+    /// lock is free at once (the next call tries again otherwise).
+    ///
     /// # Errors
     /// [`Error::SessionInvalid`] for an unknown, logged-out or revoked token;
     /// [`Error::SessionExpired`] once the session has expired.
     pub fn resume(&self, token: &str) -> Result<Session> {
         let hash = token_hash(token);
         let now = self.now();
-        let row = self.write(|tx| {
-            let row = sql::check_session(tx, &hash, now)?;
-            sql::touch_session(tx, &hash, now)?;
-            Ok(row)
-        })?;
+        let row = self.read(|tx| sql::check_session(tx, &hash, now))?;
+        if last_used_is_stale(row.last_used_at, now) {
+            // Bookkeeping only: a busy lock, a read-only folder or a full
+            // disk must not fail a read.
+            let _ = self.write_if_free(|tx| sql::touch_session(tx, &hash, now));
+        }
         Ok(Session {
             store: self.clone(),
             token: token.into(),
@@ -471,7 +483,7 @@ impl Session {
         let now = self.store.now();
         self.store.write(|tx| {
             let row = sql::check_session(tx, &self.token_hash, now)?;
-            if to_millis(now) - to_millis(row.last_used_at) > LAST_USED_REFRESH_MS {
+            if last_used_is_stale(row.last_used_at, now) {
                 sql::touch_session(tx, &self.token_hash, now)?;
             }
             work(

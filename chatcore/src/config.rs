@@ -1,5 +1,6 @@
 //! How a [`Store`](crate::Store) is opened: timeouts, limits, password cost and the clock.
 
+use crate::checkpoint::Checkpoints;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -141,6 +142,7 @@ pub struct Config {
     pub(crate) max_text_bytes: usize,
     pub(crate) password_cost: PasswordCost,
     pub(crate) durability: Durability,
+    pub(crate) checkpoints: Checkpoints,
     pub(crate) clock: Arc<dyn Clock>,
 }
 
@@ -152,6 +154,7 @@ impl Default for Config {
             max_text_bytes: 64 * 1024,
             password_cost: PasswordCost::OWASP,
             durability: Durability::Normal,
+            checkpoints: Checkpoints::Background,
             clock: Arc::new(SystemClock),
         }
     }
@@ -195,6 +198,15 @@ impl Config {
     /// How durable each commit is. Default [`Durability::Normal`].
     pub fn durability(mut self, durability: Durability) -> Config {
         self.durability = durability;
+        self
+    }
+
+    /// Who runs WAL checkpoints. Default [`Checkpoints::Background`]: a
+    /// thread owned by the store, so that no send waits for one;
+    /// [`Checkpoints::Inline`] for hosts that forbid library threads.
+    /// An in-memory store has no WAL and ignores this.
+    pub fn checkpoints(mut self, checkpoints: Checkpoints) -> Config {
+        self.checkpoints = checkpoints;
         self
     }
 

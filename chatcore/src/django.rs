@@ -13,13 +13,13 @@ use crate::error::{Error, Result};
 use crate::ids::{ThreadId, UserId};
 use crate::messages::validate_text;
 use crate::password::{StoredHash, check_stored};
-use crate::store::{Store, from_millis, to_millis};
+use crate::store::{Store, to_millis};
 use crate::threads::ordered_pair;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::{Read, Write};
@@ -112,14 +112,17 @@ impl Store {
     /// Writes the whole store as a Django `dumpdata` JSON file that
     /// [`Store::import_django`] reads back to the same data: users (with
     /// their password hashes; `!` for accounts that cannot log in), threads
-    /// and messages (`is_read` for a read message). Streams from one
-    /// consistent snapshot.
+    /// and messages (`is_read` for a read message). Reads page by page in
+    /// short read transactions, so a slow reader of `writer` never holds the
+    /// WAL; rows created after the export began are left out, and every
+    /// message's thread and every thread's users are in the file (the
+    /// consistency it gives is described in `export.rs`).
     ///
     /// # Errors
     /// [`Error::Storage`] for a failed read or write.
     pub fn export_django(&self, writer: impl Write) -> Result<()> {
         let mut out = std::io::BufWriter::new(writer);
-        self.read(|tx| sql::export(tx, &mut out))?;
+        self.write_django_export(&mut out)?;
         out.flush().map_err(write_error)
     }
 
@@ -160,10 +163,6 @@ fn parse_time(value: &Value, at: &str, field: &str) -> Result<Option<DateTime<Ut
             "{at}: {field} {other} is not a date and time"
         ))),
     }
-}
-
-fn format_time(millis: i64) -> Result<String> {
-    Ok(crate::rfc3339::format(&from_millis(millis)?))
 }
 
 struct Importer<'c> {
@@ -517,151 +516,4 @@ mod sql {
         crate::messages::check_unread(&mut crate::sqlite::SqliteTx::new(conn), true)?;
         Ok(())
     }
-
-    pub(super) fn export(conn: &Connection, out: &mut impl Write) -> Result<()> {
-        let mut first = true;
-        let mut entry = |out: &mut dyn Write, value: Value| -> Result<()> {
-            out.write_all(if first { b"[\n" } else { b",\n" })
-                .map_err(write_error)?;
-            first = false;
-            serde_json::to_writer(out, &value)
-                .map_err(|err| Error::storage(format!("cannot write the export: {err}")))
-        };
-        let mut users = conn.prepare(
-            "SELECT id, password_hash, email, username, first_name, last_name, created_at FROM users ORDER BY id",
-        )?;
-        let mut rows = users.query([])?;
-        while let Some(row) = rows.next()? {
-            let password: Option<String> = row.get(1)?;
-            entry(
-                out,
-                json!({
-                    "model": "user.user",
-                    "pk": row.get::<_, i64>(0)?,
-                    "fields": {
-                        "password": password.unwrap_or_else(|| "!".to_string()),
-                        "last_login": null,
-                        "is_superuser": false,
-                        "email": row.get::<_, String>(2)?,
-                        "username": row.get::<_, String>(3)?,
-                        "first_name": row.get::<_, String>(4)?,
-                        "last_name": row.get::<_, String>(5)?,
-                        "is_staff": false,
-                        "is_active": true,
-                        "date_joined": format_time(row.get(6)?)?,
-                        "groups": [],
-                        "user_permissions": [],
-                    }
-                }),
-            )?;
-        }
-        let mut threads = conn.prepare(
-            "SELECT id, user_low, user_high, created_at, last_activity_at FROM threads ORDER BY id",
-        )?;
-        let mut rows = threads.query([])?;
-        while let Some(row) = rows.next()? {
-            entry(
-                out,
-                json!({
-                    "model": "chat.thread",
-                    "pk": row.get::<_, i64>(0)?,
-                    "fields": {
-                        "participants": [row.get::<_, i64>(1)?, row.get::<_, i64>(2)?],
-                        "created": format_time(row.get(3)?)?,
-                        "updated": format_time(row.get(4)?)?,
-                    }
-                }),
-            )?;
-        }
-        let mut messages = conn.prepare(
-            "SELECT id, thread_id, sender_id, text, created_at, read_at IS NOT NULL FROM messages ORDER BY id",
-        )?;
-        let mut rows = messages.query([])?;
-        while let Some(row) = rows.next()? {
-            entry(
-                out,
-                json!({
-                    "model": "chat.message",
-                    "pk": row.get::<_, i64>(0)?,
-                    "fields": {
-                        "thread": row.get::<_, i64>(1)?,
-                        "sender": row.get::<_, i64>(2)?,
-                        "text": row.get::<_, String>(3)?,
-                        "created": format_time(row.get(4)?)?,
-                        "is_read": row.get::<_, bool>(5)?,
-                    }
-                }),
-            )?;
-        }
-        out.write_all(if first { b"[]\n" } else { b"\n]\n" })
-            .map_err(write_error)
-    }
-}
-
-/// One line of [`Session::export_ndjson`].
-#[derive(Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum NdjsonLine<'a> {
-    Thread {
-        #[serde(flatten)]
-        thread: &'a crate::threads::Thread,
-        other: &'a crate::accounts::User,
-    },
-    Message(&'a crate::messages::Message),
-}
-
-impl crate::accounts::Session {
-    /// Writes this user's threads and messages as NDJSON, one JSON object a
-    /// line: each thread (`"type":"thread"`, with the other participant)
-    /// followed by its messages (`"type":"message"`) in id order. Fields are
-    /// the serde models'. Streams from one consistent snapshot, so a thread
-    /// of a million messages is never held in memory.
-    ///
-    /// # Errors
-    /// A session error, or [`Error::Storage`] for a failed read or write.
-    pub fn export_ndjson(&self, writer: impl Write) -> Result<()> {
-        let mut out = std::io::BufWriter::new(writer);
-        self.read(|tx, caller| {
-            let ids = {
-                let mut threads = tx.prepare(
-                    "SELECT thread_id FROM members WHERE user_id = ?1 ORDER BY thread_id",
-                )?;
-                threads
-                    .query_map([caller.user_id], |row| row.get::<_, ThreadId>(0))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?
-            };
-            for id in ids {
-                let thread = crate::threads::existing(tx, id)?;
-                let other_id = crate::threads::require_participant(&thread, caller.user_id)?;
-                let other = crate::accounts::sql::user_by_id(tx, other_id)?
-                    .ok_or_else(|| Error::storage(format!("thread {id} names a missing user")))?;
-                write_line(
-                    &mut out,
-                    &NdjsonLine::Thread {
-                        thread: &thread,
-                        other: &other,
-                    },
-                )?;
-                let mut after = crate::ids::MessageId(0);
-                loop {
-                    let page = crate::storage::MessageStorage::page_after(tx, id, after, 500)?;
-                    for message in &page {
-                        write_line(&mut out, &NdjsonLine::Message(message))?;
-                    }
-                    match page.last() {
-                        Some(last) if page.len() == 500 => after = last.id,
-                        _ => break,
-                    }
-                }
-            }
-            Ok(())
-        })?;
-        out.flush().map_err(write_error)
-    }
-}
-
-fn write_line(out: &mut impl Write, line: &NdjsonLine<'_>) -> Result<()> {
-    serde_json::to_writer(&mut *out, line)
-        .map_err(|err| Error::storage(format!("cannot write the export: {err}")))?;
-    out.write_all(b"\n").map_err(write_error)
 }

@@ -36,14 +36,17 @@
 
 mod accounts;
 mod bulk;
+mod checkpoint;
 mod config;
 mod django;
 mod error;
+mod export;
 mod ids;
 mod inbox;
 mod lookup;
 mod messages;
 mod models;
+mod open;
 mod page;
 mod password;
 mod rfc3339;
@@ -58,6 +61,7 @@ pub use accounts::{
     SessionInfo, validate_password,
 };
 pub use bulk::{BULK_CACHE_KIB, BulkLoad, BulkMessage, BulkStats, BulkUser};
+pub use checkpoint::Checkpoints;
 pub use config::{Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
 pub use django::ImportReport;
 pub use error::{Error, Result};

@@ -14,7 +14,6 @@ use crate::store::Store;
 use crate::threads::{self, existing, require_participant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::collections::HashMap;
 
 pub use crate::models::Message;
 
@@ -170,48 +169,71 @@ fn take_from_unread(
     tx.add_unread_total(reader, -count)
 }
 
-/// Recomputes the counters from the messages; with `repair`, writes the
-/// right values over the wrong ones. A user's total is the sum of their
-/// per-thread counts.
+/// Users checked per read transaction by [`Store::verify_unread`].
+pub(crate) const UNREAD_CHECK_BATCH: i64 = 200;
+
+/// Checks (and with `repair`, fixes) every counter, in one transaction.
 pub(crate) fn check_unread(
     tx: &mut (impl MessageStorage + ?Sized),
     repair: bool,
 ) -> Result<UnreadReport> {
     let mut report = UnreadReport::default();
-    let mut totals: HashMap<UserId, i64> = HashMap::new();
-    for member in tx.recount_member_unread()? {
-        report.threads_checked += 1;
-        *totals.entry(member.user_id).or_default() += member.actual;
-        if member.stored != member.actual {
-            report.mismatches.push(UnreadMismatch {
-                user_id: member.user_id,
-                thread_id: Some(member.thread_id),
-                stored: member.stored,
-                actual: member.actual,
-            });
-        }
+    let mut after = Some(UserId(0));
+    while let Some(from) = after {
+        after = check_unread_batch(tx, from, i64::MAX, repair, &mut report)?;
     }
-    for (user_id, stored) in tx.unread_totals()? {
+    Ok(report)
+}
+
+/// The unread accounting's own check: a member's counter is the number of
+/// the other participant's messages in the thread with no read time, and a
+/// user's total is the sum of their members' counters. Checks (and with
+/// `repair`, fixes) the counters of up to `limit` users with ids above
+/// `after`, each user's per-thread counters and total against the messages
+/// (so one batch is consistent on its own), and adds them to `report`.
+/// Returns the last user id checked, or `None` when there were none.
+pub(crate) fn check_unread_batch(
+    tx: &mut (impl MessageStorage + ?Sized),
+    after: UserId,
+    limit: i64,
+    repair: bool,
+    report: &mut UnreadReport,
+) -> Result<Option<UserId>> {
+    let users = tx.unread_totals_after(after, limit)?;
+    let found = report.mismatches.len();
+    for &(user_id, stored_total) in &users {
+        let mut total = 0;
+        for member in tx.recount_member_unread(user_id)? {
+            report.threads_checked += 1;
+            total += member.actual;
+            if member.stored != member.actual {
+                report.mismatches.push(UnreadMismatch {
+                    user_id,
+                    thread_id: Some(member.thread_id),
+                    stored: member.stored,
+                    actual: member.actual,
+                });
+            }
+        }
         report.users_checked += 1;
-        let actual = totals.get(&user_id).copied().unwrap_or(0);
-        if stored != actual {
+        if stored_total != total {
             report.mismatches.push(UnreadMismatch {
                 user_id,
                 thread_id: None,
-                stored,
-                actual,
+                stored: stored_total,
+                actual: total,
             });
         }
     }
     if repair {
-        for mismatch in &report.mismatches {
+        for mismatch in &report.mismatches[found..] {
             match mismatch.thread_id {
                 Some(thread) => tx.set_member_unread(mismatch.user_id, thread, mismatch.actual)?,
                 None => tx.set_unread_total(mismatch.user_id, mismatch.actual)?,
             }
         }
     }
-    Ok(report)
+    Ok(users.last().map(|&(id, _)| id))
 }
 
 // ---------------------------------------------------------------------------
@@ -344,10 +366,22 @@ impl Store {
     /// Recomputes every unread counter from the messages and reports those
     /// that disagree. Changes nothing; see [`Store::repair_unread`].
     ///
+    /// Reads in short transactions of a few hundred users each, so that a
+    /// check of a large store never holds one snapshot (and with it the
+    /// WAL) for its whole run. Each user's counters are compared with the
+    /// messages of the same snapshot, so concurrent sends never show as a
+    /// mismatch.
+    ///
     /// # Errors
     /// A storage error.
     pub fn verify_unread(&self) -> Result<UnreadReport> {
-        self.read(|tx| check_unread(tx, false))
+        let mut report = UnreadReport::default();
+        let mut after = Some(UserId(0));
+        while let Some(from) = after {
+            after = self
+                .read(|tx| check_unread_batch(tx, from, UNREAD_CHECK_BATCH, false, &mut report))?;
+        }
+        Ok(report)
     }
 
     /// Like [`Store::verify_unread`], and sets every disagreeing counter to

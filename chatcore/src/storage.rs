@@ -93,8 +93,6 @@ pub(crate) type InboxRow = (ThreadSummary, i64);
 /// A per-thread unread counter as stored, beside what the messages say.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct MemberUnread {
-    /// The reader.
-    pub user_id: UserId,
     /// The thread.
     pub thread_id: ThreadId,
     /// `members.unread` as stored.
@@ -197,9 +195,10 @@ pub(crate) trait MessageStorage {
         &mut self,
         token_hash: &[u8; 32],
     ) -> Result<Option<(DateTime<Utc>, i64)>>;
-    /// Every member row's stored unread counter beside a recount from the
-    /// messages.
-    fn recount_member_unread(&mut self) -> Result<Vec<MemberUnread>>;
-    /// Every user's stored unread total.
-    fn unread_totals(&mut self) -> Result<Vec<(UserId, i64)>>;
+    /// The user's member rows: each stored unread counter beside a recount
+    /// from the messages.
+    fn recount_member_unread(&mut self, user: UserId) -> Result<Vec<MemberUnread>>;
+    /// Up to `limit` users with ids above `after`, in id order, with their
+    /// stored unread totals.
+    fn unread_totals_after(&mut self, after: UserId, limit: i64) -> Result<Vec<(UserId, i64)>>;
 }

@@ -1,5 +1,6 @@
 //! Opening the database file, the connection pool, and transactions.
 
+use crate::checkpoint::{self, Checkpointer, Checkpoints};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::schema;
@@ -7,7 +8,7 @@ use crate::sqlite::SqliteTx;
 pub(crate) use crate::sqlite::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 use rusqlite::config::DbConfig;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, TransactionBehavior};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
@@ -40,6 +41,12 @@ pub struct Store {
 }
 
 struct Inner {
+    /// The background checkpointer, if one runs: stopped (and joined) first
+    /// when the last handle drops, before the pool's connections close.
+    checkpointer: Option<Checkpointer>,
+    /// The file could only be opened read-only (file or folder not
+    /// writable): reads work, writes fail, and nothing is checkpointed.
+    read_only: bool,
     config: Config,
     /// `None` for an in-memory store, which has exactly one connection.
     path: Option<PathBuf>,
@@ -113,7 +120,9 @@ impl Store {
 
     fn start(path: Option<PathBuf>, config: Config, max_connections: usize) -> Result<Store> {
         crate::password::check_cost(config.password_cost)?;
-        let inner = Inner {
+        let mut inner = Inner {
+            checkpointer: None,
+            read_only: false,
             config,
             path,
             max_connections,
@@ -126,6 +135,19 @@ impl Store {
         };
         let mut first = inner.connect()?;
         schema::migrate(&mut first)?;
+        inner.read_only = first.is_readonly(rusqlite::MAIN_DB)?;
+        if inner.path.is_some()
+            && !inner.read_only
+            && inner.config.checkpoints == Checkpoints::Background
+        {
+            // Without a thread (the system refused one), checkpoints stay inline.
+            let conn = inner.open_file()?;
+            conn.pragma_update(None, "synchronous", inner.synchronous())?;
+            inner.checkpointer = Checkpointer::start(conn);
+            if let Some(checkpointer) = &inner.checkpointer {
+                checkpointer.watch(&mut first)?;
+            }
+        }
         let store = Store {
             inner: Arc::new(inner),
         };
@@ -139,6 +161,37 @@ impl Store {
     /// The path of the database file, or `None` for an in-memory store.
     pub fn path(&self) -> Option<&Path> {
         self.inner.path.as_deref()
+    }
+
+    /// Whether the file is open read-only (the file or its folder is not
+    /// writable): reads work, every write fails with [`Error::Storage`].
+    pub fn is_read_only(&self) -> bool {
+        self.inner.read_only
+    }
+
+    /// Runs a WAL checkpoint now: copies what it can from the WAL into the
+    /// database file without waiting for, or blocking, readers and writers
+    /// (SQLite's `PASSIVE` mode). Never needed for correctness; with
+    /// [`Checkpoints::Inline`] a host may call it when idle, so that fewer
+    /// commits run one themselves. Does nothing for an in-memory or
+    /// read-only store.
+    ///
+    /// # Errors
+    /// [`Error::Busy`] if another process is checkpointing this file at that
+    /// moment; [`Error::Storage`] if the checkpoint fails (e.g. an I/O error).
+    pub fn checkpoint(&self) -> Result<()> {
+        if self.inner.path.is_none() || self.inner.read_only {
+            return Ok(());
+        }
+        // The connection first: the thread that waits for the running
+        // checkpoint in its commit holds one.
+        let conn = self.checkout()?;
+        let _running = self
+            .inner
+            .checkpointer
+            .as_ref()
+            .map(Checkpointer::exclusive);
+        checkpoint::passive(&conn)
     }
 
     pub(crate) fn config(&self) -> &Config {
@@ -184,10 +237,27 @@ impl Store {
     /// nothing it wrote is kept.
     pub(crate) fn write<T>(&self, work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>) -> Result<T> {
         let mut conn = self.checkout()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(&mut SqliteTx::new(&tx))?;
-        tx.commit()?;
-        Ok(value)
+        immediate(&mut conn, work)
+    }
+
+    /// Like [`Store::write`], but never waits for the write lock: `Ok(None)`
+    /// if another connection holds it (or the file is read-only), without
+    /// running `work`. For bookkeeping a read may do when it can.
+    pub(crate) fn write_if_free<T>(
+        &self,
+        work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>,
+    ) -> Result<Option<T>> {
+        if self.inner.read_only {
+            return Ok(None);
+        }
+        let mut conn = self.checkout()?;
+        conn.busy_timeout(std::time::Duration::ZERO)?;
+        let result = immediate(&mut conn, work);
+        conn.busy_timeout(self.inner.config.busy_timeout)?;
+        match result {
+            Err(Error::Busy) => Ok(None),
+            other => other.map(Some),
+        }
     }
 
     /// Like [`Store::write`], but rolls back instead of committing when
@@ -265,6 +335,17 @@ impl Store {
     }
 }
 
+/// `work` in an IMMEDIATE transaction on `conn`, committed if it succeeds.
+fn immediate<T>(
+    conn: &mut Connection,
+    work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>,
+) -> Result<T> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let value = work(&mut SqliteTx::new(&tx))?;
+    tx.commit()?;
+    Ok(value)
+}
+
 impl Inner {
     fn lock_pool(&self) -> MutexGuard<'_, Pool> {
         // The pool's state stays consistent even if a holder panicked: every
@@ -278,13 +359,8 @@ impl Inner {
     /// before the schema version has been checked, so a file from a newer
     /// chatcore is left byte-for-byte untouched.
     fn connect(&self) -> Result<Connection> {
-        let conn = match &self.path {
-            Some(path) => Connection::open_with_flags(
-                path,
-                OpenFlags::SQLITE_OPEN_READ_WRITE
-                    | OpenFlags::SQLITE_OPEN_CREATE
-                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?,
+        let mut conn = match &self.path {
+            Some(_) => self.open_file()?,
             None => Connection::open_in_memory()?,
         };
         conn.busy_timeout(self.config.busy_timeout)?;
@@ -302,12 +378,36 @@ impl Inner {
                 conn.pragma_update(None, "journal_mode", "wal")?;
             }
         }
-        let synchronous = match self.config.durability {
+        conn.pragma_update(None, "synchronous", self.synchronous())?;
+        if self.path.is_some() {
+            conn.pragma_update(
+                None,
+                "journal_size_limit",
+                checkpoint::JOURNAL_SIZE_LIMIT_BYTES,
+            )?;
+        }
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.watch(&mut conn)?;
+        }
+        Ok(conn)
+    }
+
+    /// `PRAGMA synchronous` for the configured durability. It also decides
+    /// whether checkpoints `fsync` (they do in both).
+    fn synchronous(&self) -> &'static str {
+        match self.config.durability {
             crate::Durability::Normal => "NORMAL",
             crate::Durability::Full => "FULL",
+        }
+    }
+
+    /// Opens the file (read-write, or read-only if it is not writable),
+    /// without configuring the connection.
+    fn open_file(&self) -> Result<Connection> {
+        let Some(path) = &self.path else {
+            return Err(Error::Internal("open_file on an in-memory store".into()));
         };
-        conn.pragma_update(None, "synchronous", synchronous)?;
-        Ok(conn)
+        crate::open::open_file(path)
     }
 }
 

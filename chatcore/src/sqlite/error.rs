@@ -19,6 +19,19 @@ impl From<rusqlite::Error> for Error {
                         source: Some(Box::new(err)),
                     };
                 }
+                // The shared-memory file beside a WAL database could not
+                // grow: on a full disk, SQLite's bare "disk I/O error".
+                ErrorCode::SystemIoFailure
+                    if ffi_err.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE =>
+                {
+                    return Error::Storage {
+                        message: "the disk is full (or over its quota): the database's \
+                                  shared-memory file (the `-shm` file beside it) cannot grow; \
+                                  free some space on that disk and try again (nothing was written)"
+                            .to_string(),
+                        source: Some(Box::new(err)),
+                    };
+                }
                 ErrorCode::DiskFull => {
                     return Error::Storage {
                         message: "the disk or database is full; nothing was written".to_string(),

@@ -148,27 +148,28 @@ impl MessageStorage for SqliteTx<'_> {
             .optional()?)
     }
 
-    fn recount_member_unread(&mut self) -> Result<Vec<MemberUnread>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT mb.user_id, mb.thread_id, mb.unread,
+    fn recount_member_unread(&mut self, user: UserId) -> Result<Vec<MemberUnread>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT mb.thread_id, mb.unread,
                     (SELECT count(*) FROM messages m
                      WHERE m.thread_id = mb.thread_id AND m.sender_id = mb.other_id AND m.read_at IS NULL)
-             FROM members mb",
+             FROM members mb WHERE mb.user_id = ?1",
         )?;
-        let rows = stmt.query_map([], |row| {
+        let rows = stmt.query_map([user], |row| {
             Ok(MemberUnread {
-                user_id: row.get(0)?,
-                thread_id: row.get(1)?,
-                stored: row.get(2)?,
-                actual: row.get(3)?,
+                thread_id: row.get(0)?,
+                stored: row.get(1)?,
+                actual: row.get(2)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 
-    fn unread_totals(&mut self) -> Result<Vec<(UserId, i64)>> {
-        let mut stmt = self.conn.prepare("SELECT id, unread_total FROM users")?;
-        let rows = stmt.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+    fn unread_totals_after(&mut self, after: UserId, limit: i64) -> Result<Vec<(UserId, i64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, unread_total FROM users WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, limit], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
 }

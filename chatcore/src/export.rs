@@ -1,0 +1,257 @@
+//! The two exports, read in pages of short read transactions.
+//!
+//! An export's output goes wherever the caller points it, maybe a pipe
+//! that stops being read. Reading everything in one transaction would pin
+//! one snapshot for as long as that takes, and SQLite cannot reuse any of
+//! the WAL written after that snapshot: 20,000 sends behind a paused
+//! `chat export` grew the WAL to 585 MB. So each page (at most
+//! [`PAGE_ROWS`] rows on a stable keyset, the primary key) is read in its
+//! own read transaction and held in memory, and only written out after that
+//! transaction has ended: a paused reader of the output holds no snapshot.
+//!
+//! What stays consistent without one snapshot:
+//! - Django export: the highest user, thread and message ids are read first,
+//!   and only rows up to them are exported, so rows created meanwhile are
+//!   left out and every message's thread and every thread's participants
+//!   were created before the export began. A thread deleted meanwhile takes
+//!   its messages with it (in one transaction), so a message that appears
+//!   has its thread in the file: threads are read before messages, and a
+//!   thread id is never reused. Each row is as of the moment its page was
+//!   read (a password changed meanwhile may show either hash; a message
+//!   marked read meanwhile either state). An import or bulk load that
+//!   commits rows with ids below those marks while an export runs may show
+//!   in part: do not run them at the same time.
+//! - NDJSON export: the user's thread ids are read first (threads created
+//!   later are left out). Each thread's line and its other participant are
+//!   read in one transaction with the thread's newest message id, and only
+//!   messages up to that id follow the line: each thread is a coherent
+//!   unit as of the moment its line was read. A thread deleted meanwhile is
+//!   left out (or ends early, if deleted while its messages were read).
+
+use crate::error::{Error, Result};
+use crate::ids::{MessageId, ThreadId};
+use crate::storage::{MessageStorage, ThreadStorage};
+use crate::store::Store;
+use rusqlite::{Connection, Row, params};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::io::Write;
+
+/// Rows read per read transaction.
+const PAGE_ROWS: u32 = 500;
+
+pub(crate) fn write_error(err: std::io::Error) -> Error {
+    Error::Storage {
+        message: format!("cannot write the export: {err}"),
+        source: Some(Box::new(err)),
+    }
+}
+
+fn json_error(err: serde_json::Error) -> Error {
+    Error::storage(format!("cannot write the export: {err}"))
+}
+
+/// Django writes times as RFC 3339 (read back by the import).
+fn format_time(millis: i64) -> Result<String> {
+    Ok(crate::rfc3339::format(&crate::store::from_millis(millis)?))
+}
+
+/// One model of the Django export: its paged query (`?1` the last id of the
+/// previous page, `?2` the highest id to export, `?3` the page size; the
+/// id first) and its entry.
+struct Model {
+    table: &'static str,
+    page: &'static str,
+    entry: fn(&Row<'_>) -> Result<Value>,
+}
+
+const USERS: Model = Model {
+    table: "users",
+    page: "SELECT id, password_hash, email, username, first_name, last_name, created_at
+           FROM users WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
+    entry: |row| {
+        let password: Option<String> = row.get(1)?;
+        Ok(json!({
+            "model": "user.user",
+            "pk": row.get::<_, i64>(0)?,
+            "fields": {
+                "password": password.unwrap_or_else(|| "!".to_string()),
+                "last_login": null,
+                "is_superuser": false,
+                "email": row.get::<_, String>(2)?,
+                "username": row.get::<_, String>(3)?,
+                "first_name": row.get::<_, String>(4)?,
+                "last_name": row.get::<_, String>(5)?,
+                "is_staff": false,
+                "is_active": true,
+                "date_joined": format_time(row.get(6)?)?,
+                "groups": [],
+                "user_permissions": [],
+            }
+        }))
+    },
+};
+
+const THREADS: Model = Model {
+    table: "threads",
+    page: "SELECT id, user_low, user_high, created_at, last_activity_at
+           FROM threads WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
+    entry: |row| {
+        Ok(json!({
+            "model": "chat.thread",
+            "pk": row.get::<_, i64>(0)?,
+            "fields": {
+                "participants": [row.get::<_, i64>(1)?, row.get::<_, i64>(2)?],
+                "created": format_time(row.get(3)?)?,
+                "updated": format_time(row.get(4)?)?,
+            }
+        }))
+    },
+};
+
+const MESSAGES: Model = Model {
+    table: "messages",
+    page: "SELECT id, thread_id, sender_id, text, created_at, read_at IS NOT NULL
+           FROM messages WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
+    entry: |row| {
+        Ok(json!({
+            "model": "chat.message",
+            "pk": row.get::<_, i64>(0)?,
+            "fields": {
+                "thread": row.get::<_, i64>(1)?,
+                "sender": row.get::<_, i64>(2)?,
+                "text": row.get::<_, String>(3)?,
+                "created": format_time(row.get(4)?)?,
+                "is_read": row.get::<_, bool>(5)?,
+            }
+        }))
+    },
+};
+
+fn highest_id(tx: &Connection, model: &Model) -> Result<i64> {
+    Ok(tx.query_row(
+        &format!("SELECT coalesce(max(id), 0) FROM {}", model.table),
+        [],
+        |row| row.get(0),
+    )?)
+}
+
+impl Store {
+    /// The Django export's body (see [`Store::export_django`]), page by page.
+    pub(crate) fn write_django_export(&self, out: &mut impl Write) -> Result<()> {
+        let models = [USERS, THREADS, MESSAGES];
+        let marks = self.read(|tx| {
+            models
+                .iter()
+                .map(|model| highest_id(tx, model))
+                .collect::<Result<Vec<_>>>()
+        })?;
+        let mut first = true;
+        for (model, mark) in models.iter().zip(marks) {
+            let mut after = i64::MIN;
+            loop {
+                let page = self.read(|tx| {
+                    let mut stmt = tx.prepare_cached(model.page)?;
+                    let mut rows = stmt.query(params![after, mark, PAGE_ROWS])?;
+                    let mut page = Vec::new();
+                    while let Some(row) = rows.next()? {
+                        page.push((row.get::<_, i64>(0)?, (model.entry)(row)?));
+                    }
+                    Ok(page)
+                })?;
+                for (_, entry) in &page {
+                    out.write_all(if first { b"[\n" } else { b",\n" })
+                        .map_err(write_error)?;
+                    first = false;
+                    serde_json::to_writer(&mut *out, entry).map_err(json_error)?;
+                }
+                match page.last() {
+                    Some(&(id, _)) if page.len() == PAGE_ROWS as usize => after = id,
+                    _ => break,
+                }
+            }
+        }
+        out.write_all(if first { b"[]\n" } else { b"\n]\n" })
+            .map_err(write_error)
+    }
+}
+
+/// One line of [`Session::export_ndjson`](crate::Session::export_ndjson).
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum NdjsonLine<'a> {
+    Thread {
+        #[serde(flatten)]
+        thread: &'a crate::threads::Thread,
+        other: &'a crate::accounts::User,
+    },
+    Message(&'a crate::messages::Message),
+}
+
+fn write_line(out: &mut impl Write, line: &NdjsonLine<'_>) -> Result<()> {
+    serde_json::to_writer(&mut *out, line).map_err(json_error)?;
+    out.write_all(b"\n").map_err(write_error)
+}
+
+impl crate::accounts::Session {
+    /// Writes this user's threads and messages as NDJSON, one JSON object a
+    /// line: each thread (`"type":"thread"`, with the other participant)
+    /// followed by its messages (`"type":"message"`) in id order. Fields are
+    /// the serde models'. Reads page by page in short read transactions
+    /// (the session is checked on each), so a thread of a million messages
+    /// is never held in memory and a slow reader of the output never holds
+    /// the WAL: each thread and its messages are as of the moment its line
+    /// was read; threads created after the export began are left out.
+    ///
+    /// # Errors
+    /// A session error, or [`Error::Storage`] for a failed read or write.
+    pub fn export_ndjson(&self, writer: impl Write) -> Result<()> {
+        let mut out = std::io::BufWriter::new(writer);
+        let ids = self.read(|tx, caller| {
+            let mut threads = tx.prepare_cached(
+                "SELECT thread_id FROM members WHERE user_id = ?1 ORDER BY thread_id",
+            )?;
+            let ids = threads
+                .query_map([caller.user_id], |row| row.get::<_, ThreadId>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(ids)
+        })?;
+        for id in ids {
+            let head = self.read(|tx, caller| {
+                let Some(thread) = tx.thread(id)? else {
+                    return Ok(None);
+                };
+                let other_id = crate::threads::require_participant(&thread, caller.user_id)?;
+                let other = crate::accounts::sql::user_by_id(tx, other_id)?
+                    .ok_or_else(|| Error::storage(format!("thread {id} names a missing user")))?;
+                let last = tx.last_message_id(id)?;
+                Ok(Some((thread, other, last)))
+            })?;
+            let Some((thread, other, last)) = head else {
+                continue;
+            };
+            write_line(
+                &mut out,
+                &NdjsonLine::Thread {
+                    thread: &thread,
+                    other: &other,
+                },
+            )?;
+            let Some(last) = last else {
+                continue;
+            };
+            let mut after = MessageId(0);
+            while after < last {
+                let page = self.read(|tx, _| tx.page_after(id, after, PAGE_ROWS))?;
+                for message in page.iter().take_while(|message| message.id <= last) {
+                    write_line(&mut out, &NdjsonLine::Message(message))?;
+                }
+                match page.last() {
+                    Some(message) if page.len() == PAGE_ROWS as usize => after = message.id,
+                    _ => break,
+                }
+            }
+        }
+        out.flush().map_err(write_error)
+    }
+}

@@ -1,0 +1,73 @@
+//! Opening the database file: read-write, or read-only when the file or
+//! its folder cannot be written (reads then work; writes fail).
+
+use crate::error::Result;
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+
+/// Opens `path` (read-write, or read-only if it is not writable), without
+/// configuring the connection.
+pub(crate) fn open_file(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    // SQLite opens a file it cannot write read-only, but a WAL database
+    // also needs its `-shm` file: in a folder that cannot be written,
+    // after a clean close left no `-wal` and `-shm`, it cannot open.
+    // With no WAL, the file alone holds everything, and no writer can
+    // start without creating one, so it is opened as immutable.
+    let probe = conn.pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0));
+    match probe {
+        Err(rusqlite::Error::SqliteFailure(failure, _))
+            if failure.code == rusqlite::ErrorCode::CannotOpen && !has_wal(path) =>
+        {
+            Ok(Connection::open_with_flags(
+                immutable_uri(path),
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_URI
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?)
+        }
+        _ => Ok(conn),
+    }
+}
+
+/// Whether `path` has a non-empty `-wal` file beside it.
+fn has_wal(path: &Path) -> bool {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    std::fs::metadata(wal).is_ok_and(|meta| meta.len() > 0)
+}
+
+/// `file:PATH?immutable=1`, the path percent-encoded as SQLite's URI
+/// filenames require.
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for &byte in path.as_os_str().as_encoded_bytes() {
+        match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'/' | b'-' | b'.' | b'_' | b'~' => {
+                uri.push(char::from(byte));
+            }
+            other => uri.push_str(&format!("%{other:02X}")),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
+}
+
+#[cfg(test)]
+mod tests {
+    use super::immutable_uri;
+    use std::path::Path;
+
+    #[test]
+    fn the_immutable_uri_percent_encodes_what_a_uri_would_misread() {
+        assert_eq!(
+            immutable_uri(Path::new("/data/my chats?#%.db")),
+            "file:/data/my%20chats%3F%23%25.db?immutable=1"
+        );
+    }
+}
