@@ -14,6 +14,7 @@
 mod data;
 mod ffi;
 mod floor;
+mod memory;
 mod stats;
 
 use chatcore::{Config, MessageId, MessageQuery, Session, Store, ThreadQuery};
@@ -54,6 +55,7 @@ fn main() -> ExitCode {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     let result = match argv.first().map(String::as_str) {
         Some("page-through") => page_through(&argv[1..]),
+        Some("login-rss") => memory::child(&argv[1..]),
         _ => parse(&argv).and_then(run),
     };
     match result {
@@ -699,10 +701,11 @@ fn run(args: Args) -> R<()> {
     // Paging through the heavy thread, in a child process so that its peak
     // RSS is its own.
     let paging = page_through_child(&path, alice.token(), heavy.0, size.heavy_messages)?;
+    let login_rss = memory::login_rss_row(&dir)?;
     let run_hwm = vm_hwm_kib();
     let seconds = started.elapsed().as_secs_f64();
 
-    let table = render(
+    let mut table = render(
         &bench,
         &world,
         size,
@@ -718,6 +721,7 @@ fn run(args: Args) -> R<()> {
         seconds,
         args.quick,
     );
+    table.push_str(&login_rss);
     println!("{table}");
     if let Some(out) = args.out {
         std::fs::write(&out, &table).map_err(|e| format!("{}: {e}", out.display()))?;
