@@ -5,7 +5,6 @@ use crate::accounts::{self, sql::NewUserRow};
 use crate::error::{Error, Result};
 use crate::ids::{MessageId, ThreadId, UserId};
 use crate::messages::validate_text;
-use crate::password;
 use crate::store::{Store, to_millis};
 use crate::threads;
 use chrono::{DateTime, Utc};
@@ -191,7 +190,7 @@ impl Store {
     /// [`Error::WeakPassword`], or [`Error::Internal`] if hashing fails.
     pub fn hash_password_for_import(&self, password: &str) -> Result<String> {
         accounts::validate_password(password)?;
-        password::hash(self.config().password_cost, password)
+        self.hashing().hash(password)
     }
 }
 

@@ -43,6 +43,7 @@ mod page;
 mod password;
 mod schema;
 mod store;
+mod stored_hash;
 mod threads;
 
 pub use accounts::{
