@@ -311,9 +311,14 @@ impl Store {
 
     /// Logs in and returns a new session valid for the configured TTL.
     ///
-    /// An unknown email costs the same password check as a wrong password,
-    /// and both give the same error. A right password stored with other
-    /// parameters than configured is rehashed.
+    /// An unknown email costs the same password check as a wrong password
+    /// (one argon2id run at the configured cost, in a fresh store too), and
+    /// both give the same error. A right password whose stored hash is
+    /// weaker than the configured cost is rehashed (only upward). A stored
+    /// hash over the caps (see [`PasswordCost`](crate::PasswordCost)) is
+    /// never run: the login fails with the same error, at the same cost,
+    /// until [`Store::set_password`]. Password checks on one store run one
+    /// at a time, sharing one work buffer.
     ///
     /// # Errors
     /// [`Error::InvalidCredentials`].
