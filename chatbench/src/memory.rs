@@ -73,18 +73,19 @@ pub fn login_rss_row(dir: &Path) -> R<String> {
             .ok_or_else(|| format!("login-rss child printed no {name}: {stdout}"))
     };
     let (before, after) = (field("before_kib")?, field("after_kib")?);
-    let verdict = if after <= TARGET_KIB {
-        "within"
+    let met = if after <= TARGET_KIB {
+        "met"
     } else {
-        "OVER"
+        "**missed**"
     };
+    // A paragraph of its own after the targets table.
     let line = format!(
-        "RSS after {LOGINS} logins at the OWASP cost (fresh process): **{}** \
-         ({verdict} the {} target; {} before the first hash)\n",
+        "\nRSS after {LOGINS} logins at the OWASP cost (fresh process): **{}** \
+         (target ≤ {}: {met}; {} before the first hash)\n",
         mib(after),
         mib(TARGET_KIB),
         mib(before),
     );
-    eprintln!("  {}", line.trim_end());
+    eprintln!("  {}", line.trim());
     Ok(line)
 }
