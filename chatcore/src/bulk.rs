@@ -21,7 +21,8 @@ pub const BULK_CACHE_KIB: i64 = 64 * 1024;
 /// A user to load. The password hash, if any, is taken as given: make it
 /// with [`Store::hash_password_for_import`] (or keep the argon2id PHC string
 /// from another chatcore store). A user without a hash, or with a string that
-/// is not a valid argon2 hash, exists but cannot log in.
+/// is not a valid argon2 hash or is over the caps of
+/// [`PasswordCost`](crate::PasswordCost), exists but cannot log in.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BulkUser<'a> {
     /// Email address; checked and unique case-insensitively, as for `register`.
