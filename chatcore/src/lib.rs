@@ -50,6 +50,7 @@ mod password;
 mod rfc3339;
 mod schema;
 mod store;
+mod stored_hash;
 mod threads;
 
 pub use accounts::{
