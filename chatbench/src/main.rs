@@ -15,6 +15,7 @@ mod data;
 mod ffi;
 mod floor;
 mod latency;
+mod memory;
 mod stats;
 
 use chatcore::{Config, MessageId, MessageQuery, Session, Store, ThreadQuery};
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
     let result = match argv.first().map(String::as_str) {
         Some("page-through") => page_through(&argv[1..]),
         Some("latency") => latency::command(&argv[1..]),
+        Some("login-rss") => memory::child(&argv[1..]),
         _ => parse(&argv).and_then(run),
     };
     match result {
@@ -703,10 +705,11 @@ fn run(args: Args) -> R<()> {
     let paging = page_through_child(&path, alice.token(), heavy.0, size.heavy_messages)?;
     let latency = latency::measure(&dir, if args.quick { 5_000 } else { 50_000 })?;
     eprintln!("{}", latency.row());
+    let login_rss = memory::login_rss_row(&dir)?;
     let run_hwm = vm_hwm_kib();
     let seconds = started.elapsed().as_secs_f64();
 
-    let table = render(
+    let mut table = render(
         &bench,
         &world,
         size,
@@ -721,7 +724,9 @@ fn run(args: Args) -> R<()> {
         run_hwm,
         seconds,
         args.quick,
-    ) + &latency.table();
+    );
+    table.push_str(&latency.table());
+    table.push_str(&login_rss);
     println!("{table}");
     if let Some(out) = args.out {
         std::fs::write(&out, &table).map_err(|e| format!("{}: {e}", out.display()))?;

@@ -24,8 +24,9 @@ Environment:
   CHAT_DB          the database file when --db is not given
   CHAT_STATE_DIR   where local sessions are kept (one 0600 file per database)
   CHAT_INSECURE_FAST_PASSWORDS=1
-                   hash new passwords with the cheapest argon2 settings
-                   (INSECURE: for tests only)"
+                   debug builds only (ignored by a release build): hash new
+                   passwords with the cheapest argon2 settings (INSECURE:
+                   for tests only)"
 )]
 pub struct Cli {
     /// The database file [default: $CHAT_DB, else the platform data directory's chat/chat.db].

@@ -8,8 +8,17 @@ use std::io::{self, BufRead, IsTerminal};
 use std::path::PathBuf;
 
 /// Set to `1` to hash new passwords with the cheapest argon2 settings.
-/// **Insecure**: for tests only, where full-cost hashing makes each login slow.
+/// **Insecure**: for tests only, where full-cost hashing makes each login
+/// slow. Read only by debug builds (`cfg(debug_assertions)`, as `cargo
+/// test` builds `chat`); a release build ignores it, see
+/// [`insecure_fast_passwords`].
 pub const INSECURE_FAST_PASSWORDS_ENV: &str = "CHAT_INSECURE_FAST_PASSWORDS";
+
+/// Whether to use the insecure test cost: only when this is a debug build
+/// and the variable is `1`. A release `chat` never reads the variable.
+pub fn insecure_fast_passwords() -> bool {
+    cfg!(debug_assertions) && std::env::var(INSECURE_FAST_PASSWORDS_ENV).is_ok_and(|v| v == "1")
+}
 
 /// The logged-in session and how it was opened.
 #[derive(Debug, Clone)]
@@ -79,8 +88,7 @@ impl Context {
         match &mut self.store {
             Some(store) => Ok(store),
             slot @ None => {
-                let fast = std::env::var(INSECURE_FAST_PASSWORDS_ENV).is_ok_and(|v| v == "1");
-                let config = if fast {
+                let config = if insecure_fast_passwords() {
                     Config::insecure_fast_for_tests()
                 } else {
                     Config::default()

@@ -6,7 +6,6 @@
 use crate::error::{Error, Result};
 use crate::ids::UserId;
 use crate::page;
-use crate::password;
 use crate::sqlite::SqliteTx;
 use crate::store::{Store, from_millis, to_millis};
 use chrono::{DateTime, Utc};
@@ -294,7 +293,7 @@ impl Store {
         validate_password(new.password)?;
         let first_name = validate_name("first name", new.first_name)?;
         let last_name = validate_name("last name", new.last_name)?;
-        let password_hash = password::hash(self.config().password_cost, new.password)?;
+        let password_hash = self.hashing().hash(new.password)?;
         let created_at = self.now();
         self.write(|tx| {
             if sql::user_id_by_email_key(tx, &email_key)?.is_some() {
@@ -329,36 +328,33 @@ impl Store {
 
     /// Logs in and returns a new session valid for the configured TTL.
     ///
-    /// An unknown email costs the same password check as a wrong password,
-    /// and both give the same error. A right password stored with other
-    /// parameters than configured is rehashed.
+    /// An unknown email costs the same password check as a wrong password
+    /// (one argon2id run at the configured cost, in a fresh store too), and
+    /// both give the same error. A right password whose stored hash is
+    /// weaker than the configured cost is rehashed (only upward). A stored
+    /// hash over the caps (see [`PasswordCost`](crate::PasswordCost)) is
+    /// never run: the login fails with the same error, at the same cost,
+    /// until [`Store::set_password`]. Password checks on one store run one
+    /// at a time, sharing one work buffer.
     ///
     /// # Errors
     /// [`Error::InvalidCredentials`].
     pub fn login(&self, email: &str, password: &str) -> Result<Session> {
-        let cost = self.config().password_cost;
         let key = email_key(email);
         let account = self.read(|tx| sql::credentials_by_email_key(tx, &key))?;
         let (user_id, stored_hash) = match account {
             Some((user_id, Some(stored_hash))) => (user_id, stored_hash),
             _ => {
-                let dummy = match self.dummy_hash().get() {
-                    Some(dummy) => dummy,
-                    None => {
-                        let made = password::hash(cost, "not a real password")?;
-                        self.dummy_hash().get_or_init(|| made)
-                    }
-                };
-                let _ = password::verify(cost, dummy, password);
+                self.hashing().dummy_verify(password);
                 return Err(Error::InvalidCredentials);
             }
         };
-        let verified = password::verify(cost, &stored_hash, password);
+        let verified = self.hashing().verify(&stored_hash, password);
         if !verified.matches {
             return Err(Error::InvalidCredentials);
         }
         let rehashed = match verified.needs_rehash {
-            true => Some(password::hash(cost, password)?),
+            true => Some(self.hashing().hash(password)?),
             false => None,
         };
         let token = new_token()?;
@@ -390,7 +386,7 @@ impl Store {
     /// [`Error::WeakPassword`], [`Error::UserNotFound`].
     pub fn set_password(&self, user_id: UserId, password: &str) -> Result<()> {
         validate_password(password)?;
-        let hash = password::hash(self.config().password_cost, password)?;
+        let hash = self.hashing().hash(password)?;
         self.write(|tx| {
             if sql::user_by_id(tx, user_id)?.is_none() {
                 return Err(Error::UserNotFound(format!("no user has id {user_id}")));

@@ -5,7 +5,6 @@ use crate::accounts::{self, sql::NewUserRow};
 use crate::error::{Error, Result};
 use crate::ids::{MessageId, ThreadId, UserId};
 use crate::messages::validate_text;
-use crate::password;
 use crate::sqlite::SqliteTx;
 use crate::store::{Store, to_millis};
 use crate::threads;
@@ -23,7 +22,8 @@ pub const BULK_CACHE_KIB: i64 = 64 * 1024;
 /// A user to load. The password hash, if any, is taken as given: make it
 /// with [`Store::hash_password_for_import`] (or keep the argon2id PHC string
 /// from another chatcore store). A user without a hash, or with a string that
-/// is not a valid argon2 hash, exists but cannot log in.
+/// is not a valid argon2 hash or is over the caps of
+/// [`PasswordCost`](crate::PasswordCost), exists but cannot log in.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct BulkUser<'a> {
     /// Email address; checked and unique case-insensitively, as for `register`.
@@ -192,7 +192,7 @@ impl Store {
     /// [`Error::WeakPassword`], or [`Error::Internal`] if hashing fails.
     pub fn hash_password_for_import(&self, password: &str) -> Result<String> {
         accounts::validate_password(password)?;
-        password::hash(self.config().password_cost, password)
+        self.hashing().hash(password)
     }
 }
 

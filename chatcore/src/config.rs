@@ -75,8 +75,17 @@ impl Clock for ManualClock {
 
 /// The argon2id cost used for new password hashes.
 ///
-/// Stored hashes made with other parameters still verify, and are rehashed
-/// with these on the next successful login.
+/// At most 64 MiB of memory (`memory_kib` ≤ 65,536), 10 iterations, 4
+/// lanes, and memory × iterations ≤ 192 MiB: a store with a cost above
+/// these bounds is refused when it opens ([`Error::InvalidArgument`]).
+/// The same bounds cap the stored hashes a login will check: a stored hash
+/// over them never logs in until the password is set again.
+///
+/// Stored hashes made with other parameters still verify; a successful
+/// login rehashes one with these only when these are stronger (never
+/// downward: the insecure test cost never replaces a real hash).
+///
+/// [`Error::InvalidArgument`]: crate::Error::InvalidArgument
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordCost {
     /// Memory in KiB.

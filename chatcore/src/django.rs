@@ -12,8 +12,8 @@ use crate::accounts::{validate_email, validate_name, validate_username};
 use crate::error::{Error, Result};
 use crate::ids::{ThreadId, UserId};
 use crate::messages::validate_text;
-use crate::password::{StoredHash, check_stored};
 use crate::store::{Store, to_millis};
+use crate::stored_hash::{StoredHash, check_stored};
 use crate::threads::ordered_pair;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -30,8 +30,16 @@ pub struct ImportReport {
     /// Users imported.
     pub users: u64,
     /// Of those, accounts that cannot log in until a password is set
-    /// (Django's unusable `!` passwords, and inactive users).
+    /// (Django's unusable `!` passwords, inactive users, and password
+    /// hashes over the caps).
     pub users_without_login: u64,
+    /// The user entries whose password hash was refused for costing more
+    /// to check than the caps allow, each named with the reason (such as
+    /// `user.user pk 7: pbkdf2 rounds 10000000 are over the cap of
+    /// 1500000`). Those accounts were imported without login, counted in
+    /// `users_without_login`, until [`Store::set_password`].
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub passwords_refused: Vec<String>,
     /// Threads imported.
     pub threads: u64,
     /// Threads whose pair already had a thread earlier in the file (the
@@ -205,6 +213,10 @@ impl Importer<'_> {
             .map_err(|why| Error::InvalidImport(format!("{at}: {why}")))?;
         let password_hash = match stored {
             StoredHash::Usable(hash) if active => Some(hash),
+            StoredHash::OverCaps(why) => {
+                self.report.passwords_refused.push(format!("{at}: {why}"));
+                None
+            }
             _ => None,
         };
         let joined = parse_time(

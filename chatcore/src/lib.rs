@@ -54,6 +54,7 @@ mod schema;
 mod sqlite;
 mod storage;
 mod store;
+mod stored_hash;
 mod threads;
 
 pub use accounts::{

@@ -12,7 +12,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// Connections kept per file store. SQLite allows one writer at a time;
 /// more connections serve concurrent readers (WAL lets them run beside the
@@ -53,9 +53,8 @@ struct Inner {
     max_connections: usize,
     pool: Mutex<Pool>,
     returned: Condvar,
-    /// A hash verified when a login names an unknown email, so that it costs
-    /// the same as a wrong password. Made on first need.
-    pub(crate) dummy_hash: OnceLock<String>,
+    /// Password hashing at the configured cost, with its one reusable buffer.
+    hashing: crate::password::Hashing,
 }
 
 struct Pool {
@@ -119,8 +118,9 @@ impl Store {
     }
 
     fn start(path: Option<PathBuf>, config: Config, max_connections: usize) -> Result<Store> {
-        crate::password::check_cost(config.password_cost)?;
+        let hashing = crate::password::Hashing::new(config.password_cost)?;
         let mut inner = Inner {
+            hashing,
             checkpointer: None,
             read_only: false,
             config,
@@ -131,7 +131,6 @@ impl Store {
                 open: 0,
             }),
             returned: Condvar::new(),
-            dummy_hash: OnceLock::new(),
         };
         let mut first = inner.connect()?;
         schema::migrate(&mut first)?;
@@ -198,8 +197,8 @@ impl Store {
         &self.inner.config
     }
 
-    pub(crate) fn dummy_hash(&self) -> &OnceLock<String> {
-        &self.inner.dummy_hash
+    pub(crate) fn hashing(&self) -> &crate::password::Hashing {
+        &self.inner.hashing
     }
 
     /// The current time from the configured clock, truncated to the

@@ -101,8 +101,14 @@ fn summary(out: &mut dyn Write, report: &ImportReport) -> io::Result<()> {
     if report.users_without_login > 0 {
         writeln!(
             out,
-            "{} cannot log in until a password is set (unusable or inactive in Django).",
+            "{} cannot log in until a password is set (unusable, inactive or refused).",
             plural(report.users_without_login, "account", "accounts"),
+        )?;
+    }
+    for refused in &report.passwords_refused {
+        writeln!(
+            out,
+            "Password hash refused (costs too much to check), set a new one with set-password: {refused}"
         )?;
     }
     if !report.dry_run && report.users > report.users_without_login {
@@ -141,6 +147,7 @@ mod tests {
             messages: 3,
             skipped: [("auth.group".to_string(), 2)].into_iter().collect(),
             dry_run: true,
+            passwords_refused: Vec::new(),
         };
         let mut text = Vec::new();
         summary(&mut text, &report).unwrap();

@@ -1,0 +1,45 @@
+//! Issue 12 item 1 through `chat import`: an account whose password hash
+//! costs more to check than the caps comes in without login, and the
+//! report names its entry (human output and `--json`).
+
+mod common;
+
+use common::World;
+
+const DUMP: &str = r#"[
+  {"model": "user.user", "pk": 4, "fields": {"password": "pbkdf2_sha256$10000000$seasalt$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "email": "d@example.com", "username": "d"}},
+  {"model": "user.user", "pk": 5, "fields": {"password": "!unusable", "email": "e@example.com", "username": "e"}}
+]"#;
+
+#[test]
+fn an_over_cap_hash_is_refused_by_entry_and_the_account_comes_in_without_login() {
+    let world = World::new();
+    let dump = world.dir.path().join("dump.json");
+    std::fs::write(&dump, DUMP).unwrap();
+    let dump = dump.to_str().unwrap();
+
+    let report = world.ok_json(&["import", "--dry-run", dump]);
+    assert_eq!(report["users_without_login"], 2, "{report}");
+    let refused = report["passwords_refused"]
+        .as_array()
+        .expect("named entries");
+    assert_eq!(refused.len(), 1, "{report}");
+    assert!(
+        refused[0]
+            .as_str()
+            .unwrap()
+            .starts_with("user.user pk 4: pbkdf2 rounds 10000000 are over the cap"),
+        "{report}"
+    );
+
+    let text = world.ok_text(&["import", dump]);
+    assert!(text.contains("user.user pk 4: pbkdf2 rounds"), "{text}");
+    assert!(text.contains("set-password"), "{text}");
+    world
+        .chat()
+        .args(["login", "--email", "d@example.com", "--password-stdin"])
+        .write_stdin("any password at all\n")
+        .assert()
+        .failure()
+        .stderr("error: wrong email or password\n");
+}
