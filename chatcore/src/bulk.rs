@@ -1,23 +1,20 @@
 //! Bulk loading: users, threads and messages in large transactions, for
 //! importers and for generating benchmark data. See [`BulkLoad`].
 
-use crate::accounts::{self, sql::NewUserRow};
+use crate::accounts::{self, require_keys_free};
 use crate::error::{Error, Result};
 use crate::ids::{MessageId, ThreadId, UserId};
 use crate::messages::validate_text;
-use crate::sqlite::SqliteTx;
-use crate::store::{Store, to_millis};
+use crate::names::validate_new_user;
+use crate::storage::{MessageStorage, NewMessage, NewUserRow, Tx};
+use crate::store::Store;
 use crate::threads;
 use chrono::{DateTime, Utc};
-use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
-/// The page cache of the connection doing a bulk load, in KiB (64 MiB):
-/// room for a 100,000-message transaction's pages, where the default 2 MiB
-/// makes a large transaction spill (PERF-NOTES lesson 6).
-pub const BULK_CACHE_KIB: i64 = 64 * 1024;
+pub use crate::sqlite::BULK_CACHE_KIB;
 
 /// A user to load. The password hash, if any, is taken as given: make it
 /// with [`Store::hash_password_for_import`] (or keep the argon2id PHC string
@@ -113,8 +110,7 @@ pub struct BulkStats {
 /// # Ok::<(), chatcore::Error>(())
 /// ```
 pub struct BulkLoad<'c> {
-    conn: &'c Connection,
-    insert_message: CachedStatement<'c>,
+    tx: &'c mut dyn Tx,
     max_text_bytes: usize,
     now: DateTime<Utc>,
     threads: HashMap<ThreadId, Touched>,
@@ -124,7 +120,7 @@ pub struct BulkLoad<'c> {
 /// What this transaction did to one thread, applied once at the end.
 struct Touched {
     participants: [UserId; 2],
-    last_activity_ms: i64,
+    last_activity: DateTime<Utc>,
     /// The newest message loaded in this transaction.
     last_message: Option<MessageId>,
     /// Per participant (same order as `participants`), as reader.
@@ -157,15 +153,10 @@ impl Store {
         let max_text_bytes = self.config().max_text_bytes;
         let now = self.now();
         self.write(|tx| {
-            let previous: i64 = tx.pragma_query_value(None, "cache_size", |row| row.get(0))?;
-            tx.pragma_update(None, "cache_size", -BULK_CACHE_KIB)?;
+            tx.set_bulk_mode(true)?;
             let outcome = (|| -> Result<(T, BulkStats)> {
                 let mut bulk = BulkLoad {
-                    conn: tx,
-                    insert_message: tx.prepare_cached(
-                        "INSERT INTO messages (thread_id, sender_id, text, created_at, read_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?,
+                    tx: &mut *tx,
                     max_text_bytes,
                     now,
                     threads: HashMap::new(),
@@ -176,7 +167,7 @@ impl Store {
                 Ok((value, stats))
             })();
             // Set back even on failure: the connection returns to the pool.
-            let restored = tx.pragma_update(None, "cache_size", previous);
+            let restored = tx.set_bulk_mode(false);
             let outcome = outcome?;
             restored?;
             Ok(outcome)
@@ -204,29 +195,25 @@ impl<'c> BulkLoad<'c> {
     /// [`Error::InvalidArgument`] (a name too long), [`Error::EmailTaken`],
     /// [`Error::UsernameTaken`], or a storage error.
     pub fn add_user(&mut self, user: &BulkUser<'_>) -> Result<UserId> {
-        let (email, email_key) = accounts::validate_email(user.email)?;
-        let (username, username_key) = accounts::validate_username(user.username)?;
-        let first_name = accounts::validate_name("first name", user.first_name)?;
-        let last_name = accounts::validate_name("last name", user.last_name)?;
-        if accounts::sql::user_id_by_email_key(self.conn, &email_key)?.is_some() {
-            return Err(Error::EmailTaken);
-        }
-        if accounts::sql::user_id_by_username_key(self.conn, &username_key)?.is_some() {
-            return Err(Error::UsernameTaken);
-        }
-        let id = accounts::sql::insert_user(
-            self.conn,
-            &NewUserRow {
-                email: &email,
-                email_key: &email_key,
-                username: &username,
-                username_key: &username_key,
-                first_name: &first_name,
-                last_name: &last_name,
-                password_hash: user.password_hash,
-                created_at: user.created_at.unwrap_or(self.now),
-            },
+        let valid = validate_new_user(
+            user.email,
+            user.username,
+            None,
+            user.first_name,
+            user.last_name,
         )?;
+        require_keys_free(self.tx, &valid.email_key, &valid.username_key)?;
+        let id = self.tx.insert_user(&NewUserRow {
+            id: None,
+            email: &valid.email,
+            email_key: &valid.email_key,
+            username: &valid.username,
+            username_key: &valid.username_key,
+            first_name: &valid.first_name,
+            last_name: &valid.last_name,
+            password_hash: user.password_hash,
+            created_at: user.created_at.unwrap_or(self.now),
+        })?;
         self.stats.users += 1;
         Ok(id)
     }
@@ -243,13 +230,12 @@ impl<'c> BulkLoad<'c> {
         created_at: DateTime<Utc>,
     ) -> Result<(ThreadId, bool)> {
         let (low, high) = threads::ordered_pair(&participants)?;
-        let (thread, created) =
-            threads::create_or_get(&mut SqliteTx::new(self.conn), (low, high), created_at)?;
+        let (thread, created) = threads::create_or_get(self.tx, (low, high), created_at)?;
         if !created {
             return Ok((thread.id, false));
         }
         self.threads
-            .insert(thread.id, Touched::new([low, high], to_millis(created_at)));
+            .insert(thread.id, Touched::new([low, high], created_at));
         self.stats.threads += 1;
         Ok((thread.id, true))
     }
@@ -264,33 +250,38 @@ impl<'c> BulkLoad<'c> {
     /// not in the thread), or a storage error.
     pub fn add_message(&mut self, message: &BulkMessage<'_>) -> Result<MessageId> {
         validate_text(message.text, self.max_text_bytes)?;
-        let created_ms = to_millis(message.created_at);
-        let read_ms = message.read_at.map(to_millis);
-        if read_ms.is_some_and(|read| read < created_ms) {
+        // Compared at the store's precision, milliseconds.
+        if message
+            .read_at
+            .is_some_and(|read| read.timestamp_millis() < message.created_at.timestamp_millis())
+        {
             return Err(Error::InvalidArgument(
                 "a message cannot be read before it was sent".to_string(),
             ));
         }
         let touched = match self.threads.entry(message.thread_id) {
             Entry::Occupied(entry) => entry.into_mut(),
-            Entry::Vacant(entry) => entry.insert(load_thread(self.conn, message.thread_id)?),
+            Entry::Vacant(entry) => {
+                let thread = threads::existing(self.tx, message.thread_id)?;
+                entry.insert(Touched::new(thread.participants, thread.last_activity_at))
+            }
         };
         let recipient = match touched.participants {
             [low, _] if low == message.sender_id => 1,
             [_, high] if high == message.sender_id => 0,
             _ => return Err(Error::NotParticipant),
         };
-        self.insert_message.execute(params![
-            message.thread_id,
-            message.sender_id,
-            message.text,
-            created_ms,
-            read_ms
-        ])?;
-        let id = MessageId(self.conn.last_insert_rowid());
-        touched.last_activity_ms = touched.last_activity_ms.max(created_ms);
+        let id = self.tx.insert_message(&NewMessage {
+            id: None,
+            thread_id: message.thread_id,
+            sender_id: message.sender_id,
+            text: message.text,
+            created_at: message.created_at,
+            read_at: message.read_at,
+        })?;
+        touched.last_activity = touched.last_activity.max(message.created_at);
         touched.last_message = Some(id);
-        if read_ms.is_none() {
+        if message.read_at.is_none() {
             let reader = &mut touched.readers[recipient];
             reader.unread += 1;
             reader.first_unread.get_or_insert(id);
@@ -301,70 +292,57 @@ impl<'c> BulkLoad<'c> {
 
     /// Writes the gathered counters: per thread its activity and last
     /// message, per member its activity, unread count and read mark, per
-    /// user the unread total.
+    /// user the unread total (the same accounting as a send, once per
+    /// thread instead of once per message).
     fn finish(self) -> Result<BulkStats> {
         let mut stats = self.stats;
         let mut totals: HashMap<UserId, i64> = HashMap::new();
-        let mut thread_update = self.conn.prepare_cached(
-            "UPDATE threads SET last_activity_at = ?2, last_message_id = ?3 WHERE id = ?1",
-        )?;
-        // `unread` on the right-hand side is the value before the update: a
-        // member with no unread backlog has read everything up to the
-        // thread's newest message, so its read mark may move up to just
-        // below the first message this load left unread for it.
-        let mut member_update = self.conn.prepare_cached(
-            "UPDATE members SET last_activity_at = ?3, unread = unread + ?4,
-                 last_read_id = CASE WHEN unread = 0 THEN max(last_read_id, ?5) ELSE last_read_id END
-             WHERE user_id = ?1 AND thread_id = ?2",
-        )?;
-        for (thread_id, touched) in &self.threads {
+        for (&thread_id, touched) in &self.threads {
             let Some(last_message) = touched.last_message else {
                 continue;
             };
             stats.threads_touched += 1;
-            thread_update.execute(params![thread_id, touched.last_activity_ms, last_message])?;
-            for (reader, delta) in touched.participants.iter().zip(touched.readers) {
-                let read_mark = delta
-                    .first_unread
-                    .map_or(last_message.0, |first| first.0 - 1);
-                member_update.execute(params![
+            self.tx
+                .set_thread_activity(thread_id, touched.last_activity, last_message)?;
+            for (&reader, delta) in touched.participants.iter().zip(touched.readers) {
+                // A member with no unread backlog before this load has read
+                // everything up to the thread's newest message, so its read
+                // mark may move up to just below the first message this load
+                // left unread for it.
+                let (unread_before, read_mark) = self.tx.member_read_state(reader, thread_id)?;
+                self.tx.set_member_activity(
                     reader,
                     thread_id,
-                    touched.last_activity_ms,
+                    touched.last_activity,
                     delta.unread,
-                    read_mark
-                ])?;
+                )?;
+                if unread_before == 0 {
+                    let mark = delta
+                        .first_unread
+                        .map_or(last_message, |first| MessageId(first.0 - 1));
+                    if mark > read_mark {
+                        self.tx.set_last_read_id(reader, thread_id, mark)?;
+                    }
+                }
                 if delta.unread > 0 {
-                    *totals.entry(*reader).or_default() += delta.unread;
+                    *totals.entry(reader).or_default() += delta.unread;
                 }
             }
         }
-        let mut user_update = self
-            .conn
-            .prepare_cached("UPDATE users SET unread_total = unread_total + ?2 WHERE id = ?1")?;
         for (user, added) in totals {
-            user_update.execute(params![user, added])?;
+            self.tx.add_unread_total(user, added)?;
         }
         Ok(stats)
     }
 }
 
 impl Touched {
-    fn new(participants: [UserId; 2], last_activity_ms: i64) -> Touched {
+    fn new(participants: [UserId; 2], last_activity: DateTime<Utc>) -> Touched {
         Touched {
             participants,
-            last_activity_ms,
+            last_activity,
             last_message: None,
             readers: [ReaderDelta::default(); 2],
         }
     }
-}
-
-fn load_thread(conn: &Connection, id: ThreadId) -> Result<Touched> {
-    conn.prepare_cached("SELECT user_low, user_high, last_activity_at FROM threads WHERE id = ?1")?
-        .query_row([id], |row| {
-            Ok(Touched::new([row.get(0)?, row.get(1)?], row.get(2)?))
-        })
-        .optional()?
-        .ok_or(Error::ThreadNotFound(id.0))
 }

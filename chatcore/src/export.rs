@@ -29,8 +29,7 @@
 //!   left out (or ends early, if deleted while its messages were read).
 
 use crate::error::{Error, Result};
-use crate::ids::{MessageId, ThreadId};
-use crate::storage::{MessageStorage, ThreadStorage};
+use crate::ids::MessageId;
 use crate::store::Store;
 use rusqlite::{Connection, Row, params};
 use serde::Serialize;
@@ -207,22 +206,15 @@ impl crate::accounts::Session {
     /// A session error, or [`Error::Storage`] for a failed read or write.
     pub fn export_ndjson(&self, writer: impl Write) -> Result<()> {
         let mut out = std::io::BufWriter::new(writer);
-        let ids = self.read(|tx, caller| {
-            let mut threads = tx.prepare_cached(
-                "SELECT thread_id FROM members WHERE user_id = ?1 ORDER BY thread_id",
-            )?;
-            let ids = threads
-                .query_map([caller.user_id], |row| row.get::<_, ThreadId>(0))?
-                .collect::<rusqlite::Result<Vec<_>>>()?;
-            Ok(ids)
-        })?;
+        let ids = self.read(|tx, caller| tx.thread_ids_of(caller.user_id))?;
         for id in ids {
             let head = self.read(|tx, caller| {
                 let Some(thread) = tx.thread(id)? else {
                     return Ok(None);
                 };
                 let other_id = crate::threads::require_participant(&thread, caller.user_id)?;
-                let other = crate::accounts::sql::user_by_id(tx, other_id)?
+                let other = tx
+                    .user(other_id)?
                     .ok_or_else(|| Error::storage(format!("thread {id} names a missing user")))?;
                 let last = tx.last_message_id(id)?;
                 Ok(Some((thread, other, last)))

@@ -5,7 +5,7 @@ use crate::accounts::Session;
 use crate::error::{Error, Result};
 use crate::ids::ThreadId;
 use crate::page;
-use crate::storage::{InboxKey, ThreadStorage};
+use crate::storage::InboxKey;
 use crate::threads::{existing, require_participant};
 use serde::Serialize;
 

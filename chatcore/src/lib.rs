@@ -46,11 +46,11 @@ mod inbox;
 mod lookup;
 mod messages;
 mod models;
+mod names;
 mod open;
 mod page;
 mod password;
 mod rfc3339;
-mod schema;
 mod sqlite;
 mod storage;
 mod store;
@@ -76,4 +76,4 @@ pub use store::Store;
 pub use uuid::Uuid;
 
 /// The schema version this library writes (`PRAGMA user_version`).
-pub const SCHEMA_VERSION: i64 = schema::VERSION;
+pub const SCHEMA_VERSION: i64 = sqlite::schema::VERSION;

@@ -22,11 +22,12 @@
 //! lists the explicit spelling of each candidate. Nothing is ever done on
 //! a guess.
 
-use crate::accounts::{Session, User, email_key, sql::user_from_row_at, username_key};
+use crate::accounts::{Session, User};
 use crate::error::{Error, Result};
 use crate::ids::UserId;
+use crate::names::{email_key, username_key};
+use crate::storage::AccountStorage;
 use crate::store::Store;
-use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 use std::fmt;
 use unicode_normalization::UnicodeNormalization;
@@ -143,41 +144,41 @@ pub(crate) fn ambiguity_message(text: &str, candidates: &[UserCandidate]) -> Str
 // The rule
 
 /// The one lookup: exactly the account `who` names, or an error.
-pub(crate) fn resolve(conn: &Connection, who: UserRef<'_>) -> Result<User> {
+pub(crate) fn resolve(tx: &mut (impl AccountStorage + ?Sized), who: UserRef<'_>) -> Result<User> {
     let not_found = |what: String| Err(Error::UserNotFound(what));
     match who {
-        UserRef::Id(id) => match sql::by_id(conn, id)? {
+        UserRef::Id(id) => match tx.user(id)? {
             Some(user) => Ok(user),
             None => not_found(format!("no user has id {id}")),
         },
-        UserRef::Username(name) => match by_username(conn, name)? {
+        UserRef::Username(name) => match by_username(tx, name)? {
             Some(user) => Ok(user),
             None => not_found(format!("no user has the username {name:?}")),
         },
-        UserRef::Email(email) => match sql::by_email_key(conn, &email_key(email))? {
+        UserRef::Email(email) => match tx.user_by_email_key(&email_key(email))? {
             Some(user) => Ok(user),
             None => not_found(format!("no user has the email {email:?}")),
         },
-        UserRef::Text(text) => resolve_text(conn, text),
+        UserRef::Text(text) => resolve_text(tx, text),
     }
 }
 
 /// Bare text: every account it could name; exactly one, or an error.
-fn resolve_text(conn: &Connection, text: &str) -> Result<User> {
+fn resolve_text(tx: &mut (impl AccountStorage + ?Sized), text: &str) -> Result<User> {
     let text = text.trim();
     let mut found: Vec<(UserRef<'_>, User)> = Vec::new();
     if text.contains('@')
-        && let Some(user) = sql::by_email_key(conn, &email_key(text))?
+        && let Some(user) = tx.user_by_email_key(&email_key(text))?
     {
         found.push((UserRef::Email(text), user));
     }
-    if let Some(user) = by_username(conn, text)? {
+    if let Some(user) = by_username(tx, text)? {
         found.push((UserRef::Username(text), user));
     }
     if !text.is_empty()
         && text.bytes().all(|b| b.is_ascii_digit())
         && let Ok(id) = text.parse::<i64>()
-        && let Some(user) = sql::by_id(conn, UserId(id))?
+        && let Some(user) = tx.user(UserId(id))?
     {
         found.push((UserRef::Id(UserId(id)), user));
     }
@@ -207,9 +208,9 @@ fn resolve_text(conn: &Connection, text: &str) -> Result<User> {
 /// The user whose stored username is `name` (NFKC, case-insensitive). The
 /// look-alike key only narrows the search to its one row (it is unique and
 /// indexed); the row counts only if its username is the one given.
-fn by_username(conn: &Connection, name: &str) -> Result<Option<User>> {
+fn by_username(tx: &mut (impl AccountStorage + ?Sized), name: &str) -> Result<Option<User>> {
     let wanted: String = name.trim().nfkc().collect::<String>().to_lowercase();
-    let Some(user) = sql::by_username_key(conn, &username_key(&wanted))? else {
+    let Some(user) = tx.user_by_username_key(&username_key(&wanted))? else {
         return Ok(None);
     };
     let stored: String = user.username.nfkc().collect::<String>().to_lowercase();
@@ -261,33 +262,5 @@ impl Session {
     /// [`Error::AmbiguousUser`], or a session error.
     pub fn find_user(&self, text: &str) -> Result<User> {
         self.find_user_by(UserRef::parse(text)?)
-    }
-}
-
-// ---------------------------------------------------------------------------
-// Storage
-
-pub(crate) mod sql {
-    use super::*;
-
-    const COLUMNS: &str = "id, email, username, first_name, last_name, created_at";
-
-    fn one(conn: &Connection, filter: &str, key: &dyn rusqlite::ToSql) -> Result<Option<User>> {
-        Ok(conn
-            .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE {filter} = ?1"))?
-            .query_row([key], |row| user_from_row_at(row, 0))
-            .optional()?)
-    }
-
-    pub(crate) fn by_id(conn: &Connection, id: UserId) -> Result<Option<User>> {
-        one(conn, "id", &id)
-    }
-
-    pub(crate) fn by_email_key(conn: &Connection, key: &str) -> Result<Option<User>> {
-        one(conn, "email_key", &key)
-    }
-
-    pub(crate) fn by_username_key(conn: &Connection, key: &str) -> Result<Option<User>> {
-        one(conn, "username_key", &key)
     }
 }

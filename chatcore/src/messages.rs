@@ -9,7 +9,7 @@ use crate::accounts::Session;
 use crate::error::{Error, Result};
 use crate::ids::{MessageId, ThreadId, UserId};
 use crate::page;
-use crate::storage::{MessageStorage, NewMessage, ThreadStorage, Tx};
+use crate::storage::{MessageStorage, NewMessage, Tx};
 use crate::store::Store;
 use crate::threads::{self, existing, require_participant};
 use chrono::{DateTime, Utc};

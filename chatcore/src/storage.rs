@@ -34,14 +34,99 @@
 
 use crate::error::Result;
 use crate::ids::{MessageId, ThreadId, UserId};
-use crate::models::{Message, Thread, ThreadSummary};
+use crate::models::{Message, Thread, ThreadSummary, User};
 use chrono::{DateTime, Utc};
 
 /// Everything one transaction can do: the per-aggregate traits together.
 /// The domain code receives `&mut` a `Tx` (or one of its parts).
-pub(crate) trait Tx: ThreadStorage + MessageStorage {}
+pub(crate) trait Tx: AccountStorage + ThreadStorage + MessageStorage {}
 
-impl<T: ThreadStorage + MessageStorage + ?Sized> Tx for T {}
+impl<T: AccountStorage + ThreadStorage + MessageStorage + ?Sized> Tx for T {}
+
+/// A user to insert: fields already validated (`names::validate_new_user`)
+/// and their keys free.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewUserRow<'a> {
+    /// An explicit id (an import keeping its primary key), or `None` for the
+    /// next one the store assigns.
+    pub id: Option<UserId>,
+    /// The email, trimmed.
+    pub email: &'a str,
+    /// The email's uniqueness key.
+    pub email_key: &'a str,
+    /// The username.
+    pub username: &'a str,
+    /// The username's uniqueness key.
+    pub username_key: &'a str,
+    /// The first name.
+    pub first_name: &'a str,
+    /// The last name.
+    pub last_name: &'a str,
+    /// The password hash (PHC string), or `None` for an account that cannot log in.
+    pub password_hash: Option<&'a str>,
+    /// When the user registered.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A login session as stored (the token itself never is, only its SHA-256).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SessionRow {
+    /// The public id.
+    pub id: uuid::Uuid,
+    /// Whose session.
+    pub user_id: UserId,
+    /// When a login created it.
+    pub created_at: DateTime<Utc>,
+    /// When it was last refreshed.
+    pub last_used_at: DateTime<Utc>,
+    /// When it stops working (the rule is `accounts::require_unexpired`).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Users and their login sessions.
+pub(crate) trait AccountStorage {
+    /// The user with this id.
+    fn user(&mut self, id: UserId) -> Result<Option<User>>;
+    /// The user whose email key is `key`.
+    fn user_by_email_key(&mut self, key: &str) -> Result<Option<User>>;
+    /// The user whose username key is `key`.
+    fn user_by_username_key(&mut self, key: &str) -> Result<Option<User>>;
+    /// The id of the user whose email key is `key`.
+    fn user_id_by_email_key(&mut self, key: &str) -> Result<Option<UserId>>;
+    /// The id of the user whose username key is `key`.
+    fn user_id_by_username_key(&mut self, key: &str) -> Result<Option<UserId>>;
+    /// The id and password hash of the user whose email key is `key`.
+    fn credentials_by_email_key(&mut self, key: &str) -> Result<Option<(UserId, Option<String>)>>;
+    /// Inserts a user; returns its id. A key or id in use fails (the rules
+    /// check first).
+    fn insert_user(&mut self, new: &NewUserRow<'_>) -> Result<UserId>;
+    /// Replaces the user's hash only if it is still `old`.
+    fn replace_password_hash(&mut self, user: UserId, old: &str, new: &str) -> Result<()>;
+    /// Sets the user's hash.
+    fn set_password_hash(&mut self, user: UserId, hash: &str) -> Result<()>;
+    /// Up to `limit` users whose username key starts with `username_prefix`
+    /// or whose email key starts with `email_prefix`, by username key.
+    fn users_by_key_prefix(
+        &mut self,
+        username_prefix: &str,
+        email_prefix: &str,
+        limit: u32,
+    ) -> Result<Vec<User>>;
+    /// The session with this token hash.
+    fn session(&mut self, token_hash: &[u8; 32]) -> Result<Option<SessionRow>>;
+    /// Every session of the user, expired or not.
+    fn sessions_of(&mut self, user: UserId) -> Result<Vec<SessionRow>>;
+    /// Stores a new session.
+    fn insert_session(&mut self, row: &SessionRow, token_hash: &[u8; 32]) -> Result<()>;
+    /// Sets the session's `last_used_at`.
+    fn touch_session(&mut self, token_hash: &[u8; 32], now: DateTime<Utc>) -> Result<()>;
+    /// Deletes the session with this token hash; whether there was one.
+    fn delete_session_by_hash(&mut self, token_hash: &[u8; 32]) -> Result<bool>;
+    /// Deletes the user's session with this id; whether there was one.
+    fn delete_session(&mut self, id: uuid::Uuid, user: UserId) -> Result<bool>;
+    /// Deletes every session of the user.
+    fn delete_sessions_of(&mut self, user: UserId) -> Result<()>;
+}
 
 /// A thread to insert, with both member rows.
 #[derive(Debug, Clone, Copy)]
@@ -131,6 +216,8 @@ pub(crate) trait ThreadStorage {
         activity: DateTime<Utc>,
         unread_delta: i64,
     ) -> Result<()>;
+    /// The ids of the user's threads, ascending.
+    fn thread_ids_of(&mut self, user: UserId) -> Result<Vec<ThreadId>>;
     /// The thread's members with their unread counters.
     fn member_unread_counts(&mut self, thread: ThreadId) -> Result<Vec<(UserId, i64)>>;
     /// Up to `limit` inbox entries of `user` below `key`, newest activity
@@ -175,6 +262,13 @@ pub(crate) trait MessageStorage {
         up_to: MessageId,
         now: DateTime<Utc>,
     ) -> Result<u64>;
+    /// The member's unread counter and read mark, read together.
+    fn member_read_state(&mut self, user: UserId, thread: ThreadId) -> Result<(i64, MessageId)>;
+    /// A bulk load is starting (`true`) or ending (`false`) in this
+    /// transaction: the backend may size its caches for a large transaction
+    /// (SQLite raises the page cache). Called with `false` before the
+    /// transaction ends, also when the load failed.
+    fn set_bulk_mode(&mut self, on: bool) -> Result<()>;
     /// The member's read mark: every message of the other participant at or
     /// below it is read.
     fn last_read_id(&mut self, user: UserId, thread: ThreadId) -> Result<MessageId>;

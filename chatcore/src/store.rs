@@ -3,8 +3,8 @@
 use crate::checkpoint::{self, Checkpointer, Checkpoints};
 use crate::config::Config;
 use crate::error::{Error, Result};
-use crate::schema;
 use crate::sqlite::SqliteTx;
+use crate::sqlite::schema;
 pub(crate) use crate::sqlite::{from_millis, to_millis};
 use chrono::{DateTime, Utc};
 use rusqlite::config::DbConfig;

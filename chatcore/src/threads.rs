@@ -8,7 +8,7 @@
 use crate::accounts::{Caller, Session};
 use crate::error::{Error, Result};
 use crate::ids::{ThreadId, UserId};
-use crate::storage::{MessageStorage, NewThread, ThreadStorage};
+use crate::storage::{NewThread, ThreadStorage};
 use chrono::{DateTime, Utc};
 
 pub use crate::models::Thread;

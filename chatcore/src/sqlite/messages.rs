@@ -21,19 +21,23 @@ impl MessageStorage for SqliteTx<'_> {
     }
 
     fn insert_message(&mut self, new: &NewMessage<'_>) -> Result<MessageId> {
-        self.conn
-            .prepare_cached(
+        // Kept for the rest of the transaction: a bulk load inserts many.
+        let conn = self.conn;
+        let insert = match &mut self.insert_message {
+            Some(statement) => statement,
+            slot @ None => slot.insert(conn.prepare_cached(
                 "INSERT INTO messages (id, thread_id, sender_id, text, created_at, read_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                new.id,
-                new.thread_id,
-                new.sender_id,
-                new.text,
-                to_millis(new.created_at),
-                new.read_at.map(to_millis)
-            ])?;
+            )?),
+        };
+        insert.execute(params![
+            new.id,
+            new.thread_id,
+            new.sender_id,
+            new.text,
+            to_millis(new.created_at),
+            new.read_at.map(to_millis)
+        ])?;
         // The id given, or the one SQLite assigned (AUTOINCREMENT: above
         // every id ever used, so ids grow monotonically).
         Ok(new.id.unwrap_or(MessageId(self.conn.last_insert_rowid())))
@@ -85,6 +89,34 @@ impl MessageStorage for SqliteTx<'_> {
             to_millis(now)
         ])?;
         Ok(marked as u64)
+    }
+
+    fn member_read_state(&mut self, user: UserId, thread: ThreadId) -> Result<(i64, MessageId)> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT unread, last_read_id FROM members WHERE user_id = ?1 AND thread_id = ?2",
+            )?
+            .query_row(params![user, thread], |row| Ok((row.get(0)?, row.get(1)?)))?)
+    }
+
+    fn set_bulk_mode(&mut self, on: bool) -> Result<()> {
+        match (on, self.cache_before_bulk) {
+            (true, None) => {
+                let previous: i64 = self
+                    .conn
+                    .pragma_query_value(None, "cache_size", |row| row.get(0))?;
+                self.conn
+                    .pragma_update(None, "cache_size", -super::BULK_CACHE_KIB)?;
+                self.cache_before_bulk = Some(previous);
+            }
+            (false, Some(previous)) => {
+                self.cache_before_bulk = None;
+                self.conn.pragma_update(None, "cache_size", previous)?;
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     fn last_read_id(&mut self, user: UserId, thread: ThreadId) -> Result<MessageId> {

@@ -7,26 +7,42 @@
 //! Per aggregate: `threads` ([`crate::storage::ThreadStorage`]),
 //! `messages` ([`crate::storage::MessageStorage`]).
 
+pub(crate) mod accounts;
 mod error;
 mod ids;
 pub(crate) mod messages;
 pub(crate) mod rows;
+pub(crate) mod schema;
 pub(crate) mod threads;
 
 use chrono::{DateTime, Utc};
-use rusqlite::Connection;
+use rusqlite::{CachedStatement, Connection};
 use std::ops::Deref;
+
+/// The page cache of the connection doing a bulk load, in KiB (64 MiB):
+/// room for a 100,000-message transaction's pages, where the default 2 MiB
+/// makes a large transaction spill (PERF-NOTES lesson 6).
+pub const BULK_CACHE_KIB: i64 = 64 * 1024;
 
 /// One transaction (or, for `Store::read_one`, one autocommit statement) on
 /// a pooled connection: the object the domain code works through.
 pub(crate) struct SqliteTx<'c> {
     conn: &'c Connection,
+    /// The message insert, prepared once per transaction (a bulk load runs
+    /// it for every message).
+    insert_message: Option<CachedStatement<'c>>,
+    /// The page cache size to restore when a bulk load ends.
+    cache_before_bulk: Option<i64>,
 }
 
 impl<'c> SqliteTx<'c> {
     /// Wraps a connection that is inside the transaction the caller runs.
     pub(crate) fn new(conn: &'c Connection) -> SqliteTx<'c> {
-        SqliteTx { conn }
+        SqliteTx {
+            conn,
+            insert_message: None,
+            cache_before_bulk: None,
+        }
     }
 }
 

@@ -102,6 +102,14 @@ impl ThreadStorage for SqliteTx<'_> {
         Ok(())
     }
 
+    fn thread_ids_of(&mut self, user: UserId) -> Result<Vec<ThreadId>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT thread_id FROM members WHERE user_id = ?1 ORDER BY thread_id",
+        )?;
+        let rows = stmt.query_map([user], |row| row.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     fn member_unread_counts(&mut self, thread: ThreadId) -> Result<Vec<(UserId, i64)>> {
         let mut stmt = self
             .conn

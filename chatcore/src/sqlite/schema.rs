@@ -132,10 +132,7 @@ fn recompute_username_keys(conn: &Connection) -> Result<()> {
         .collect::<rusqlite::Result<_>>()?;
     let mut update = conn.prepare("UPDATE OR IGNORE users SET username_key = ?2 WHERE id = ?1")?;
     for (id, username) in users {
-        update.execute(rusqlite::params![
-            id,
-            crate::accounts::username_key(&username)
-        ])?;
+        update.execute(rusqlite::params![id, crate::names::username_key(&username)])?;
     }
     Ok(())
 }
