@@ -124,13 +124,15 @@ impl Store {
     }
 
     /// [`Store::export_django`] into a new file (mode 0600), written beside
-    /// `destination` and renamed into place only when complete.
+    /// `destination` and moved into place only when complete, never over
+    /// anything there (see [`crate::files`]).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if `destination` exists and is not empty;
-    /// [`Error::Storage`] if it cannot be written.
+    /// [`Error::InvalidArgument`] if `destination` exists (even as an empty
+    /// file, or if it appeared during the export); [`Error::Storage`] if it
+    /// cannot be written.
     pub fn export_django_to_file(&self, destination: impl AsRef<std::path::Path>) -> Result<()> {
-        crate::store::write_new_file(destination.as_ref(), |_, file| self.export_django(file))
+        crate::files::write_new_file_with(destination.as_ref(), |_, file| self.export_django(file))
     }
 }
 

@@ -37,6 +37,7 @@ mod bulk;
 mod config;
 mod django;
 mod error;
+pub mod files;
 mod ids;
 mod messages;
 mod page;
