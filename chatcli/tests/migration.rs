@@ -154,7 +154,12 @@ fn import_summarises_for_people_and_reports_as_json() {
     assert_eq!(
         report,
         json!({
-            "users": 3, "users_without_login": 1, "threads": 2, "threads_merged": 0,
+            "users": 3, "users_without_login": 1,
+            "accounts_without_login": [{
+                "user_id": 2, "username": "bert", "email": "bert@example.com",
+                "reason": "unusable_password"
+            }],
+            "threads": 2, "threads_merged": 0,
             "messages": 3, "skipped": {"auth.group": 1, "sessions.session": 1},
             "dry_run": false
         })

@@ -39,6 +39,7 @@ mod django;
 mod error;
 pub mod files;
 mod ids;
+mod import_limits;
 mod messages;
 mod page;
 mod password;
@@ -55,6 +56,9 @@ pub use config::{Clock, Config, Durability, ManualClock, PasswordCost, SystemClo
 pub use django::ImportReport;
 pub use error::{Error, Result};
 pub use ids::{MessageId, ThreadId, UserId};
+pub use import_limits::{
+    AccountWithoutLogin, MAX_IMPORT_ENTRY_BYTES, MAX_IMPORTED_ID, NoLoginReason,
+};
 pub use messages::{Message, MessagePage, MessageQuery, UnreadMismatch, UnreadReport};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 pub use store::Store;

@@ -178,11 +178,7 @@ impl Store {
     /// returns `Ok`; on `Err` (or a panic) the transaction rolls back and
     /// nothing it wrote is kept.
     pub(crate) fn write<T>(&self, work: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.checkout()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(&tx)?;
-        tx.commit()?;
-        Ok(value)
+        self.write_or_roll_back(true, work)
     }
 
     /// Like [`Store::write`], but rolls back instead of committing when
@@ -193,13 +189,16 @@ impl Store {
         work: impl FnOnce(&Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
         let mut conn = self.checkout()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(&tx)?;
-        match commit {
-            true => tx.commit()?,
-            false => tx.rollback()?,
-        }
-        Ok(value)
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = work(&tx)?;
+            match commit {
+                true => tx.commit()?,
+                false => tx.rollback()?,
+            }
+            Ok(value)
+        })();
+        result.map_err(|err| crate::ids::explain_used_up_ids(&conn, err))
     }
 
     /// Writes a consistent copy of the whole store to `destination`, a new
