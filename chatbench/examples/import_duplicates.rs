@@ -63,14 +63,13 @@ fn cpu_seconds() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
         return 0.0;
     };
-    // Fields after the command name (which ends with ')'): utime is the
-    // 12th, stime the 13th, in clock ticks (100 a second on Linux).
+    // After the command name (which ends with ')') come the state (field
+    // 3), ..., utime (field 14) and stime (field 15), in clock ticks (100 a
+    // second on Linux).
     let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<f64> = rest
-        .split_whitespace()
-        .filter_map(|field| field.parse().ok())
-        .collect();
-    match (fields.get(11), fields.get(12)) {
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
         (Some(user), Some(system)) => (user + system) / 100.0,
         _ => 0.0,
     }

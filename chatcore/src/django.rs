@@ -84,9 +84,7 @@ impl Store {
         let now = self.now();
         let max_text_bytes = self.config().max_text_bytes;
         let budget = EntryBudget::new(entry_limit(max_text_bytes));
-        // Counted below the buffer: one count per 8 KiB read, not per byte
-        // parsed; an entry's count may include up to one buffer read ahead.
-        let reader = std::io::BufReader::new(LimitedReader::new(reader, budget.clone()));
+        let reader = LimitedReader::new(std::io::BufReader::new(reader), budget.clone());
         self.write_or_roll_back(!dry_run, |tx| {
             tx.pragma_update(None, "defer_foreign_keys", true)?;
             let mut importer = Importer {
