@@ -402,20 +402,20 @@ enum chat_status chat_import_django(struct chat_store *store,
 // back to the same data. It holds password hashes: the file is readable
 // by its owner only. It is written beside `path` and renamed into place
 // when complete, so a failure never leaves a half-written file. Never
-// overwrites: an existing non-empty file (or a directory) is refused.
-// Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file or
-// a directory already at `path`), CHAT_ERR_STORAGE (cannot write the file).
+// overwrites: anything already at `path` (even an empty file, or one that
+// appears while the export runs) is refused and kept. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a file, directory
+// or link already at `path`), CHAT_ERR_STORAGE (cannot write the file).
 enum chat_status chat_export_django(struct chat_store *store,
                                     const char *path);
 
 // Writes a consistent copy of the whole store to a new database file at
 // `path` (UTF-8, readable by its owner only), while other threads and
 // processes go on using the store. Written beside `path` and renamed into
-// place when complete; never overwrites a non-empty file (or a directory).
-// Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a non-empty file or
-// a directory already at `path`), CHAT_ERR_STORAGE (cannot write it),
+// place when complete; never overwrites anything already at `path` (even
+// an empty file, or one that appears meanwhile). Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, not UTF-8, a file, directory
+// or link already at `path`), CHAT_ERR_STORAGE (cannot write it),
 // CHAT_ERR_BUSY.
 enum chat_status chat_backup(struct chat_store *store,
                              const char *path);

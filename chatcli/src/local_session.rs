@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io::{self, Write};
+#[cfg(unix)]
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// What a session file holds.
@@ -48,8 +50,14 @@ impl SessionFile {
         &self.path
     }
 
-    /// The stored session, or `None` when there is no file.
+    /// The stored session, or `None` when there is no file. A token is only
+    /// read from a private state directory: a file planted in a shared one
+    /// could make commands act as someone else.
     pub fn load(&self) -> CliResult<Option<StoredSession>> {
+        match fs::metadata(self.dir()) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(None),
+            _ => check_private_dir(self.dir())?,
+        }
         match fs::read_to_string(&self.path) {
             Ok(text) => serde_json::from_str(&text).map(Some).map_err(|err| {
                 CliError::io(
@@ -70,37 +78,37 @@ impl SessionFile {
 
     /// Writes the session, readable and writable by its owner only.
     ///
-    /// Written to a private temporary file and renamed over the old one, so a
-    /// reader never sees half a token.
+    /// Written to a private temporary file of a random name (created
+    /// exclusively, never through a symlink) and moved over the old one in
+    /// one step ([`chatcore::files::replace_file`]), so a reader never sees
+    /// half a token and concurrent logins each succeed, leaving one whole
+    /// session. The state directory must be private (see [`check_private_dir`]).
     pub fn save(&self, token: &str, email: &str) -> CliResult<()> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
+        let dir = self.dir();
         paths::create_private_dir(dir)?;
+        check_private_dir(dir)?;
         let stored = StoredSession {
             token: token.to_string(),
             email: email.to_string(),
             database: self.database.clone(),
         };
-        let context = || format!("cannot write the session file {}", self.path.display());
-        let tmp = self.path.with_extension("tmp");
-        let mut options = fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options
-            .open(&tmp)
-            .map_err(|err| CliError::io(context(), err))?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            file.set_permissions(fs::Permissions::from_mode(0o600))
-                .map_err(|err| CliError::io(context(), err))?;
+        chatcore::files::replace_file(&self.path, |file| {
+            serde_json::to_writer(&mut *file, &stored).map_err(io::Error::other)?;
+            file.write_all(b"\n")
+        })
+        .map_err(|err| {
+            CliError::io(
+                format!("cannot write the session file {}", self.path.display()),
+                io::Error::other(err),
+            )
+        })
+    }
+
+    fn dir(&self) -> &Path {
+        match self.path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
         }
-        serde_json::to_writer(&mut file, &stored)
-            .map_err(|err| CliError::io(context(), io::Error::other(err)))?;
-        file.write_all(b"\n")
-            .and_then(|()| file.sync_all())
-            .map_err(|err| CliError::io(context(), err))?;
-        fs::rename(&tmp, &self.path).map_err(|err| CliError::io(context(), err))
     }
 
     /// Removes the file; a missing file is fine.
@@ -113,4 +121,39 @@ impl SessionFile {
             _ => Ok(()),
         }
     }
+}
+
+/// Refuses a state directory that another user could tamper with: one not
+/// owned by the user running `chat`, or writable by its group or by others
+/// (who could plant or swap the session file there). On systems without
+/// Unix permissions every directory passes.
+pub fn check_private_dir(dir: &Path) -> CliResult<()> {
+    #[cfg(unix)]
+    {
+        let meta = fs::metadata(dir)
+            .map_err(|err| CliError::io(format!("cannot look at {}", dir.display()), err))?;
+        let me = rustix::process::geteuid().as_raw();
+        let advice = "chat keeps your session token there; use a directory of your own \
+                      (set CHAT_STATE_DIR to one, e.g. ~/.local/state/chat)";
+        let refuse = |why: String| {
+            CliError::io(
+                format!("refusing the state directory {}", dir.display()),
+                io::Error::new(io::ErrorKind::PermissionDenied, why),
+            )
+        };
+        if meta.uid() != me {
+            return Err(refuse(format!(
+                "it belongs to user id {}, not to you (user id {me}); {advice}",
+                meta.uid()
+            )));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(refuse(format!(
+                "other users can write to it (mode {:o}); run chmod go-w {}, or {advice}",
+                meta.mode() & 0o7777,
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
 }

@@ -20,20 +20,29 @@ fn an_over_cap_hash_is_refused_by_entry_and_the_account_comes_in_without_login()
 
     let report = world.ok_json(&["import", "--dry-run", dump]);
     assert_eq!(report["users_without_login"], 2, "{report}");
-    let refused = report["passwords_refused"]
+    let refused: Vec<&serde_json::Value> = report["accounts_without_login"]
         .as_array()
-        .expect("named entries");
+        .expect("named accounts")
+        .iter()
+        .filter(|account| account["reason"] == "password_over_caps")
+        .collect();
     assert_eq!(refused.len(), 1, "{report}");
+    assert_eq!(refused[0]["user_id"], 4, "{report}");
     assert!(
-        refused[0]
+        refused[0]["detail"]
             .as_str()
             .unwrap()
-            .starts_with("user.user pk 4: pbkdf2 rounds 10000000 are over the cap"),
+            .starts_with("pbkdf2 rounds 10000000 are over the cap"),
         "{report}"
     );
 
     let text = world.ok_text(&["import", dump]);
-    assert!(text.contains("user.user pk 4: pbkdf2 rounds"), "{text}");
+    assert!(
+        text.contains(
+            "d (d@example.com, id 4): password hash costs more to check than allowed (pbkdf2 rounds"
+        ),
+        "{text}"
+    );
     assert!(text.contains("set-password"), "{text}");
     world
         .chat()

@@ -154,7 +154,12 @@ fn import_summarises_for_people_and_reports_as_json() {
     assert_eq!(
         report,
         json!({
-            "users": 3, "users_without_login": 1, "threads": 2, "threads_merged": 0,
+            "users": 3, "users_without_login": 1,
+            "accounts_without_login": [{
+                "user_id": 2, "username": "bert", "email": "bert@example.com",
+                "reason": "unusable_password"
+            }],
+            "threads": 2, "threads_merged": 0,
             "messages": 3, "skipped": {"auth.group": 1, "sessions.session": 1},
             "dry_run": false
         })
@@ -416,12 +421,14 @@ fn export_out_never_overwrites_and_leaves_nothing_half_written() {
         world.err_code(&["export", "--out", text(&dir)], 1),
         "invalid_argument"
     );
-    // An empty file is replaced by the export.
+    // An empty file is refused too, and kept.
     let empty = dir.join("empty.json");
     std::fs::write(&empty, "").unwrap();
-    let human = world.ok_text(&["export", "--out", text(&empty)]);
-    assert!(human.starts_with("Exported the whole store"), "{human}");
-    assert_eq!(std::fs::read(&empty).unwrap(), export(&world, &world.db()));
+    assert_eq!(
+        world.err_code(&["export", "--out", text(&empty)], 1),
+        "invalid_argument"
+    );
+    assert_eq!(std::fs::read(&empty).unwrap(), b"");
     // A failed export (not logged in for ndjson) leaves no file, not even a temporary one.
     let failed = dir.join("failed.ndjson");
     assert_eq!(

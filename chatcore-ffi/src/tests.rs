@@ -544,21 +544,15 @@ fn import_set_password_backup_and_export_round_trip() {
         chat_import_django(store, folder.as_ptr(), true, &mut again),
         chat_status::ChatErrStorage
     );
-    // An empty file is replaced by the whole export, owner-only.
+    // An existing empty file is refused too, and kept as it was.
     let empty_path = dir.path().join("empty.json");
     std::fs::write(&empty_path, "").unwrap();
     let empty = c(empty_path.to_str().unwrap());
     assert_eq!(
         chat_export_django(store, empty.as_ptr()),
-        chat_status::ChatOk
+        chat_status::ChatErrInvalidArgument
     );
-    assert_eq!(std::fs::read(&empty_path).unwrap(), exported);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&empty_path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-    }
+    assert_eq!(std::fs::read(&empty_path).unwrap(), b"");
 
     let copy = open_memory();
     assert_eq!(

@@ -11,6 +11,9 @@
 use crate::accounts::{validate_email, validate_name, validate_username};
 use crate::error::{Error, Result};
 use crate::ids::{ThreadId, UserId};
+use crate::import_limits::{
+    AccountWithoutLogin, EntryBudget, LimitedReader, entry_limit, imported_pk, no_login_reason,
+};
 use crate::messages::validate_text;
 use crate::store::{Store, to_millis};
 use crate::stored_hash::{StoredHash, check_stored};
@@ -20,7 +23,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::io::{Read, Write};
 
@@ -31,15 +34,10 @@ pub struct ImportReport {
     pub users: u64,
     /// Of those, accounts that cannot log in until a password is set
     /// (Django's unusable `!` passwords, inactive users, and password
-    /// hashes over the caps).
+    /// hashes that cost more to check than the caps allow).
     pub users_without_login: u64,
-    /// The user entries whose password hash was refused for costing more
-    /// to check than the caps allow, each named with the reason (such as
-    /// `user.user pk 7: pbkdf2 rounds 10000000 are over the cap of
-    /// 1500000`). Those accounts were imported without login, counted in
-    /// `users_without_login`, until [`Store::set_password`].
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub passwords_refused: Vec<String>,
+    /// Those accounts, each named with why it cannot log in yet, in file order.
+    pub accounts_without_login: Vec<AccountWithoutLogin>,
     /// Threads imported.
     pub threads: u64,
     /// Threads whose pair already had a thread earlier in the file (the
@@ -73,15 +71,21 @@ impl Store {
     ///
     /// With `dry_run`, everything is checked exactly as for real and the
     /// transaction rolled back. Threads must come before their messages, as
-    /// `dumpdata` writes them.
+    /// `dumpdata` writes them. The file is read as a stream, one entry at a
+    /// time; the cost is linear in its size, duplicate threads included.
     ///
     /// # Errors
     /// [`Error::InvalidImport`] naming the first bad entry (malformed JSON,
-    /// a rule broken, a primary key already taken, a reference to a missing
-    /// user); nothing is imported. [`Error::Busy`], [`Error::Storage`].
+    /// a rule broken, a primary key already taken or above
+    /// [`MAX_IMPORTED_ID`](crate::MAX_IMPORTED_ID), an entry over
+    /// [`MAX_IMPORT_ENTRY_BYTES`](crate::MAX_IMPORT_ENTRY_BYTES), a reference
+    /// to a missing user); nothing is imported. [`Error::Busy`],
+    /// [`Error::Storage`].
     pub fn import_django(&self, reader: impl Read, dry_run: bool) -> Result<ImportReport> {
         let now = self.now();
         let max_text_bytes = self.config().max_text_bytes;
+        let budget = EntryBudget::new(entry_limit(max_text_bytes));
+        let reader = LimitedReader::new(std::io::BufReader::new(reader), budget.clone());
         self.write_or_roll_back(!dry_run, |tx| {
             tx.pragma_update(None, "defer_foreign_keys", true)?;
             let mut importer = Importer {
@@ -93,9 +97,13 @@ impl Store {
                     ..ImportReport::default()
                 },
                 threads: HashMap::new(),
+                created_threads: HashSet::new(),
                 failure: None,
+                budget,
+                entries: 0,
+                last_entry: None,
             };
-            let mut stream = serde_json::Deserializer::from_reader(std::io::BufReader::new(reader));
+            let mut stream = serde_json::Deserializer::from_reader(reader);
             let parsed = EntriesSeed(&mut importer).deserialize(&mut stream);
             if let Some(failure) = importer.failure.take() {
                 return Err(failure);
@@ -135,13 +143,15 @@ impl Store {
     }
 
     /// [`Store::export_django`] into a new file (mode 0600), written beside
-    /// `destination` and renamed into place only when complete.
+    /// `destination` and moved into place only when complete, never over
+    /// anything there (see [`crate::files`]).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if `destination` exists and is not empty;
-    /// [`Error::Storage`] if it cannot be written.
+    /// [`Error::InvalidArgument`] if `destination` exists (even as an empty
+    /// file, or if it appeared during the export); [`Error::Storage`] if it
+    /// cannot be written.
     pub fn export_django_to_file(&self, destination: impl AsRef<std::path::Path>) -> Result<()> {
-        crate::store::write_new_file(destination.as_ref(), |_, file| self.export_django(file))
+        crate::files::write_new_file_with(destination.as_ref(), |_, file| self.export_django(file))
     }
 }
 
@@ -180,11 +190,34 @@ struct Importer<'c> {
     report: ImportReport,
     /// Imported thread pk → the thread its messages go to, and its pair.
     threads: HashMap<i64, (ThreadId, UserId, UserId)>,
+    /// The threads this import created, so a later duplicate of a pair is
+    /// told from a thread already in the store in O(1).
+    created_threads: HashSet<ThreadId>,
     /// The domain error that stopped the stream (serde only carries text).
     failure: Option<Error>,
+    /// How much of the current entry the reader has read.
+    budget: std::rc::Rc<EntryBudget>,
+    /// Entries read so far, and the last one's name, to place an entry
+    /// refused before its name could be read.
+    entries: u64,
+    last_entry: Option<String>,
 }
 
 impl Importer<'_> {
+    /// The refusal of an entry over the size limit, placed by its position.
+    fn too_large(&self) -> Error {
+        let after = match &self.last_entry {
+            Some(name) => format!(", the one after {name}"),
+            None => String::new(),
+        };
+        Error::InvalidImport(format!(
+            "entry {}{after} is larger than {} bytes of JSON, the limit for one entry; \
+             it was refused without being read whole",
+            self.entries + 1,
+            self.budget.limit()
+        ))
+    }
+
     fn entry(&mut self, entry: Entry) -> Result<()> {
         match entry.model.as_str() {
             "user.user" => self.user(&entry),
@@ -211,12 +244,13 @@ impl Importer<'_> {
         let active = f.get("is_active").and_then(Value::as_bool).unwrap_or(true);
         let stored = check_stored(optional_text(f, "password", &at)?)
             .map_err(|why| Error::InvalidImport(format!("{at}: {why}")))?;
+        let no_login = no_login_reason(active, &stored);
+        let detail = match &stored {
+            StoredHash::OverCaps(why) => Some(why.clone()),
+            _ => None,
+        };
         let password_hash = match stored {
-            StoredHash::Usable(hash) if active => Some(hash),
-            StoredHash::OverCaps(why) => {
-                self.report.passwords_refused.push(format!("{at}: {why}"));
-                None
-            }
+            StoredHash::Usable(hash) if no_login.is_none() => Some(hash),
             _ => None,
         };
         let joined = parse_time(
@@ -246,8 +280,17 @@ impl Importer<'_> {
         )
         .map_err(|err| taken(err, &at))?;
         self.report.users += 1;
-        if password_hash.is_none() {
+        if let Some(reason) = no_login {
             self.report.users_without_login += 1;
+            self.report
+                .accounts_without_login
+                .push(AccountWithoutLogin {
+                    user_id: UserId(pk),
+                    username,
+                    email,
+                    reason,
+                    detail,
+                });
         }
         Ok(())
     }
@@ -276,7 +319,7 @@ impl Importer<'_> {
         let updated = parse_time(f.get("updated").unwrap_or(&Value::Null), &at, "updated")?
             .unwrap_or(created);
         if let Some(existing) = sql::thread_by_pair(self.conn, low, high)? {
-            if !self.threads.values().any(|(id, _, _)| *id == existing) {
+            if !self.created_threads.contains(&existing) {
                 return Err(Error::InvalidImport(format!(
                     "{at}: users {low} and {high} already have thread {existing} in this store"
                 )));
@@ -288,6 +331,7 @@ impl Importer<'_> {
         sql::insert_thread(self.conn, pk, low, high, created, updated.max(created))
             .map_err(|err| taken(err, &at))?;
         self.threads.insert(pk, (ThreadId(pk), low, high));
+        self.created_threads.insert(ThreadId(pk));
         self.report.threads += 1;
         Ok(())
     }
@@ -322,13 +366,7 @@ impl Importer<'_> {
 }
 
 fn pk(entry: &Entry) -> Result<(i64, String)> {
-    match entry.pk.as_i64() {
-        Some(pk) if pk > 0 => Ok((pk, format!("{} pk {pk}", entry.model))),
-        _ => Err(Error::InvalidImport(format!(
-            "{} entry with pk {}: pks must be positive integers",
-            entry.model, entry.pk
-        ))),
-    }
+    imported_pk(&entry.model, &entry.pk)
 }
 
 fn text_field<'v>(fields: &'v Value, name: &str, at: &str) -> Result<&'v str> {
@@ -392,13 +430,29 @@ impl<'de> Visitor<'de> for EntriesSeed<'_, '_> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(entry) = seq.next_element::<Entry>()? {
-            if let Err(err) = self.0.entry(entry) {
+        let importer = self.0;
+        loop {
+            importer.budget.start_entry();
+            let entry = match seq.next_element::<Entry>() {
+                Ok(Some(entry)) => entry,
+                Ok(None) => break,
+                Err(err) => {
+                    if importer.budget.exceeded() {
+                        importer.failure = Some(importer.too_large());
+                    }
+                    return Err(err);
+                }
+            };
+            importer.entries += 1;
+            let name = format!("{} pk {}", entry.model, entry.pk);
+            if let Err(err) = importer.entry(entry) {
                 let message = err.to_string();
-                self.0.failure = Some(err);
+                importer.failure = Some(err);
                 return Err(serde::de::Error::custom(message));
             }
+            importer.last_entry = Some(name);
         }
+        importer.budget.stop();
         Ok(())
     }
 }

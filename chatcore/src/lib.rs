@@ -41,7 +41,9 @@ mod config;
 mod django;
 mod error;
 mod export;
+pub mod files;
 mod ids;
+mod import_limits;
 mod inbox;
 mod lookup;
 mod messages;
@@ -67,6 +69,9 @@ pub use config::{Clock, Config, Durability, ManualClock, PasswordCost, SystemClo
 pub use django::ImportReport;
 pub use error::{Error, Result};
 pub use ids::{MessageId, ThreadId, UserId};
+pub use import_limits::{
+    AccountWithoutLogin, MAX_IMPORT_ENTRY_BYTES, MAX_IMPORTED_ID, NoLoginReason,
+};
 pub use inbox::{ThreadPage, ThreadQuery};
 pub use lookup::{EMAIL_PREFIX, ID_PREFIX, USERNAME_PREFIX, UserCandidate, UserRef};
 pub use messages::{MessagePage, MessageQuery, UnreadMismatch, UnreadReport};

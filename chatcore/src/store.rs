@@ -235,8 +235,7 @@ impl Store {
     /// returns `Ok`; on `Err` (or a panic) the transaction rolls back and
     /// nothing it wrote is kept.
     pub(crate) fn write<T>(&self, work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.checkout()?;
-        immediate(&mut conn, work)
+        self.write_or_roll_back(true, work)
     }
 
     /// Like [`Store::write`], but never waits for the write lock: `Ok(None)`
@@ -267,26 +266,31 @@ impl Store {
         work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>,
     ) -> Result<T> {
         let mut conn = self.checkout()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let value = work(&mut SqliteTx::new(&tx))?;
-        match commit {
-            true => tx.commit()?,
-            false => tx.rollback()?,
-        }
-        Ok(value)
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let value = work(&mut SqliteTx::new(&tx))?;
+            match commit {
+                true => tx.commit()?,
+                false => tx.rollback()?,
+            }
+            Ok(value)
+        })();
+        result.map_err(|err| crate::sqlite::explain_used_up_ids(&conn, err))
     }
 
     /// Writes a consistent copy of the whole store to `destination`, a new
     /// file (mode 0600), while other connections and processes go on
     /// reading and writing. Uses SQLite's `VACUUM INTO`, which reads one
     /// snapshot, so the copy is compact and complete as of one instant; it is
-    /// written beside `destination` and renamed into place only when complete.
+    /// written beside `destination` and moved into place only when complete,
+    /// never over anything there (see [`crate::files`]).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if `destination` exists and is not empty;
-    /// [`Error::Storage`] if it cannot be written.
+    /// [`Error::InvalidArgument`] if `destination` exists (even as an empty
+    /// file, or if it appeared during the backup); [`Error::Storage`] if it
+    /// cannot be written.
     pub fn backup(&self, destination: impl AsRef<Path>) -> Result<()> {
-        write_new_file(destination.as_ref(), |temp_path, _| {
+        crate::files::write_new_file_with(destination.as_ref(), |temp_path, _| {
             let Some(target) = temp_path.to_str() else {
                 return Err(Error::InvalidArgument(format!(
                     "the backup path {} is not valid UTF-8",
@@ -465,37 +469,4 @@ fn create_private_file(path: &Path) -> Result<()> {
             source: Some(Box::new(err)),
         }),
     }
-}
-
-/// Writes a new file at `destination` the safe way: into a private (0600)
-/// temp file beside it, renamed into place only once `write` succeeded, so a
-/// failure or a crash never leaves a half-written file. An existing file is
-/// never overwritten unless it is empty.
-pub(crate) fn write_new_file(
-    destination: &Path,
-    write: impl FnOnce(&Path, &mut std::fs::File) -> Result<()>,
-) -> Result<()> {
-    let cannot = |err: std::io::Error| Error::Storage {
-        message: format!("cannot write {}: {err}", destination.display()),
-        source: Some(Box::new(err)),
-    };
-    if std::fs::metadata(destination).is_ok_and(|meta| meta.len() > 0 || meta.is_dir()) {
-        return Err(Error::InvalidArgument(format!(
-            "{} already exists; chatcore never overwrites a file",
-            destination.display()
-        )));
-    }
-    let folder = match destination.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".chatcore-")
-        .tempfile_in(folder)
-        .map_err(cannot)?;
-    let temp_path = temp.path().to_path_buf();
-    write(&temp_path, temp.as_file_mut())?;
-    temp.as_file().sync_all().map_err(cannot)?;
-    temp.persist(destination).map_err(|err| cannot(err.error))?;
-    Ok(())
 }

@@ -559,10 +559,12 @@ fn export_to_a_file_never_overwrites_and_is_private() {
         store.export_django_to_file(dir.path()),
         Err(Error::InvalidArgument(_))
     ));
-    // An existing empty file may be filled.
+    // An existing empty file is refused too (and kept): never overwrite, for real.
     let empty = dir.path().join("empty.json");
     std::fs::write(&empty, b"").unwrap();
-    store.export_django_to_file(&empty).unwrap();
+    let err = store.export_django_to_file(&empty).unwrap_err();
+    assert_eq!(err.code(), "invalid_argument");
+    assert_eq!(std::fs::read(&empty).unwrap(), b"");
     // Nothing but the files asked for is left behind.
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

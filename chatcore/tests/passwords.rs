@@ -6,7 +6,7 @@ mod common;
 
 use argon2::password_hash::PasswordHasher;
 use argon2::{Algorithm, Argon2, Params, Version};
-use chatcore::{Config, Error, PasswordCost, Store};
+use chatcore::{Config, Error, NoLoginReason, PasswordCost, Store};
 use common::*;
 use std::path::Path;
 
@@ -166,21 +166,22 @@ fn the_import_brings_over_cap_hashes_in_without_login_and_names_each_entry() {
     let report = store.import_django(json.as_bytes(), false).unwrap();
     assert_eq!(report.users, 3);
     assert_eq!(report.users_without_login, 2);
-    assert_eq!(
-        report.passwords_refused.len(),
-        2,
-        "{:?}",
-        report.passwords_refused
-    );
+    let refused: Vec<(i64, &str)> = report
+        .accounts_without_login
+        .iter()
+        .filter(|account| account.reason == NoLoginReason::PasswordOverCaps)
+        .map(|account| (account.user_id.0, account.detail.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(refused.len(), 2, "{:?}", report.accounts_without_login);
+    assert_eq!(refused[0].0, 4);
     assert!(
-        report.passwords_refused[0].starts_with("user.user pk 4: pbkdf2 rounds 10000000"),
-        "{:?}",
-        report.passwords_refused
+        refused[0].1.starts_with("pbkdf2 rounds 10000000"),
+        "{refused:?}"
     );
+    assert_eq!(refused[1].0, 7);
     assert!(
-        report.passwords_refused[1].starts_with("user.user pk 7: argon2 iterations 2000"),
-        "{:?}",
-        report.passwords_refused
+        refused[1].1.starts_with("argon2 iterations 2000"),
+        "{refused:?}"
     );
     assert!(matches!(
         store.login("d@example.com", RIGHT),

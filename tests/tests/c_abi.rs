@@ -341,7 +341,7 @@ fn c_programs_are_clean_under_valgrind() {
         "valgrind",
         "--error-exitcode=1",
         "--leak-check=full",
-        "--errors-for-leak-kinds=definite",
+        "--errors-for-leak-kinds=definite,possible",
         "--quiet",
     ];
     run_all_three("valgrind", Build::Shared, &valgrind, false);

@@ -12,6 +12,10 @@ use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
 
+/// Accounts without a login named one by one in the summary; `--json`
+/// lists them all.
+const NAMED_ACCOUNTS: usize = 20;
+
 /// Files smaller than this import in about a second: no progress bar.
 pub const PROGRESS_MIN_BYTES: u64 = 8 * 1024 * 1024;
 
@@ -101,20 +105,49 @@ fn summary(out: &mut dyn Write, report: &ImportReport) -> io::Result<()> {
     if report.users_without_login > 0 {
         writeln!(
             out,
-            "{} cannot log in until a password is set (unusable, inactive or refused).",
+            "{} cannot log in until a password is set:",
             plural(report.users_without_login, "account", "accounts"),
         )?;
-    }
-    for refused in &report.passwords_refused {
+        for account in report.accounts_without_login.iter().take(NAMED_ACCOUNTS) {
+            writeln!(
+                out,
+                "  {} ({}, id {}): {}{}",
+                account.username,
+                account.email,
+                account.user_id,
+                account.reason.describe(),
+                account
+                    .detail
+                    .as_deref()
+                    .map(|detail| format!(" ({detail})"))
+                    .unwrap_or_default()
+            )?;
+        }
+        let unnamed = report
+            .accounts_without_login
+            .len()
+            .saturating_sub(NAMED_ACCOUNTS);
+        if unnamed > 0 {
+            writeln!(
+                out,
+                "  … and {unnamed} more (chat --json import … lists them all)"
+            )?;
+        }
         writeln!(
             out,
-            "Password hash refused (costs too much to check), set a new one with set-password: {refused}"
+            "Give one a password with: {}",
+            hint::command("set-password USER")
         )?;
     }
-    if !report.dry_run && report.users > report.users_without_login {
+    let with_login = report.users.saturating_sub(report.users_without_login);
+    if !report.dry_run && with_login > 0 {
+        let who = match report.users_without_login {
+            0 => "They".to_string(),
+            _ => format!("The other {}", plural(with_login, "account", "accounts")),
+        };
         writeln!(
             out,
-            "The others log in with their old passwords: {}",
+            "{who} log in with their old passwords: {}",
             hint::command("login --email …")
         )?;
     }
@@ -142,12 +175,18 @@ mod tests {
         let report = ImportReport {
             users: 1,
             users_without_login: 1,
+            accounts_without_login: vec![chatcore::AccountWithoutLogin {
+                user_id: chatcore::UserId(7),
+                username: "bert".into(),
+                email: "bert@example.com".into(),
+                reason: chatcore::NoLoginReason::UnusablePassword,
+                detail: None,
+            }],
             threads: 2,
             threads_merged: 1,
             messages: 3,
             skipped: [("auth.group".to_string(), 2)].into_iter().collect(),
             dry_run: true,
-            passwords_refused: Vec::new(),
         };
         let mut text = Vec::new();
         summary(&mut text, &report).unwrap();
@@ -164,6 +203,68 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("1 account cannot log in"), "{text}");
+        assert!(
+            text.contains("  bert (bert@example.com, id 7): unusable password in Django"),
+            "{text}"
+        );
         assert!(!text.contains("old passwords"), "{text}");
+    }
+
+    fn summary_of(report: &ImportReport) -> String {
+        let mut text = Vec::new();
+        summary(&mut text, report).unwrap();
+        String::from_utf8(text).unwrap()
+    }
+
+    #[test]
+    fn the_old_passwords_line_speaks_only_of_accounts_that_have_one() {
+        let mut report = ImportReport {
+            users: 3,
+            ..ImportReport::default()
+        };
+        let text = summary_of(&report);
+        assert!(
+            text.contains("They log in with their old passwords"),
+            "{text}"
+        );
+        assert!(!text.contains("other"), "{text}");
+
+        report.users_without_login = 1;
+        let text = summary_of(&report);
+        assert!(
+            text.contains("The other 2 accounts log in with their old passwords"),
+            "{text}"
+        );
+
+        report.users_without_login = 3;
+        let text = summary_of(&report);
+        assert!(!text.contains("old passwords"), "{text}");
+    }
+
+    #[test]
+    fn many_accounts_without_login_are_named_up_to_a_limit() {
+        let accounts: Vec<_> = (1..=25)
+            .map(|id| chatcore::AccountWithoutLogin {
+                user_id: chatcore::UserId(id),
+                username: format!("u{id}"),
+                email: format!("u{id}@example.com"),
+                reason: chatcore::NoLoginReason::Inactive,
+                detail: None,
+            })
+            .collect();
+        let report = ImportReport {
+            users: 25,
+            users_without_login: 25,
+            accounts_without_login: accounts,
+            ..ImportReport::default()
+        };
+        let text = summary_of(&report);
+        assert!(
+            text.contains("  u20 (u20@example.com, id 20): inactive in Django"),
+            "{text}"
+        );
+        assert!(!text.contains("u21"), "{text}");
+        assert!(text.contains("… and 5 more"), "{text}");
+        assert!(text.contains("chat set-password USER"), "{text}");
     }
 }

@@ -9,6 +9,7 @@
 
 pub(crate) mod accounts;
 mod error;
+pub(crate) use error::explain_used_up_ids;
 mod ids;
 pub(crate) mod messages;
 pub(crate) mod rows;
