@@ -22,7 +22,6 @@ pub use crate::models::User;
 pub use crate::names::{
     MAX_EMAIL_BYTES, MAX_NAME_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, validate_password,
 };
-pub(crate) use crate::names::{validate_email, validate_name, validate_username};
 
 /// What [`Store::register`] needs. Names default to empty.
 ///
@@ -128,20 +127,33 @@ pub(crate) fn require_unexpired(expires_at: DateTime<Utc>, now: DateTime<Utc>) -
     }
 }
 
-/// The one check that a new user's email and username keys are free:
-/// [`Error::EmailTaken`] or [`Error::UsernameTaken`] otherwise.
+/// The one check that a new user's email and username keys are free: the
+/// account already holding one, with the error a registration gets
+/// ([`Error::EmailTaken`] or [`Error::UsernameTaken`]).
+pub(crate) fn key_holder(
+    tx: &mut (impl AccountStorage + ?Sized),
+    email_key: &str,
+    username_key: &str,
+) -> Result<Option<(Error, UserId)>> {
+    if let Some(holder) = tx.user_id_by_email_key(email_key)? {
+        return Ok(Some((Error::EmailTaken, holder)));
+    }
+    if let Some(holder) = tx.user_id_by_username_key(username_key)? {
+        return Ok(Some((Error::UsernameTaken, holder)));
+    }
+    Ok(None)
+}
+
+/// [`key_holder`] as a refusal.
 pub(crate) fn require_keys_free(
     tx: &mut (impl AccountStorage + ?Sized),
     email_key: &str,
     username_key: &str,
 ) -> Result<()> {
-    if tx.user_id_by_email_key(email_key)?.is_some() {
-        return Err(Error::EmailTaken);
+    match key_holder(tx, email_key, username_key)? {
+        Some((taken, _)) => Err(taken),
+        None => Ok(()),
     }
-    if tx.user_id_by_username_key(username_key)?.is_some() {
-        return Err(Error::UsernameTaken);
-    }
-    Ok(())
 }
 
 /// The one check of a session's validity: it exists and has not expired.

@@ -266,11 +266,8 @@ impl<'c> BulkLoad<'c> {
                 entry.insert(Touched::new(thread.participants, thread.last_activity_at))
             }
         };
-        let recipient = match touched.participants {
-            [low, _] if low == message.sender_id => 1,
-            [_, high] if high == message.sender_id => 0,
-            _ => return Err(Error::NotParticipant),
-        };
+        let other = threads::other_of(touched.participants, message.sender_id)?;
+        let recipient = usize::from(other == touched.participants[1]);
         let id = self.tx.insert_message(&NewMessage {
             id: None,
             thread_id: message.thread_id,

@@ -8,18 +8,19 @@
 //! the sender a participant, a non-empty text within the limit); a breach is
 //! [`Error::InvalidImport`] naming the entry's model and pk.
 
-use crate::accounts::{validate_email, validate_name, validate_username};
+use crate::accounts::key_holder;
 use crate::error::{Error, Result};
-use crate::ids::{ThreadId, UserId};
+use crate::ids::{MessageId, ThreadId, UserId};
 use crate::import_limits::{
     AccountWithoutLogin, EntryBudget, LimitedReader, entry_limit, imported_pk, no_login_reason,
 };
-use crate::messages::validate_text;
-use crate::store::{Store, to_millis};
+use crate::messages::{check_unread, validate_text};
+use crate::names::validate_new_user;
+use crate::storage::{DanglingReference, NewMessage, NewThread, NewUserRow, Tx, is_conflict};
+use crate::store::Store;
 use crate::stored_hash::{StoredHash, check_stored};
-use crate::threads::ordered_pair;
+use crate::threads::{ordered_pair, other_of};
 use chrono::{DateTime, NaiveDateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
 use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -87,9 +88,10 @@ impl Store {
         let budget = EntryBudget::new(entry_limit(max_text_bytes));
         let reader = LimitedReader::new(std::io::BufReader::new(reader), budget.clone());
         self.write_or_roll_back(!dry_run, |tx| {
-            tx.pragma_update(None, "defer_foreign_keys", true)?;
+            let tx: &mut dyn Tx = tx;
+            tx.begin_import()?;
             let mut importer = Importer {
-                conn: tx,
+                tx: &mut *tx,
                 now,
                 max_text_bytes,
                 report: ImportReport {
@@ -119,9 +121,14 @@ impl Store {
                         Error::InvalidImport(format!("the file is not valid dumpdata JSON: {err}"))
                     }
                 })?;
-            sql::check_references(tx)?;
-            sql::recompute_activity_and_counters(tx)?;
-            Ok(importer.report)
+            let report = importer.report;
+            check_references(tx)?;
+            // Every derived value in line with the messages: each thread's
+            // last message and activity, each member's activity, and the
+            // unread counters by the same check as `repair_unread`.
+            tx.recompute_activity()?;
+            check_unread(tx, true)?;
+            Ok(report)
         })
     }
 
@@ -184,7 +191,7 @@ fn parse_time(value: &Value, at: &str, field: &str) -> Result<Option<DateTime<Ut
 }
 
 struct Importer<'c> {
-    conn: &'c Connection,
+    tx: &'c mut dyn Tx,
     now: DateTime<Utc>,
     max_text_bytes: usize,
     report: ImportReport,
@@ -234,13 +241,14 @@ impl Importer<'_> {
         let (pk, at) = pk(entry)?;
         let f = &entry.fields;
         let invalid = |err: Error| Error::InvalidImport(format!("{at}: {err}"));
-        let (email, email_key) = validate_email(text_field(f, "email", &at)?).map_err(invalid)?;
-        let (username, username_key) =
-            validate_username(text_field(f, "username", &at)?).map_err(invalid)?;
-        let first_name =
-            validate_name("first name", optional_text(f, "first_name", &at)?).map_err(invalid)?;
-        let last_name =
-            validate_name("last name", optional_text(f, "last_name", &at)?).map_err(invalid)?;
+        let valid = validate_new_user(
+            text_field(f, "email", &at)?,
+            text_field(f, "username", &at)?,
+            None,
+            optional_text(f, "first_name", &at)?,
+            optional_text(f, "last_name", &at)?,
+        )
+        .map_err(invalid)?;
         let active = f.get("is_active").and_then(Value::as_bool).unwrap_or(true);
         let stored = check_stored(optional_text(f, "password", &at)?)
             .map_err(|why| Error::InvalidImport(format!("{at}: {why}")))?;
@@ -259,26 +267,24 @@ impl Importer<'_> {
             "date_joined",
         )?
         .unwrap_or(self.now);
-        if let Some(other) = sql::user_with_keys(self.conn, &email_key, &username_key)? {
+        if let Some((_, other)) = key_holder(self.tx, &valid.email_key, &valid.username_key)? {
             return Err(Error::InvalidImport(format!(
                 "{at}: its email or username (compared case-insensitively) already belongs to user {other}"
             )));
         }
-        sql::insert_user(
-            self.conn,
-            pk,
-            [
-                &email,
-                &email_key,
-                &username,
-                &username_key,
-                &first_name,
-                &last_name,
-            ],
-            password_hash.as_deref(),
-            joined,
-        )
-        .map_err(|err| taken(err, &at))?;
+        self.tx
+            .insert_user(&NewUserRow {
+                id: Some(UserId(pk)),
+                email: &valid.email,
+                email_key: &valid.email_key,
+                username: &valid.username,
+                username_key: &valid.username_key,
+                first_name: &valid.first_name,
+                last_name: &valid.last_name,
+                password_hash: password_hash.as_deref(),
+                created_at: joined,
+            })
+            .map_err(|err| taken(err, &at))?;
         self.report.users += 1;
         if let Some(reason) = no_login {
             self.report.users_without_login += 1;
@@ -286,8 +292,8 @@ impl Importer<'_> {
                 .accounts_without_login
                 .push(AccountWithoutLogin {
                     user_id: UserId(pk),
-                    username,
-                    email,
+                    username: valid.username,
+                    email: valid.email,
                     reason,
                     detail,
                 });
@@ -318,7 +324,7 @@ impl Importer<'_> {
             .unwrap_or(self.now);
         let updated = parse_time(f.get("updated").unwrap_or(&Value::Null), &at, "updated")?
             .unwrap_or(created);
-        if let Some(existing) = sql::thread_by_pair(self.conn, low, high)? {
+        if let Some(existing) = self.tx.thread_by_pair(low, high)?.map(|thread| thread.id) {
             if !self.created_threads.contains(&existing) {
                 return Err(Error::InvalidImport(format!(
                     "{at}: users {low} and {high} already have thread {existing} in this store"
@@ -328,7 +334,14 @@ impl Importer<'_> {
             self.report.threads_merged += 1;
             return Ok(());
         }
-        sql::insert_thread(self.conn, pk, low, high, created, updated.max(created))
+        self.tx
+            .insert_thread(&NewThread {
+                id: Some(ThreadId(pk)),
+                low,
+                high,
+                created_at: created,
+                last_activity_at: updated.max(created),
+            })
             .map_err(|err| taken(err, &at))?;
         self.threads.insert(pk, (ThreadId(pk), low, high));
         self.created_threads.insert(ThreadId(pk));
@@ -349,16 +362,24 @@ impl Importer<'_> {
                 "{at}: thread {thread_pk} is not earlier in the file (threads come before their messages)"
             )));
         };
-        if sender != low && sender != high {
-            return Err(Error::InvalidImport(format!(
+        other_of([low, high], sender).map_err(|_| {
+            Error::InvalidImport(format!(
                 "{at}: sender {sender} is not a participant of thread {thread_pk}"
-            )));
-        }
+            ))
+        })?;
         let created = parse_time(f.get("created").unwrap_or(&Value::Null), &at, "created")?
             .unwrap_or(self.now);
         let is_read = f.get("is_read").and_then(Value::as_bool).unwrap_or(false);
         let read_at = is_read.then_some(self.now);
-        sql::insert_message(self.conn, pk, thread, sender, text, created, read_at)
+        self.tx
+            .insert_message(&NewMessage {
+                id: Some(MessageId(pk)),
+                thread_id: thread,
+                sender_id: sender,
+                text,
+                created_at: created,
+                read_at,
+            })
             .map_err(|err| taken(err, &at))?;
         self.report.messages += 1;
         Ok(())
@@ -394,22 +415,24 @@ fn int_field(fields: &Value, name: &str, at: &str) -> Result<i64> {
 /// A primary key (or thread pair) that is already in the store: foreign keys
 /// are deferred, so the only constraint an insert can break is uniqueness.
 fn taken(err: Error, at: &str) -> Error {
-    let unique = match &err {
-        Error::Storage {
-            source: Some(source),
-            ..
-        } => {
-            source
-                .downcast_ref::<rusqlite::Error>()
-                .and_then(rusqlite::Error::sqlite_error_code)
-                == Some(rusqlite::ErrorCode::ConstraintViolation)
-        }
-        _ => false,
-    };
-    match unique {
+    match is_conflict(&err) {
         true => Error::InvalidImport(format!("{at}: that pk is already in the store")),
         false => err,
     }
+}
+
+/// References are checked at the end of the import; name the first entry
+/// that refers to a user missing from the file and the store.
+fn check_references(tx: &mut dyn Tx) -> Result<()> {
+    let what = match tx.first_dangling_reference()? {
+        None => return Ok(()),
+        Some(DanglingReference::Thread(pk)) => format!("chat.thread pk {pk}: a participant"),
+        Some(DanglingReference::Message(pk)) => format!("chat.message pk {pk}: the sender"),
+        Some(DanglingReference::Other(table)) => format!("a row of {table}"),
+    };
+    Err(Error::InvalidImport(format!(
+        "{what} is not a user in the file or the store"
+    )))
 }
 
 /// Feeds the array's entries to the importer one at a time.
@@ -453,133 +476,6 @@ impl<'de> Visitor<'de> for EntriesSeed<'_, '_> {
             importer.last_entry = Some(name);
         }
         importer.budget.stop();
-        Ok(())
-    }
-}
-
-mod sql {
-    use super::*;
-
-    pub(super) fn user_with_keys(
-        conn: &Connection,
-        email_key: &str,
-        username_key: &str,
-    ) -> Result<Option<i64>> {
-        Ok(conn
-            .prepare_cached(
-                "SELECT id FROM users WHERE email_key = ?1 OR username_key = ?2 LIMIT 1",
-            )?
-            .query_row([email_key, username_key], |row| row.get(0))
-            .optional()?)
-    }
-
-    pub(super) fn insert_user(
-        conn: &Connection,
-        pk: i64,
-        [
-            email,
-            email_key,
-            username,
-            username_key,
-            first_name,
-            last_name,
-        ]: [&str; 6],
-        password_hash: Option<&str>,
-        joined: DateTime<Utc>,
-    ) -> Result<()> {
-        conn.prepare_cached(
-            "INSERT INTO users (id, email, email_key, username, username_key, first_name, last_name, password_hash, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        )?
-        .execute(params![pk, email, email_key, username, username_key, first_name, last_name, password_hash, to_millis(joined)])?;
-        Ok(())
-    }
-
-    pub(super) fn thread_by_pair(
-        conn: &Connection,
-        low: UserId,
-        high: UserId,
-    ) -> Result<Option<ThreadId>> {
-        Ok(conn
-            .prepare_cached("SELECT id FROM threads WHERE user_low = ?1 AND user_high = ?2")?
-            .query_row([low, high], |row| row.get(0))
-            .optional()?)
-    }
-
-    pub(super) fn insert_thread(
-        conn: &Connection,
-        pk: i64,
-        low: UserId,
-        high: UserId,
-        created: DateTime<Utc>,
-        activity: DateTime<Utc>,
-    ) -> Result<()> {
-        conn.prepare_cached(
-            "INSERT INTO threads (id, user_low, user_high, created_at, last_activity_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![pk, low, high, to_millis(created), to_millis(activity)])?;
-        let mut member = conn.prepare_cached(
-            "INSERT INTO members (user_id, thread_id, other_id, last_activity_at) VALUES (?1, ?2, ?3, ?4)",
-        )?;
-        member.execute(params![low, pk, high, to_millis(activity)])?;
-        member.execute(params![high, pk, low, to_millis(activity)])?;
-        Ok(())
-    }
-
-    pub(super) fn insert_message(
-        conn: &Connection,
-        pk: i64,
-        thread: ThreadId,
-        sender: UserId,
-        text: &str,
-        created: DateTime<Utc>,
-        read_at: Option<DateTime<Utc>>,
-    ) -> Result<()> {
-        conn.prepare_cached(
-            "INSERT INTO messages (id, thread_id, sender_id, text, created_at, read_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![pk, thread, sender, text, to_millis(created), read_at.map(to_millis)])?;
-        Ok(())
-    }
-
-    /// Foreign keys are deferred during the import; name the first entry
-    /// that refers to a user missing from the file and the store.
-    pub(super) fn check_references(conn: &Connection) -> Result<()> {
-        // `threads` and `messages` carry the user references and have
-        // rowids (their pks), so the first violation there names the entry.
-        let violation = conn
-            .query_row(
-                "SELECT \"table\", rowid FROM pragma_foreign_key_check
-                 ORDER BY \"table\" IN ('threads', 'messages') DESC LIMIT 1",
-                [],
-                |row| Ok((row.get::<_, String>(0)?, row.get::<_, Option<i64>>(1)?)),
-            )
-            .optional()?;
-        let Some((table, rowid)) = violation else {
-            return Ok(());
-        };
-        let what = match (table.as_str(), rowid) {
-            ("threads", Some(pk)) => format!("chat.thread pk {pk}: a participant"),
-            ("messages", Some(pk)) => format!("chat.message pk {pk}: the sender"),
-            (other, _) => format!("a row of {other}"),
-        };
-        Err(Error::InvalidImport(format!(
-            "{what} is not a user in the file or the store"
-        )))
-    }
-
-    /// Brings every derived value in line with the messages: each thread's
-    /// last message and activity, each member's activity and unread count,
-    /// each user's unread total.
-    pub(super) fn recompute_activity_and_counters(conn: &Connection) -> Result<()> {
-        conn.execute_batch(
-            "UPDATE threads SET
-                 last_message_id = (SELECT max(id) FROM messages WHERE thread_id = threads.id),
-                 last_activity_at = max(last_activity_at,
-                     coalesce((SELECT max(created_at) FROM messages WHERE thread_id = threads.id), 0));
-             UPDATE members SET last_activity_at = (SELECT last_activity_at FROM threads WHERE id = members.thread_id);",
-        )?;
-        crate::messages::check_unread(&mut crate::sqlite::SqliteTx::new(conn), true)?;
         Ok(())
     }
 }

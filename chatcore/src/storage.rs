@@ -39,9 +39,64 @@ use chrono::{DateTime, Utc};
 
 /// Everything one transaction can do: the per-aggregate traits together.
 /// The domain code receives `&mut` a `Tx` (or one of its parts).
-pub(crate) trait Tx: AccountStorage + ThreadStorage + MessageStorage {}
+pub(crate) trait Tx:
+    AccountStorage + ThreadStorage + MessageStorage + ImportStorage
+{
+}
 
-impl<T: AccountStorage + ThreadStorage + MessageStorage + ?Sized> Tx for T {}
+impl<T: AccountStorage + ThreadStorage + MessageStorage + ImportStorage + ?Sized> Tx for T {}
+
+/// The source of an [`Error::Storage`](crate::Error::Storage) a backend
+/// returns when an insert breaks a uniqueness rule (an id or a key already
+/// in use): the rules check first, so only an import keeping its primary
+/// keys meets it, and [`is_conflict`] tells it apart.
+#[derive(Debug)]
+pub(crate) struct Conflict(pub Box<dyn std::error::Error + Send + Sync + 'static>);
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "already in use: {}", self.0)
+    }
+}
+
+impl std::error::Error for Conflict {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+/// Whether `err` is a backend's [`Conflict`].
+pub(crate) fn is_conflict(err: &crate::Error) -> bool {
+    matches!(err, crate::Error::Storage { source: Some(source), .. } if source.is::<Conflict>())
+}
+
+/// A row an import wrote that names a user who exists neither in the file
+/// nor in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum DanglingReference {
+    /// A thread (by id) with a missing participant.
+    Thread(i64),
+    /// A message (by id) with a missing sender.
+    Message(i64),
+    /// A row of another table.
+    Other(String),
+}
+
+/// What an import (rows with their own ids, references checked at the end)
+/// needs beyond the per-aggregate traits.
+pub(crate) trait ImportStorage {
+    /// An import is starting in this transaction: references between rows
+    /// are checked when [`ImportStorage::first_dangling_reference`] asks,
+    /// not at each insert (a file may name a user before it defines it).
+    fn begin_import(&mut self) -> Result<()>;
+    /// The first row (threads and messages first) that names a missing user.
+    fn first_dangling_reference(&mut self) -> Result<Option<DanglingReference>>;
+    /// Sets every thread's newest message and activity from its messages
+    /// (activity never moves back), and every member's activity to its
+    /// thread's. Also brings the store's id counters past the ids the
+    /// import gave.
+    fn recompute_activity(&mut self) -> Result<()>;
+}
 
 /// A user to insert: fields already validated (`names::validate_new_user`)
 /// and their keys free.

@@ -28,9 +28,17 @@ pub(crate) fn ordered_pair(participants: &[UserId]) -> Result<(UserId, UserId)> 
 
 /// Only participants act on a thread; returns the other participant.
 pub(crate) fn require_participant(thread: &Thread, caller: UserId) -> Result<UserId> {
-    thread
-        .other_participant(caller)
-        .ok_or(Error::NotParticipant)
+    other_of(thread.participants, caller)
+}
+
+/// The participant check, the one place it is decided: `user` must be one
+/// of the pair; returns the other ([`Error::NotParticipant`] otherwise).
+pub(crate) fn other_of(participants: [UserId; 2], user: UserId) -> Result<UserId> {
+    match participants {
+        [a, b] if a == user => Ok(b),
+        [a, b] if b == user => Ok(a),
+        _ => Err(Error::NotParticipant),
+    }
 }
 
 /// The thread with this id, or [`Error::ThreadNotFound`].

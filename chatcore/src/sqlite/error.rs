@@ -32,6 +32,12 @@ impl From<rusqlite::Error> for Error {
                         source: Some(Box::new(err)),
                     };
                 }
+                ErrorCode::ConstraintViolation => {
+                    return Error::Storage {
+                        message: err.to_string(),
+                        source: Some(Box::new(crate::storage::Conflict(Box::new(err)))),
+                    };
+                }
                 ErrorCode::DiskFull => {
                     return Error::Storage {
                         message: "the disk or database is full; nothing was written".to_string(),

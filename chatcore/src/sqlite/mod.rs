@@ -11,6 +11,7 @@ pub(crate) mod accounts;
 mod error;
 pub(crate) use error::explain_used_up_ids;
 mod ids;
+mod import;
 pub(crate) mod messages;
 pub(crate) mod rows;
 pub(crate) mod schema;
