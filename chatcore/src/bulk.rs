@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::ids::{MessageId, ThreadId, UserId};
 use crate::messages::validate_text;
 use crate::names::validate_new_user;
-use crate::storage::{MessageStorage, NewMessage, NewUserRow, Tx};
+use crate::storage::{NewMessage, NewUserRow, Tx};
 use crate::store::Store;
 use crate::threads;
 use chrono::{DateTime, Utc};

@@ -88,7 +88,6 @@ impl Store {
         let budget = EntryBudget::new(entry_limit(max_text_bytes));
         let reader = LimitedReader::new(std::io::BufReader::new(reader), budget.clone());
         self.write_or_roll_back(!dry_run, |tx| {
-            let tx: &mut dyn Tx = tx;
             tx.begin_import()?;
             let mut importer = Importer {
                 tx: &mut *tx,

@@ -30,8 +30,10 @@
 
 use crate::error::{Error, Result};
 use crate::ids::MessageId;
+use crate::models::{Message, Thread, User};
+use crate::storage::Tx;
 use crate::store::Store;
-use rusqlite::{Connection, Row, params};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::io::Write;
@@ -51,125 +53,112 @@ fn json_error(err: serde_json::Error) -> Error {
 }
 
 /// Django writes times as RFC 3339 (read back by the import).
-fn format_time(millis: i64) -> Result<String> {
-    Ok(crate::rfc3339::format(&crate::store::from_millis(millis)?))
+fn format_time(time: &DateTime<Utc>) -> String {
+    crate::rfc3339::format(time)
 }
 
-/// One model of the Django export: its paged query (`?1` the last id of the
-/// previous page, `?2` the highest id to export, `?3` the page size; the
-/// id first) and its entry.
-struct Model {
-    table: &'static str,
-    page: &'static str,
-    entry: fn(&Row<'_>) -> Result<Value>,
+fn user_entry((user, password): &(User, Option<String>)) -> Value {
+    json!({
+        "model": "user.user",
+        "pk": user.id.get(),
+        "fields": {
+            "password": password.as_deref().unwrap_or("!"),
+            "last_login": null,
+            "is_superuser": false,
+            "email": user.email,
+            "username": user.username,
+            "first_name": user.first_name,
+            "last_name": user.last_name,
+            "is_staff": false,
+            "is_active": true,
+            "date_joined": format_time(&user.created_at),
+            "groups": [],
+            "user_permissions": [],
+        }
+    })
 }
 
-const USERS: Model = Model {
-    table: "users",
-    page: "SELECT id, password_hash, email, username, first_name, last_name, created_at
-           FROM users WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
-    entry: |row| {
-        let password: Option<String> = row.get(1)?;
-        Ok(json!({
-            "model": "user.user",
-            "pk": row.get::<_, i64>(0)?,
-            "fields": {
-                "password": password.unwrap_or_else(|| "!".to_string()),
-                "last_login": null,
-                "is_superuser": false,
-                "email": row.get::<_, String>(2)?,
-                "username": row.get::<_, String>(3)?,
-                "first_name": row.get::<_, String>(4)?,
-                "last_name": row.get::<_, String>(5)?,
-                "is_staff": false,
-                "is_active": true,
-                "date_joined": format_time(row.get(6)?)?,
-                "groups": [],
-                "user_permissions": [],
-            }
-        }))
-    },
-};
+fn thread_entry(thread: &Thread) -> Value {
+    json!({
+        "model": "chat.thread",
+        "pk": thread.id.get(),
+        "fields": {
+            "participants": [thread.participants[0].get(), thread.participants[1].get()],
+            "created": format_time(&thread.created_at),
+            "updated": format_time(&thread.last_activity_at),
+        }
+    })
+}
 
-const THREADS: Model = Model {
-    table: "threads",
-    page: "SELECT id, user_low, user_high, created_at, last_activity_at
-           FROM threads WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
-    entry: |row| {
-        Ok(json!({
-            "model": "chat.thread",
-            "pk": row.get::<_, i64>(0)?,
-            "fields": {
-                "participants": [row.get::<_, i64>(1)?, row.get::<_, i64>(2)?],
-                "created": format_time(row.get(3)?)?,
-                "updated": format_time(row.get(4)?)?,
-            }
-        }))
-    },
-};
+fn message_entry(message: &Message) -> Value {
+    json!({
+        "model": "chat.message",
+        "pk": message.id.get(),
+        "fields": {
+            "thread": message.thread_id.get(),
+            "sender": message.sender_id.get(),
+            "text": message.text,
+            "created": format_time(&message.created_at),
+            "is_read": message.read_at.is_some(),
+        }
+    })
+}
 
-const MESSAGES: Model = Model {
-    table: "messages",
-    page: "SELECT id, thread_id, sender_id, text, created_at, read_at IS NOT NULL
-           FROM messages WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3",
-    entry: |row| {
-        Ok(json!({
-            "model": "chat.message",
-            "pk": row.get::<_, i64>(0)?,
-            "fields": {
-                "thread": row.get::<_, i64>(1)?,
-                "sender": row.get::<_, i64>(2)?,
-                "text": row.get::<_, String>(3)?,
-                "created": format_time(row.get(4)?)?,
-                "is_read": row.get::<_, bool>(5)?,
-            }
-        }))
-    },
-};
-
-fn highest_id(tx: &Connection, model: &Model) -> Result<i64> {
-    Ok(tx.query_row(
-        &format!("SELECT coalesce(max(id), 0) FROM {}", model.table),
-        [],
-        |row| row.get(0),
-    )?)
+/// Writes the entries of one model, page by page: each page read in its
+/// own read transaction, written after it ended.
+fn write_pages<R>(
+    store: &Store,
+    out: &mut impl Write,
+    first: &mut bool,
+    read: impl Fn(&mut dyn Tx, i64) -> Result<Vec<R>>,
+    id: impl Fn(&R) -> i64,
+    entry: impl Fn(&R) -> Value,
+) -> Result<()> {
+    let mut after = i64::MIN;
+    loop {
+        let page = store.read(|tx| read(tx, after))?;
+        for row in &page {
+            out.write_all(if *first { b"[\n" } else { b",\n" })
+                .map_err(write_error)?;
+            *first = false;
+            serde_json::to_writer(&mut *out, &entry(row)).map_err(json_error)?;
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE_ROWS as usize => after = id(last),
+            _ => return Ok(()),
+        }
+    }
 }
 
 impl Store {
     /// The Django export's body (see [`Store::export_django`]), page by page.
     pub(crate) fn write_django_export(&self, out: &mut impl Write) -> Result<()> {
-        let models = [USERS, THREADS, MESSAGES];
-        let marks = self.read(|tx| {
-            models
-                .iter()
-                .map(|model| highest_id(tx, model))
-                .collect::<Result<Vec<_>>>()
-        })?;
+        let [users, threads, messages] = self.read(|tx| tx.highest_ids())?;
         let mut first = true;
-        for (model, mark) in models.iter().zip(marks) {
-            let mut after = i64::MIN;
-            loop {
-                let page = self.read(|tx| {
-                    let mut stmt = tx.prepare_cached(model.page)?;
-                    let mut rows = stmt.query(params![after, mark, PAGE_ROWS])?;
-                    let mut page = Vec::new();
-                    while let Some(row) = rows.next()? {
-                        page.push((row.get::<_, i64>(0)?, (model.entry)(row)?));
-                    }
-                    Ok(page)
-                })?;
-                for (_, entry) in &page {
-                    out.write_all(if first { b"[\n" } else { b",\n" })
-                        .map_err(write_error)?;
-                    first = false;
-                    serde_json::to_writer(&mut *out, entry).map_err(json_error)?;
-                }
-                match page.last() {
-                    Some(&(id, _)) if page.len() == PAGE_ROWS as usize => after = id,
-                    _ => break,
-                }
-            }
-        }
+        write_pages(
+            self,
+            out,
+            &mut first,
+            |tx, after| tx.users_page(after, users, PAGE_ROWS),
+            |(user, _)| user.id.get(),
+            user_entry,
+        )?;
+        write_pages(
+            self,
+            out,
+            &mut first,
+            |tx, after| tx.threads_page(after, threads, PAGE_ROWS),
+            |thread| thread.id.get(),
+            thread_entry,
+        )?;
+        write_pages(
+            self,
+            out,
+            &mut first,
+            |tx, after| tx.messages_page(after, messages, PAGE_ROWS),
+            |message| message.id.get(),
+            message_entry,
+        )?;
         out.write_all(if first { b"[]\n" } else { b"\n]\n" })
             .map_err(write_error)
     }

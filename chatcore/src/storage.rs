@@ -96,6 +96,21 @@ pub(crate) trait ImportStorage {
     /// thread's. Also brings the store's id counters past the ids the
     /// import gave.
     fn recompute_activity(&mut self) -> Result<()>;
+    /// The highest user, thread and message ids (0 for none), where an
+    /// export stops.
+    fn highest_ids(&mut self) -> Result<[i64; 3]>;
+    /// Up to `limit` users with ids in `(after, up_to]`, by id, each with
+    /// its password hash.
+    fn users_page(
+        &mut self,
+        after: i64,
+        up_to: i64,
+        limit: u32,
+    ) -> Result<Vec<(User, Option<String>)>>;
+    /// Up to `limit` threads with ids in `(after, up_to]`, by id.
+    fn threads_page(&mut self, after: i64, up_to: i64, limit: u32) -> Result<Vec<Thread>>;
+    /// Up to `limit` messages with ids in `(after, up_to]`, by id.
+    fn messages_page(&mut self, after: i64, up_to: i64, limit: u32) -> Result<Vec<Message>>;
 }
 
 /// A user to insert: fields already validated (`names::validate_new_user`)

@@ -4,8 +4,8 @@ use crate::checkpoint::{self, Checkpointer, Checkpoints};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::sqlite::SqliteTx;
-pub(crate) use crate::sqlite::from_millis;
 use crate::sqlite::schema;
+use crate::storage::Tx;
 use chrono::{DateTime, Utc};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, TransactionBehavior};
@@ -211,7 +211,7 @@ impl Store {
 
     /// Runs `work` in a read transaction: one consistent snapshot, no lock
     /// that blocks writers.
-    pub(crate) fn read<T>(&self, work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
         let mut conn = self.checkout()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let value = work(&mut SqliteTx::new(&tx))?;
@@ -223,18 +223,25 @@ impl Store {
     /// explicit transaction (a single statement is its own consistent
     /// snapshot): for the hottest reads, where BEGIN and COMMIT would cost
     /// more than the query.
-    pub(crate) fn read_one<T>(
-        &self,
-        work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>,
-    ) -> Result<T> {
+    pub(crate) fn read_one<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
         let conn = self.checkout()?;
         work(&mut SqliteTx::new(&conn))
+    }
+
+    /// Runs `work` on a pooled connection, for the SQLite backend's own tests.
+    #[cfg(test)]
+    pub(crate) fn with_connection<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let conn = self.checkout()?;
+        Ok(work(&conn)?)
     }
 
     /// Runs `work` in a `BEGIN IMMEDIATE` transaction and commits if it
     /// returns `Ok`; on `Err` (or a panic) the transaction rolls back and
     /// nothing it wrote is kept.
-    pub(crate) fn write<T>(&self, work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
         self.write_or_roll_back(true, work)
     }
 
@@ -243,7 +250,7 @@ impl Store {
     /// running `work`. For bookkeeping a read may do when it can.
     pub(crate) fn write_if_free<T>(
         &self,
-        work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>,
+        work: impl FnOnce(&mut dyn Tx) -> Result<T>,
     ) -> Result<Option<T>> {
         if self.inner.read_only {
             return Ok(None);
@@ -263,7 +270,7 @@ impl Store {
     pub(crate) fn write_or_roll_back<T>(
         &self,
         commit: bool,
-        work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>,
+        work: impl FnOnce(&mut dyn Tx) -> Result<T>,
     ) -> Result<T> {
         let mut conn = self.checkout()?;
         let result = (|| {
@@ -339,10 +346,7 @@ impl Store {
 }
 
 /// `work` in an IMMEDIATE transaction on `conn`, committed if it succeeds.
-fn immediate<T>(
-    conn: &mut Connection,
-    work: impl FnOnce(&mut SqliteTx<'_>) -> Result<T>,
-) -> Result<T> {
+fn immediate<T>(conn: &mut Connection, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let value = work(&mut SqliteTx::new(&tx))?;
     tx.commit()?;

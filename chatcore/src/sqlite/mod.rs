@@ -19,7 +19,6 @@ pub(crate) mod threads;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection};
-use std::ops::Deref;
 
 /// The page cache of the connection doing a bulk load, in KiB (64 MiB):
 /// room for a 100,000-message transaction's pages, where the default 2 MiB
@@ -45,16 +44,6 @@ impl<'c> SqliteTx<'c> {
             insert_message: None,
             cache_before_bulk: None,
         }
-    }
-}
-
-/// Transitional: the modules not yet behind the storage traits (accounts,
-/// lookup, bulk load, the Django import and export) still run their SQL on
-/// the connection itself.
-impl Deref for SqliteTx<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        self.conn
     }
 }
 

@@ -124,14 +124,15 @@ mod statement_reuse {
             })
             .unwrap();
         }
+        // The in-memory store has one connection: the one that ran the calls.
         let counts = store
-            .read(|tx| {
+            .with_connection(|conn| {
                 let mut counts = Vec::new();
                 for sql in [
                     crate::sqlite::messages::PAGE_BEFORE,
                     crate::sqlite::threads::INBOX,
                 ] {
-                    let stmt = tx.prepare_cached(sql)?;
+                    let stmt = conn.prepare_cached(sql)?;
                     counts.push(stmt.get_status(StatementStatus::RePrepare));
                 }
                 Ok(counts)
