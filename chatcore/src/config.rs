@@ -1,6 +1,6 @@
 //! How a [`Store`](crate::Store) is opened: timeouts, limits, password cost and the clock.
 
-use crate::checkpoint::Checkpoints;
+use crate::sqlite::checkpoint::Checkpoints;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use std::fmt;
 use std::sync::{Arc, Mutex};

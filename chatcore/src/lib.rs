@@ -36,7 +36,6 @@
 
 mod accounts;
 mod bulk;
-mod checkpoint;
 mod config;
 mod django;
 mod error;
@@ -49,7 +48,6 @@ mod lookup;
 mod messages;
 mod models;
 mod names;
-mod open;
 mod page;
 mod password;
 mod rfc3339;
@@ -64,7 +62,6 @@ pub use accounts::{
     SessionInfo, validate_password,
 };
 pub use bulk::{BULK_CACHE_KIB, BulkLoad, BulkMessage, BulkStats, BulkUser};
-pub use checkpoint::Checkpoints;
 pub use config::{Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
 pub use django::ImportReport;
 pub use error::{Error, Result};
@@ -77,6 +74,7 @@ pub use lookup::{EMAIL_PREFIX, ID_PREFIX, USERNAME_PREFIX, UserCandidate, UserRe
 pub use messages::{MessagePage, MessageQuery, UnreadMismatch, UnreadReport};
 pub use models::{Message, Thread, ThreadSummary, User};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
+pub use sqlite::checkpoint::Checkpoints;
 pub use store::Store;
 pub use uuid::Uuid;
 

@@ -1,27 +1,15 @@
-//! Opening the database file, the connection pool, and transactions.
+//! The store: its settings, clock and password hashing, and the
+//! transactions every operation runs in, through the storage backend
+//! (`sqlite::Backend`, the one there is; see `storage` for the seam).
 
-use crate::checkpoint::{self, Checkpointer, Checkpoints};
 use crate::config::Config;
-use crate::error::{Error, Result};
-use crate::sqlite::SqliteTx;
-use crate::sqlite::schema;
+use crate::error::Result;
+use crate::sqlite::Backend;
 use crate::storage::Tx;
 use chrono::{DateTime, Utc};
-use rusqlite::config::DbConfig;
-use rusqlite::{Connection, TransactionBehavior};
 use std::fmt;
-use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-
-/// Connections kept per file store. SQLite allows one writer at a time;
-/// more connections serve concurrent readers (WAL lets them run beside the
-/// writer) and let writers queue on SQLite's busy handler.
-const MAX_FILE_CONNECTIONS: usize = 8;
-
-/// Prepared statements kept per connection; comfortably more than the
-/// library has hot statements.
-const STATEMENT_CACHE_CAPACITY: usize = 64;
+use std::sync::Arc;
 
 /// A chat store over one SQLite file: cheap to clone, `Send + Sync`, and
 /// usable from many threads at once (each call borrows a pooled connection).
@@ -41,31 +29,17 @@ pub struct Store {
 }
 
 struct Inner {
-    /// The background checkpointer, if one runs: stopped (and joined) first
-    /// when the last handle drops, before the pool's connections close.
-    checkpointer: Option<Checkpointer>,
-    /// The file could only be opened read-only (file or folder not
-    /// writable): reads work, writes fail, and nothing is checkpointed.
-    read_only: bool,
+    /// The database and its connections.
+    backend: Backend,
     config: Config,
-    /// `None` for an in-memory store, which has exactly one connection.
-    path: Option<PathBuf>,
-    max_connections: usize,
-    pool: Mutex<Pool>,
-    returned: Condvar,
     /// Password hashing at the configured cost, with its one reusable buffer.
     hashing: crate::password::Hashing,
-}
-
-struct Pool {
-    idle: Vec<Connection>,
-    open: usize,
 }
 
 impl fmt::Debug for Store {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Store")
-            .field("path", &self.inner.path)
+            .field("path", &self.path())
             .finish_non_exhaustive()
     }
 }
@@ -75,9 +49,9 @@ impl Store {
     /// `path` with the default [`Config`].
     ///
     /// # Errors
-    /// [`Error::SchemaTooNew`] for a file written by a newer chatcore (left
-    /// untouched); [`Error::Storage`] for a file that cannot be opened or is
-    /// not a chatcore database; [`Error::Busy`] if another process holds the
+    /// [`Error::SchemaTooNew`](crate::Error::SchemaTooNew) for a file written by a newer chatcore (left
+    /// untouched); [`Error::Storage`](crate::Error::Storage) for a file that cannot be opened or is
+    /// not a chatcore database; [`Error::Busy`](crate::Error::Busy) if another process holds the
     /// write lock past the busy timeout while the schema is created.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         Store::open_with(path, Config::default())
@@ -86,25 +60,18 @@ impl Store {
     /// Opens the store at `path` with the given settings.
     ///
     /// # Errors
-    /// As [`Store::open`], plus [`Error::InvalidArgument`] for unusable
+    /// As [`Store::open`], plus [`Error::InvalidArgument`](crate::Error::InvalidArgument) for unusable
     /// settings, an empty path, or `":memory:"`.
     pub fn open_with(path: impl AsRef<Path>, config: Config) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
-        // SQLite reads this name as "a new private database per connection",
-        // which a pool of connections cannot share.
-        if path.as_os_str() == ":memory:" || path.as_os_str().is_empty() {
-            return Err(Error::InvalidArgument(format!(
-                "{path:?} is not a file path; use Store::open_in_memory for a store in memory"
-            )));
-        }
-        create_private_file(&path)?;
-        Store::start(Some(path), config, MAX_FILE_CONNECTIONS)
+        Backend::prepare_file(&path)?;
+        Store::start(Some(path), config)
     }
 
     /// A private store in memory, gone when the last clone is dropped.
     ///
     /// # Errors
-    /// [`Error::Storage`] if SQLite cannot allocate it.
+    /// [`Error::Storage`](crate::Error::Storage) if SQLite cannot allocate it.
     pub fn open_in_memory() -> Result<Store> {
         Store::open_in_memory_with(Config::default())
     }
@@ -112,85 +79,46 @@ impl Store {
     /// A private store in memory with the given settings.
     ///
     /// # Errors
-    /// As [`Store::open_in_memory`], plus [`Error::InvalidArgument`] for unusable settings.
+    /// As [`Store::open_in_memory`], plus [`Error::InvalidArgument`](crate::Error::InvalidArgument) for unusable settings.
     pub fn open_in_memory_with(config: Config) -> Result<Store> {
-        Store::start(None, config, 1)
+        Store::start(None, config)
     }
 
-    fn start(path: Option<PathBuf>, config: Config, max_connections: usize) -> Result<Store> {
+    fn start(path: Option<PathBuf>, config: Config) -> Result<Store> {
         let hashing = crate::password::Hashing::new(config.password_cost)?;
-        let mut inner = Inner {
-            hashing,
-            checkpointer: None,
-            read_only: false,
-            config,
-            path,
-            max_connections,
-            pool: Mutex::new(Pool {
-                idle: Vec::new(),
-                open: 0,
+        let backend = Backend::open(path, &config)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                backend,
+                config,
+                hashing,
             }),
-            returned: Condvar::new(),
-        };
-        let mut first = inner.connect()?;
-        schema::migrate(&mut first)?;
-        inner.read_only = first.is_readonly(rusqlite::MAIN_DB)?;
-        if inner.path.is_some()
-            && !inner.read_only
-            && inner.config.checkpoints == Checkpoints::Background
-        {
-            // Without a thread (the system refused one), checkpoints stay inline.
-            let conn = inner.open_file()?;
-            conn.pragma_update(None, "synchronous", inner.synchronous())?;
-            inner.checkpointer = Checkpointer::start(conn);
-            if let Some(checkpointer) = &inner.checkpointer {
-                checkpointer.watch(&mut first)?;
-            }
-        }
-        let store = Store {
-            inner: Arc::new(inner),
-        };
-        let mut pool = store.inner.lock_pool();
-        pool.open = 1;
-        pool.idle.push(first);
-        drop(pool);
-        Ok(store)
+        })
     }
 
     /// The path of the database file, or `None` for an in-memory store.
     pub fn path(&self) -> Option<&Path> {
-        self.inner.path.as_deref()
+        self.inner.backend.path()
     }
 
     /// Whether the file is open read-only (the file or its folder is not
-    /// writable): reads work, every write fails with [`Error::Storage`].
+    /// writable): reads work, every write fails with [`Error::Storage`](crate::Error::Storage).
     pub fn is_read_only(&self) -> bool {
-        self.inner.read_only
+        self.inner.backend.is_read_only()
     }
 
     /// Runs a WAL checkpoint now: copies what it can from the WAL into the
     /// database file without waiting for, or blocking, readers and writers
     /// (SQLite's `PASSIVE` mode). Never needed for correctness; with
-    /// [`Checkpoints::Inline`] a host may call it when idle, so that fewer
+    /// [`Checkpoints::Inline`](crate::Checkpoints::Inline) a host may call it when idle, so that fewer
     /// commits run one themselves. Does nothing for an in-memory or
     /// read-only store.
     ///
     /// # Errors
-    /// [`Error::Busy`] if another process is checkpointing this file at that
-    /// moment; [`Error::Storage`] if the checkpoint fails (e.g. an I/O error).
+    /// [`Error::Busy`](crate::Error::Busy) if another process is checkpointing this file at that
+    /// moment; [`Error::Storage`](crate::Error::Storage) if the checkpoint fails (e.g. an I/O error).
     pub fn checkpoint(&self) -> Result<()> {
-        if self.inner.path.is_none() || self.inner.read_only {
-            return Ok(());
-        }
-        // The connection first: the thread that waits for the running
-        // checkpoint in its commit holds one.
-        let conn = self.checkout()?;
-        let _running = self
-            .inner
-            .checkpointer
-            .as_ref()
-            .map(Checkpointer::exclusive);
-        checkpoint::passive(&conn)
+        self.inner.backend.checkpoint()
     }
 
     pub(crate) fn config(&self) -> &Config {
@@ -212,11 +140,7 @@ impl Store {
     /// Runs `work` in a read transaction: one consistent snapshot, no lock
     /// that blocks writers.
     pub(crate) fn read<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        let mut conn = self.checkout()?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let value = work(&mut SqliteTx::new(&tx))?;
-        tx.commit()?;
-        Ok(value)
+        self.inner.backend.read(work)
     }
 
     /// Runs one statement's `work` on a pooled connection outside any
@@ -224,18 +148,13 @@ impl Store {
     /// snapshot): for the hottest reads, where BEGIN and COMMIT would cost
     /// more than the query.
     pub(crate) fn read_one<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        let conn = self.checkout()?;
-        work(&mut SqliteTx::new(&conn))
+        self.inner.backend.read_one(work)
     }
 
-    /// Runs `work` on a pooled connection, for the SQLite backend's own tests.
+    /// The backend, for its own tests.
     #[cfg(test)]
-    pub(crate) fn with_connection<T>(
-        &self,
-        work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
-    ) -> Result<T> {
-        let conn = self.checkout()?;
-        Ok(work(&conn)?)
+    pub(crate) fn backend(&self) -> &Backend {
+        &self.inner.backend
     }
 
     /// Runs `work` in a `BEGIN IMMEDIATE` transaction and commits if it
@@ -252,17 +171,7 @@ impl Store {
         &self,
         work: impl FnOnce(&mut dyn Tx) -> Result<T>,
     ) -> Result<Option<T>> {
-        if self.inner.read_only {
-            return Ok(None);
-        }
-        let mut conn = self.checkout()?;
-        conn.busy_timeout(std::time::Duration::ZERO)?;
-        let result = immediate(&mut conn, work);
-        conn.busy_timeout(self.inner.config.busy_timeout)?;
-        match result {
-            Err(Error::Busy) => Ok(None),
-            other => other.map(Some),
-        }
+        self.inner.backend.write_if_free(work)
     }
 
     /// Like [`Store::write`], but rolls back instead of committing when
@@ -272,17 +181,7 @@ impl Store {
         commit: bool,
         work: impl FnOnce(&mut dyn Tx) -> Result<T>,
     ) -> Result<T> {
-        let mut conn = self.checkout()?;
-        let result = (|| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = work(&mut SqliteTx::new(&tx))?;
-            match commit {
-                true => tx.commit()?,
-                false => tx.rollback()?,
-            }
-            Ok(value)
-        })();
-        result.map_err(|err| crate::sqlite::explain_used_up_ids(&conn, err))
+        self.inner.backend.write_or_roll_back(commit, work)
     }
 
     /// Writes a consistent copy of the whole store to `destination`, a new
@@ -293,184 +192,12 @@ impl Store {
     /// never over anything there (see [`crate::files`]).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] if `destination` exists (even as an empty
-    /// file, or if it appeared during the backup); [`Error::Storage`] if it
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) if `destination` exists (even as an empty
+    /// file, or if it appeared during the backup); [`Error::Storage`](crate::Error::Storage) if it
     /// cannot be written.
     pub fn backup(&self, destination: impl AsRef<Path>) -> Result<()> {
         crate::files::write_new_file_with(destination.as_ref(), |temp_path, _| {
-            let Some(target) = temp_path.to_str() else {
-                return Err(Error::InvalidArgument(format!(
-                    "the backup path {} is not valid UTF-8",
-                    temp_path.display()
-                )));
-            };
-            let conn = self.checkout()?;
-            conn.execute("VACUUM INTO ?1", [target])?;
-            Ok(())
+            self.inner.backend.backup_into(temp_path)
         })
-    }
-
-    /// Borrows a connection from the pool, opening one if the pool is below
-    /// its size, else waiting for one to come back.
-    fn checkout(&self) -> Result<PooledConnection<'_>> {
-        let inner = &*self.inner;
-        let mut pool = inner.lock_pool();
-        loop {
-            if let Some(conn) = pool.idle.pop() {
-                return Ok(PooledConnection {
-                    inner,
-                    conn: Some(conn),
-                });
-            }
-            if pool.open < inner.max_connections {
-                pool.open += 1;
-                drop(pool);
-                return match inner.connect() {
-                    Ok(conn) => Ok(PooledConnection {
-                        inner,
-                        conn: Some(conn),
-                    }),
-                    Err(err) => {
-                        inner.lock_pool().open -= 1;
-                        inner.returned.notify_one();
-                        Err(err)
-                    }
-                };
-            }
-            pool = inner
-                .returned
-                .wait(pool)
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-        }
-    }
-}
-
-/// `work` in an IMMEDIATE transaction on `conn`, committed if it succeeds.
-fn immediate<T>(conn: &mut Connection, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let value = work(&mut SqliteTx::new(&tx))?;
-    tx.commit()?;
-    Ok(value)
-}
-
-impl Inner {
-    fn lock_pool(&self) -> MutexGuard<'_, Pool> {
-        // The pool's state stays consistent even if a holder panicked: every
-        // critical section is a push, a pop or a counter change.
-        self.pool
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Opens and configures one connection. Nothing here writes to the file
-    /// before the schema version has been checked, so a file from a newer
-    /// chatcore is left byte-for-byte untouched.
-    fn connect(&self) -> Result<Connection> {
-        let mut conn = match &self.path {
-            Some(_) => self.open_file()?,
-            None => Connection::open_in_memory()?,
-        };
-        conn.busy_timeout(self.config.busy_timeout)?;
-        conn.pragma_update(None, "foreign_keys", true)?;
-        // Without this, SQLite re-plans the cached paging statements on every
-        // call whose LIMIT or key binding changed (see PERF-NOTES).
-        conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE_CAPACITY);
-        if schema::check_not_newer(&conn)? == 0 {
-            schema::refuse_foreign_database(&conn)?;
-        }
-        if self.path.is_some() {
-            let mode: String = conn.pragma_query_value(None, "journal_mode", |row| row.get(0))?;
-            if !mode.eq_ignore_ascii_case("wal") {
-                conn.pragma_update(None, "journal_mode", "wal")?;
-            }
-        }
-        conn.pragma_update(None, "synchronous", self.synchronous())?;
-        if self.path.is_some() {
-            conn.pragma_update(
-                None,
-                "journal_size_limit",
-                checkpoint::JOURNAL_SIZE_LIMIT_BYTES,
-            )?;
-        }
-        if let Some(checkpointer) = &self.checkpointer {
-            checkpointer.watch(&mut conn)?;
-        }
-        Ok(conn)
-    }
-
-    /// `PRAGMA synchronous` for the configured durability. It also decides
-    /// whether checkpoints `fsync` (they do in both).
-    fn synchronous(&self) -> &'static str {
-        match self.config.durability {
-            crate::Durability::Normal => "NORMAL",
-            crate::Durability::Full => "FULL",
-        }
-    }
-
-    /// Opens the file (read-write, or read-only if it is not writable),
-    /// without configuring the connection.
-    fn open_file(&self) -> Result<Connection> {
-        let Some(path) = &self.path else {
-            return Err(Error::Internal("open_file on an in-memory store".into()));
-        };
-        crate::open::open_file(path)
-    }
-}
-
-/// A connection borrowed from the pool; goes back when dropped.
-struct PooledConnection<'a> {
-    inner: &'a Inner,
-    conn: Option<Connection>,
-}
-
-impl Deref for PooledConnection<'_> {
-    type Target = Connection;
-    fn deref(&self) -> &Connection {
-        // Only `Drop` takes the connection out.
-        self.conn.as_ref().unwrap_or_else(|| unreachable!())
-    }
-}
-
-impl DerefMut for PooledConnection<'_> {
-    fn deref_mut(&mut self) -> &mut Connection {
-        self.conn.as_mut().unwrap_or_else(|| unreachable!())
-    }
-}
-
-impl Drop for PooledConnection<'_> {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            let mut pool = self.inner.lock_pool();
-            if conn.is_autocommit() {
-                pool.idle.push(conn);
-            } else {
-                // A transaction left open can only follow a failed rollback;
-                // close this connection rather than lend out its state.
-                pool.open -= 1;
-            }
-            drop(pool);
-            self.inner.returned.notify_one();
-        }
-    }
-}
-
-/// Creates a missing database file with mode 0600 before SQLite opens it,
-/// so the file (and the WAL files SQLite derives from its mode) are private.
-fn create_private_file(path: &Path) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(err) => Err(Error::Storage {
-            message: format!("cannot create the database file {}: {err}", path.display()),
-            source: Some(Box::new(err)),
-        }),
     }
 }

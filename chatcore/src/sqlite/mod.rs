@@ -8,11 +8,15 @@
 //! `messages` ([`crate::storage::MessageStorage`]).
 
 pub(crate) mod accounts;
+pub(crate) mod checkpoint;
 mod error;
 pub(crate) use error::explain_used_up_ids;
+pub(crate) use pool::Backend;
 mod ids;
 mod import;
 pub(crate) mod messages;
+pub(crate) mod open;
+mod pool;
 pub(crate) mod rows;
 pub(crate) mod schema;
 pub(crate) mod threads;

@@ -126,6 +126,7 @@ mod statement_reuse {
         }
         // The in-memory store has one connection: the one that ran the calls.
         let counts = store
+            .backend()
             .with_connection(|conn| {
                 let mut counts = Vec::new();
                 for sql in [
