@@ -1,6 +1,5 @@
 //! How a [`Store`](crate::Store) is opened: timeouts, limits, password cost and the clock.
 
-use crate::sqlite::checkpoint::Checkpoints;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use std::fmt;
 use std::sync::{Arc, Mutex};
@@ -230,4 +229,21 @@ impl Config {
     pub fn insecure_fast_for_tests() -> Config {
         Config::default().password_cost(PasswordCost::INSECURE_FAST_FOR_TESTS)
     }
+}
+
+/// Who runs WAL checkpoints; see [`Config::checkpoints`](crate::Config::checkpoints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Checkpoints {
+    /// A background thread owned by the store, with its own connection,
+    /// checkpoints when the WAL passes 1,000 pages (4 MiB); a send never
+    /// waits for it. Only if the WAL still reaches 8,192 pages (32 MiB, a
+    /// writer that never pauses) does the committing call checkpoint. The
+    /// default for stores on a file.
+    #[default]
+    Background,
+    /// No thread: SQLite checkpoints inside the commit that makes the WAL
+    /// pass 1,000 pages, so that one call takes milliseconds longer. For
+    /// hosts that forbid library threads; such a host may also call
+    /// [`Store::checkpoint`](crate::Store::checkpoint) when it is idle.
+    Inline,
 }

@@ -97,12 +97,12 @@ pub enum Error {
     /// A user was named by bare text (no `id:`, `username:` or `email:`)
     /// that names two or more different accounts; nothing was done. The
     /// message says how to name each candidate on its own.
-    #[error("{}", crate::lookup::ambiguity_message(.text, .candidates))]
+    #[error("{}", crate::models::ambiguity_message(.text, .candidates))]
     AmbiguousUser {
         /// The text as given.
         text: String,
         /// Every account the text could name, with its explicit spelling.
-        candidates: Vec<crate::lookup::UserCandidate>,
+        candidates: Vec<crate::models::UserCandidate>,
     },
 }
 

@@ -236,3 +236,17 @@ impl crate::accounts::Session {
         out.flush().map_err(write_error)
     }
 }
+
+impl crate::accounts::Session {
+    /// [`Session::export_ndjson`](crate::Session::export_ndjson) into a new
+    /// file (mode 0600), written beside `destination` and moved into place
+    /// only when complete, never over anything there.
+    ///
+    /// # Errors
+    /// A session error; [`Error::InvalidArgument`] if `destination` exists
+    /// (even as an empty file, or if it appeared during the export);
+    /// [`Error::Storage`] if it cannot be written.
+    pub fn export_ndjson_to_file(&self, destination: impl AsRef<std::path::Path>) -> Result<()> {
+        crate::files::write_new_file_with(destination.as_ref(), |_, file| self.export_ndjson(file))
+    }
+}

@@ -222,20 +222,6 @@ fn cannot_write(destination: &Path, err: io::Error) -> Error {
     }
 }
 
-impl crate::accounts::Session {
-    /// [`Session::export_ndjson`](crate::Session::export_ndjson) into a new
-    /// file (mode 0600), written beside `destination` and moved into place
-    /// only when complete, never over anything there.
-    ///
-    /// # Errors
-    /// A session error; [`Error::InvalidArgument`] if `destination` exists
-    /// (even as an empty file, or if it appeared during the export);
-    /// [`Error::Storage`] if it cannot be written.
-    pub fn export_ndjson_to_file(&self, destination: impl AsRef<Path>) -> Result<()> {
-        write_new_file_with(destination.as_ref(), |_, file| self.export_ndjson(file))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

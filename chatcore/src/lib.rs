@@ -62,7 +62,7 @@ pub use accounts::{
     SessionInfo, validate_password,
 };
 pub use bulk::{BULK_CACHE_KIB, BulkLoad, BulkMessage, BulkStats, BulkUser};
-pub use config::{Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
+pub use config::{Checkpoints, Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
 pub use django::ImportReport;
 pub use error::{Error, Result};
 pub use ids::{MessageId, ThreadId, UserId};
@@ -74,7 +74,6 @@ pub use lookup::{EMAIL_PREFIX, ID_PREFIX, USERNAME_PREFIX, UserCandidate, UserRe
 pub use messages::{MessagePage, MessageQuery, UnreadMismatch, UnreadReport};
 pub use models::{Message, Thread, ThreadSummary, User};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
-pub use sqlite::checkpoint::Checkpoints;
 pub use store::Store;
 pub use uuid::Uuid;
 

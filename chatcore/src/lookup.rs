@@ -25,10 +25,10 @@
 use crate::accounts::{Session, User};
 use crate::error::{Error, Result};
 use crate::ids::UserId;
+pub use crate::models::UserCandidate;
 use crate::names::{email_key, username_key};
 use crate::storage::AccountStorage;
 use crate::store::Store;
-use serde::Serialize;
 use std::fmt;
 use unicode_normalization::UnicodeNormalization;
 
@@ -114,30 +114,6 @@ impl fmt::Display for UserRef<'_> {
             UserRef::Text(text) => f.write_str(text),
         }
     }
-}
-
-/// One account that ambiguous text could name, in [`Error::AmbiguousUser`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UserCandidate {
-    /// How to name this account alone, e.g. `id:2` or `username:2`.
-    pub spelling: String,
-    /// The account.
-    pub user_id: UserId,
-    /// Its username, so a person can tell the candidates apart.
-    pub username: String,
-}
-
-/// The message of [`Error::AmbiguousUser`].
-pub(crate) fn ambiguity_message(text: &str, candidates: &[UserCandidate]) -> String {
-    let listed: Vec<String> = candidates
-        .iter()
-        .map(|c| format!("{} (user {}, {})", c.spelling, c.user_id, c.username))
-        .collect();
-    format!(
-        "{text:?} could name {} different accounts, so nothing was done; name one: {}",
-        candidates.len(),
-        listed.join(" or ")
-    )
 }
 
 // ---------------------------------------------------------------------------

@@ -83,3 +83,27 @@ pub struct ThreadSummary {
     /// Messages from the other participant this user has not read.
     pub unread_count: u64,
 }
+
+/// One account that ambiguous text could name, in [`Error::AmbiguousUser`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserCandidate {
+    /// How to name this account alone, e.g. `id:2` or `username:2`.
+    pub spelling: String,
+    /// The account.
+    pub user_id: UserId,
+    /// Its username, so a person can tell the candidates apart.
+    pub username: String,
+}
+
+/// The message of [`Error::AmbiguousUser`].
+pub(crate) fn ambiguity_message(text: &str, candidates: &[UserCandidate]) -> String {
+    let listed: Vec<String> = candidates
+        .iter()
+        .map(|c| format!("{} (user {}, {})", c.spelling, c.user_id, c.username))
+        .collect();
+    format!(
+        "{text:?} could name {} different accounts, so nothing was done; name one: {}",
+        candidates.len(),
+        listed.join(" or ")
+    )
+}

@@ -25,6 +25,7 @@
 //! inside the commit that passes 1,000 pages, as before.
 //! [`Store::checkpoint`](crate::Store::checkpoint) runs one now, in either mode.
 
+pub(crate) use crate::config::Checkpoints;
 use crate::error::Result;
 use rusqlite::Connection;
 use rusqlite::hooks::Wal;
@@ -32,23 +33,6 @@ use rusqlite::wal::CheckpointMode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-
-/// Who runs WAL checkpoints; see [`Config::checkpoints`](crate::Config::checkpoints).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Checkpoints {
-    /// A background thread owned by the store, with its own connection,
-    /// checkpoints when the WAL passes 1,000 pages (4 MiB); a send never
-    /// waits for it. Only if the WAL still reaches 8,192 pages (32 MiB, a
-    /// writer that never pauses) does the committing call checkpoint. The
-    /// default for stores on a file.
-    #[default]
-    Background,
-    /// No thread: SQLite checkpoints inside the commit that makes the WAL
-    /// pass 1,000 pages, so that one call takes milliseconds longer. For
-    /// hosts that forbid library threads; such a host may also call
-    /// [`Store::checkpoint`](crate::Store::checkpoint) when it is idle.
-    Inline,
-}
 
 /// WAL pages (frames) after a commit that wake the background checkpointer:
 /// SQLite's own automatic checkpoint threshold.
