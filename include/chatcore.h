@@ -159,6 +159,12 @@ typedef struct chat_options {
   // **Insecure.** true: hash new passwords with the cheapest argon2
   // parameters, for tests only (e.g. under valgrind). Never for real accounts.
   bool insecure_fast_password_hashing_for_tests;
+  // true: start no thread. WAL checkpoints then run inside the commit
+  // that makes the WAL pass its threshold (that call takes milliseconds
+  // longer), and the host may call `chat_checkpoint` when idle. false =
+  // default: a thread owned by the store checkpoints in the background,
+  // so no call waits for one.
+  bool inline_checkpoints;
 } chat_options;
 
 // An unread counter that disagreed with the messages.
@@ -419,6 +425,15 @@ enum chat_status chat_export_django(struct chat_store *store,
 // CHAT_ERR_BUSY.
 enum chat_status chat_backup(struct chat_store *store,
                              const char *path);
+
+// Runs a WAL checkpoint now, without waiting for or blocking other
+// readers and writers: never needed for correctness; a host that opened
+// with `inline_checkpoints` may call it when idle so that fewer commits
+// run one themselves. Does nothing for an in-memory or read-only store.
+// Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL), CHAT_ERR_BUSY (another
+// process is checkpointing), CHAT_ERR_STORAGE.
+enum chat_status chat_checkpoint(struct chat_store *store);
 
 // Sets the password of user `user_id`: an administrative call for the host
 // application (no session needed), for accounts imported without a usable

@@ -51,7 +51,7 @@ fn needs_escape(c: char) -> bool {
     )
 }
 
-/// `text` as it is shown to people: each character that [`needs_escape`]
+/// `text` as it is shown to people: each character that `needs_escape` selects
 /// written as `\t`, `\n`, `\r` or `\u{HEX}` (upper-case hex), everything
 /// else as is. The result is one line and holds nothing a terminal acts on;
 /// escaping it again changes nothing. A backslash is not doubled: a typed

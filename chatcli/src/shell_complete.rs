@@ -94,7 +94,8 @@ impl ShellCompleter {
     }
 
     /// Usernames starting with `prefix`, without the logged-in user's own
-    /// (a thread needs two people).
+    /// (a thread needs two people), each spelled so that it names that
+    /// account alone (`username:2` for a name that could be an id).
     fn usernames(&self, prefix: &str) -> Vec<String> {
         let Some(session) = &self.session else {
             return Vec::new();
@@ -107,7 +108,7 @@ impl ShellCompleter {
             .into_iter()
             .filter(|user| user.id != session.user_id())
             .take(USERNAME_COMPLETIONS as usize)
-            .map(|user| user.username)
+            .map(|user| chatcore::UserRef::username_spelling(&user.username))
             .collect()
     }
 }

@@ -61,8 +61,8 @@ use boundary::{
     guard, into_raw,
 };
 use chatcore::{
-    Config, Durability, MessageId, MessageQuery, NewUser, PasswordCost, Session, Store, ThreadId,
-    ThreadQuery, UserId, Uuid,
+    Checkpoints, Config, Durability, MessageId, MessageQuery, NewUser, PasswordCost, Session,
+    Store, ThreadId, ThreadQuery, UserId, Uuid,
 };
 pub use lookup::{chat_user_find_by_email, chat_user_find_by_username};
 use std::ffi::{CString, c_char};
@@ -119,6 +119,12 @@ pub struct chat_options {
     /// **Insecure.** true: hash new passwords with the cheapest argon2
     /// parameters, for tests only (e.g. under valgrind). Never for real accounts.
     pub insecure_fast_password_hashing_for_tests: bool,
+    /// true: start no thread. WAL checkpoints then run inside the commit
+    /// that makes the WAL pass its threshold (that call takes milliseconds
+    /// longer), and the host may call `chat_checkpoint` when idle. false =
+    /// default: a thread owned by the store checkpoints in the background,
+    /// so no call waits for one.
+    pub inline_checkpoints: bool,
 }
 
 impl chat_options {
@@ -140,6 +146,9 @@ impl chat_options {
         }
         if self.insecure_fast_password_hashing_for_tests {
             config = config.password_cost(PasswordCost::INSECURE_FAST_FOR_TESTS);
+        }
+        if self.inline_checkpoints {
+            config = config.checkpoints(Checkpoints::Inline);
         }
         config
     }
@@ -374,6 +383,18 @@ pub extern "C" fn chat_backup(store: *mut chat_store, path: *const c_char) -> ch
         let store = arg_ref(store, "store")?;
         store.store.backup(arg_str(path, "path")?)
     })
+}
+
+/// Runs a WAL checkpoint now, without waiting for or blocking other
+/// readers and writers: never needed for correctness; a host that opened
+/// with `inline_checkpoints` may call it when idle so that fewer commits
+/// run one themselves. Does nothing for an in-memory or read-only store.
+/// Thread-safe.
+/// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL), CHAT_ERR_BUSY (another
+/// process is checkpointing), CHAT_ERR_STORAGE.
+#[unsafe(no_mangle)]
+pub extern "C" fn chat_checkpoint(store: *mut chat_store) -> chat_status {
+    call(|| arg_ref(store, "store")?.store.checkpoint())
 }
 
 /// Sets the password of user `user_id`: an administrative call for the host

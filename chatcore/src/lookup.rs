@@ -65,6 +65,24 @@ pub enum UserRef<'a> {
 }
 
 impl<'a> UserRef<'a> {
+    /// How a person types `username` so that it names that username alone:
+    /// bare where bare text can only be read as a username, else with the
+    /// `username:` prefix (a name made of digits could be an id, one with
+    /// an `@` an email). For completions and suggestions.
+    ///
+    /// ```
+    /// use chatcore::UserRef;
+    /// assert_eq!(UserRef::username_spelling("ann"), "ann");
+    /// assert_eq!(UserRef::username_spelling("2"), "username:2");
+    /// assert_eq!(UserRef::username_spelling("a@b.example"), "username:a@b.example");
+    /// ```
+    pub fn username_spelling(username: &str) -> String {
+        match could_be_email(username) || could_be_id(username).is_some() {
+            true => UserRef::Username(username).to_string(),
+            false => username.to_string(),
+        }
+    }
+
     /// Reads what a person typed: `id:N`, `username:NAME` and
     /// `email:ADDRESS` are explicit (no username or email can contain `:`),
     /// anything else is [`UserRef::Text`]. Surrounding spaces are ignored.
@@ -139,11 +157,24 @@ pub(crate) fn resolve(tx: &mut (impl AccountStorage + ?Sized), who: UserRef<'_>)
     }
 }
 
+/// Whether bare text is also read as an email (it has an `@`).
+fn could_be_email(text: &str) -> bool {
+    text.contains('@')
+}
+
+/// The id bare text is also read as, if it is all digits.
+fn could_be_id(text: &str) -> Option<UserId> {
+    match !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        true => text.parse().ok().map(UserId),
+        false => None,
+    }
+}
+
 /// Bare text: every account it could name; exactly one, or an error.
 fn resolve_text(tx: &mut (impl AccountStorage + ?Sized), text: &str) -> Result<User> {
     let text = text.trim();
     let mut found: Vec<(UserRef<'_>, User)> = Vec::new();
-    if text.contains('@')
+    if could_be_email(text)
         && let Some(user) = tx.user_by_email_key(&email_key(text))?
     {
         found.push((UserRef::Email(text), user));
@@ -151,12 +182,10 @@ fn resolve_text(tx: &mut (impl AccountStorage + ?Sized), text: &str) -> Result<U
     if let Some(user) = by_username(tx, text)? {
         found.push((UserRef::Username(text), user));
     }
-    if !text.is_empty()
-        && text.bytes().all(|b| b.is_ascii_digit())
-        && let Ok(id) = text.parse::<i64>()
-        && let Some(user) = tx.user(UserId(id))?
+    if let Some(id) = could_be_id(text)
+        && let Some(user) = tx.user(id)?
     {
-        found.push((UserRef::Id(UserId(id)), user));
+        found.push((UserRef::Id(id), user));
     }
     let first_id = found.first().map(|(_, user)| user.id);
     if found.iter().all(|(_, user)| Some(user.id) == first_id) {

@@ -109,6 +109,16 @@ int main(int argc, char **argv) {
     chat_close(store);
     EXPECT(chat_open_with(path, &fast, &store), CHAT_OK);
 
+    /* ---- checkpoints: in the background by default, inline on request ---- */
+    chat_options inline_options = fast;
+    inline_options.inline_checkpoints = true;
+    chat_store *inline_store = NULL;
+    EXPECT(chat_open_with(path, &inline_options, &inline_store), CHAT_OK);
+    EXPECT(chat_checkpoint(NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_checkpoint(inline_store), CHAT_OK);
+    chat_close(inline_store);
+    EXPECT(chat_checkpoint(store), CHAT_OK);
+
     /* ---- register ---- */
     chat_user *user = SENTINEL_PTR;
     EXPECT(chat_register(NULL, "a@example.com", "ann", PW, NULL, NULL, &user), CHAT_ERR_INVALID_ARGUMENT);

@@ -149,7 +149,8 @@ private object Layouts {
         JAVA_LONG.withName("max_text_bytes"),
         JAVA_BOOLEAN.withName("full_durability"),
         JAVA_BOOLEAN.withName("insecure_fast_password_hashing_for_tests"),
-        MemoryLayout.paddingLayout(6),
+        JAVA_BOOLEAN.withName("inline_checkpoints"),
+        MemoryLayout.paddingLayout(5),
     ).withName("chat_options")
     val USER: StructLayout = MemoryLayout.structLayout(
         JAVA_LONG.withName("id"),

@@ -20,6 +20,7 @@ int main(void) {
     FIELD(chat_options, max_text_bytes);
     FIELD(chat_options, full_durability);
     FIELD(chat_options, insecure_fast_password_hashing_for_tests);
+    FIELD(chat_options, inline_checkpoints);
     SIZE(chat_user);
     FIELD(chat_user, id);
     FIELD(chat_user, email);
