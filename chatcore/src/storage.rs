@@ -37,6 +37,47 @@ use crate::ids::{MessageId, ThreadId, UserId};
 use crate::models::{Message, Thread, ThreadSummary, User};
 use chrono::{DateTime, Utc};
 
+/// How [`Backend::run`] runs the work of one call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// One consistent snapshot that does not block writers.
+    Read,
+    /// One read statement (the hottest calls): the backend may skip the
+    /// explicit transaction when a single statement is its own snapshot.
+    ReadOne,
+    /// A write transaction that takes the write lock first, committed if
+    /// the work succeeds and rolled back (nothing kept) if it fails.
+    Write,
+    /// As [`Mode::Write`], always rolled back: a dry run.
+    DryRun,
+    /// As [`Mode::Write`], only if the write lock is free at once (and the
+    /// store writable); otherwise the work does not run.
+    WriteIfFree,
+}
+
+/// A database: runs the work of each call in a transaction and answers the
+/// few questions about itself the [`Store`](crate::Store) passes on. The
+/// store holds one as `Box<dyn Backend>`; `sqlite::Backend` is the one
+/// there is.
+pub(crate) trait Backend: Send + Sync {
+    /// Runs `work` once in a transaction of `mode`; `Ok(false)` only when a
+    /// [`Mode::WriteIfFree`] did not run it. An error of `work` rolls back
+    /// and is returned as is; the backend's own failures are
+    /// [`crate::Error::Busy`] / [`crate::Error::Storage`].
+    fn run(&self, mode: Mode, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<bool>;
+    /// The database file, if the store is one.
+    fn path(&self) -> Option<&std::path::Path>;
+    /// Whether writes are refused (a read-only file).
+    fn is_read_only(&self) -> bool;
+    /// Moves what it can of a write-ahead log into the database now.
+    fn checkpoint(&self) -> Result<()>;
+    /// Writes a consistent copy of the whole store to the new file `target`.
+    fn backup_into(&self, target: &std::path::Path) -> Result<()>;
+    /// The concrete backend, for its own tests.
+    #[cfg(test)]
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
 /// Everything one transaction can do: the per-aggregate traits together.
 /// The domain code receives `&mut` a `Tx` (or one of its parts).
 pub(crate) trait Tx:

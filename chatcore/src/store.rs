@@ -3,9 +3,8 @@
 //! (`sqlite::Backend`, the one there is; see `storage` for the seam).
 
 use crate::config::Config;
-use crate::error::Result;
-use crate::sqlite::Backend;
-use crate::storage::Tx;
+use crate::error::{Error, Result};
+use crate::storage::{Backend, Mode, Tx};
 use chrono::{DateTime, Utc};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -30,7 +29,7 @@ pub struct Store {
 
 struct Inner {
     /// The database and its connections.
-    backend: Backend,
+    backend: Box<dyn Backend>,
     config: Config,
     /// Password hashing at the configured cost, with its one reusable buffer.
     hashing: crate::password::Hashing,
@@ -64,7 +63,7 @@ impl Store {
     /// settings, an empty path, or `":memory:"`.
     pub fn open_with(path: impl AsRef<Path>, config: Config) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
-        Backend::prepare_file(&path)?;
+        crate::sqlite::Backend::prepare_file(&path)?;
         Store::start(Some(path), config)
     }
 
@@ -86,7 +85,7 @@ impl Store {
 
     fn start(path: Option<PathBuf>, config: Config) -> Result<Store> {
         let hashing = crate::password::Hashing::new(config.password_cost)?;
-        let backend = Backend::open(path, &config)?;
+        let backend = Box::new(crate::sqlite::Backend::open(path, &config)?);
         Ok(Store {
             inner: Arc::new(Inner {
                 backend,
@@ -137,31 +136,57 @@ impl Store {
         DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
     }
 
+    /// Runs `work` through the backend in `mode`; `None` only when a
+    /// [`Mode::WriteIfFree`] did not run it.
+    fn run<T>(&self, mode: Mode, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<Option<T>> {
+        let mut work = Some(work);
+        let mut value = None;
+        let ran = self.inner.backend.run(mode, &mut |tx| {
+            let work = work
+                .take()
+                .ok_or_else(|| Error::Internal("a transaction's work ran twice".to_string()))?;
+            value = Some(work(tx)?);
+            Ok(())
+        })?;
+        match (ran, value) {
+            (false, _) => Ok(None),
+            (true, Some(value)) => Ok(Some(value)),
+            (true, None) => Err(Error::Internal(
+                "the backend reported work it did not run".to_string(),
+            )),
+        }
+    }
+
+    /// Like [`Store::run`] for the modes that always run the work.
+    fn run_always<T>(&self, mode: Mode, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        self.run(mode, work)?
+            .ok_or_else(|| Error::Internal(format!("{mode:?} work did not run")))
+    }
+
     /// Runs `work` in a read transaction: one consistent snapshot, no lock
     /// that blocks writers.
     pub(crate) fn read<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        self.inner.backend.read(work)
+        self.run_always(Mode::Read, work)
     }
 
-    /// Runs one statement's `work` on a pooled connection outside any
-    /// explicit transaction (a single statement is its own consistent
-    /// snapshot): for the hottest reads, where BEGIN and COMMIT would cost
-    /// more than the query.
+    /// Runs one statement's `work` outside any explicit transaction (a
+    /// single statement is its own consistent snapshot): for the hottest
+    /// reads, where BEGIN and COMMIT would cost more than the query.
     pub(crate) fn read_one<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        self.inner.backend.read_one(work)
+        self.run_always(Mode::ReadOne, work)
     }
 
     /// The backend, for its own tests.
     #[cfg(test)]
-    pub(crate) fn backend(&self) -> &Backend {
-        &self.inner.backend
+    pub(crate) fn backend(&self) -> &dyn Backend {
+        &*self.inner.backend
     }
 
-    /// Runs `work` in a `BEGIN IMMEDIATE` transaction and commits if it
-    /// returns `Ok`; on `Err` (or a panic) the transaction rolls back and
-    /// nothing it wrote is kept.
+    /// Runs `work` in a write transaction that takes the write lock first
+    /// (SQLite's `BEGIN IMMEDIATE`) and commits if it returns `Ok`; on `Err`
+    /// (or a panic) the transaction rolls back and nothing it wrote is kept.
     pub(crate) fn write<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
-        self.write_or_roll_back(true, work)
+        self.run_always(Mode::Write, work)
     }
 
     /// Like [`Store::write`], but never waits for the write lock: `Ok(None)`
@@ -171,7 +196,7 @@ impl Store {
         &self,
         work: impl FnOnce(&mut dyn Tx) -> Result<T>,
     ) -> Result<Option<T>> {
-        self.inner.backend.write_if_free(work)
+        self.run(Mode::WriteIfFree, work)
     }
 
     /// Like [`Store::write`], but rolls back instead of committing when
@@ -181,7 +206,11 @@ impl Store {
         commit: bool,
         work: impl FnOnce(&mut dyn Tx) -> Result<T>,
     ) -> Result<T> {
-        self.inner.backend.write_or_roll_back(commit, work)
+        let mode = match commit {
+            true => Mode::Write,
+            false => Mode::DryRun,
+        };
+        self.run_always(mode, work)
     }
 
     /// Writes a consistent copy of the whole store to `destination`, a new

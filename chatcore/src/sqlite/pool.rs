@@ -7,7 +7,7 @@ use super::checkpoint::{self, Checkpointer, Checkpoints};
 use super::schema;
 use crate::config::{Config, Durability};
 use crate::error::{Error, Result};
-use crate::storage::Tx;
+use crate::storage::{Mode, Tx};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, TransactionBehavior};
 use std::ops::{Deref, DerefMut};
@@ -103,18 +103,8 @@ impl Backend {
         Ok(backend)
     }
 
-    /// The database file, or `None` in memory.
-    pub(crate) fn path(&self) -> Option<&Path> {
-        self.path.as_deref()
-    }
-
-    /// Whether the file is open read-only.
-    pub(crate) fn is_read_only(&self) -> bool {
-        self.read_only
-    }
-
     /// A passive WAL checkpoint now (see `Store::checkpoint`).
-    pub(crate) fn checkpoint(&self) -> Result<()> {
+    fn passive_checkpoint(&self) -> Result<()> {
         if self.path.is_none() || self.read_only {
             return Ok(());
         }
@@ -127,7 +117,7 @@ impl Backend {
 
     /// `work` in a deferred transaction: one consistent snapshot, no lock
     /// that blocks writers.
-    pub(crate) fn read<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    fn read<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
         let mut conn = self.checkout()?;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
         let value = work(&mut SqliteTx::new(&tx))?;
@@ -137,7 +127,7 @@ impl Backend {
 
     /// `work` on a pooled connection outside any explicit transaction (a
     /// single statement is its own consistent snapshot).
-    pub(crate) fn read_one<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    fn read_one<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
         let conn = self.checkout()?;
         work(&mut SqliteTx::new(&conn))
     }
@@ -155,10 +145,7 @@ impl Backend {
     /// `work` in a `BEGIN IMMEDIATE` transaction, never waiting for the
     /// write lock: `Ok(None)` if another connection holds it (or the file is
     /// read-only), without running `work`.
-    pub(crate) fn write_if_free<T>(
-        &self,
-        work: impl FnOnce(&mut dyn Tx) -> Result<T>,
-    ) -> Result<Option<T>> {
+    fn write_if_free<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<Option<T>> {
         if self.read_only {
             return Ok(None);
         }
@@ -174,7 +161,7 @@ impl Backend {
 
     /// `work` in a `BEGIN IMMEDIATE` transaction, committed if `commit` and
     /// `work` succeeded, else rolled back.
-    pub(crate) fn write_or_roll_back<T>(
+    fn write_or_roll_back<T>(
         &self,
         commit: bool,
         work: impl FnOnce(&mut dyn Tx) -> Result<T>,
@@ -194,7 +181,7 @@ impl Backend {
 
     /// Writes a consistent copy of the whole database to the new file at
     /// `target` with SQLite's `VACUUM INTO` (one snapshot, compact).
-    pub(crate) fn backup_into(&self, target: &Path) -> Result<()> {
+    fn vacuum_into(&self, target: &Path) -> Result<()> {
         let Some(target) = target.to_str() else {
             return Err(Error::InvalidArgument(format!(
                 "the backup path {} is not valid UTF-8",
@@ -238,6 +225,39 @@ impl Backend {
                 .wait(pool)
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
         }
+    }
+}
+
+impl crate::storage::Backend for Backend {
+    fn run(&self, mode: Mode, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<bool> {
+        match mode {
+            Mode::Read => self.read(|tx| work(tx)).map(|()| true),
+            Mode::ReadOne => self.read_one(|tx| work(tx)).map(|()| true),
+            Mode::Write => self.write_or_roll_back(true, |tx| work(tx)).map(|()| true),
+            Mode::DryRun => self.write_or_roll_back(false, |tx| work(tx)).map(|()| true),
+            Mode::WriteIfFree => self.write_if_free(|tx| work(tx)).map(|ran| ran.is_some()),
+        }
+    }
+
+    fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    fn checkpoint(&self) -> Result<()> {
+        self.passive_checkpoint()
+    }
+
+    fn backup_into(&self, target: &Path) -> Result<()> {
+        self.vacuum_into(target)
+    }
+
+    #[cfg(test)]
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

@@ -127,6 +127,9 @@ mod statement_reuse {
         // The in-memory store has one connection: the one that ran the calls.
         let counts = store
             .backend()
+            .as_any()
+            .downcast_ref::<crate::sqlite::Backend>()
+            .unwrap()
             .with_connection(|conn| {
                 let mut counts = Vec::new();
                 for sql in [
