@@ -84,7 +84,7 @@ pub struct ThreadSummary {
     pub unread_count: u64,
 }
 
-/// One account that ambiguous text could name, in [`Error::AmbiguousUser`].
+/// One account that ambiguous text could name, in [`Error::AmbiguousUser`](crate::Error::AmbiguousUser).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UserCandidate {
     /// How to name this account alone, e.g. `id:2` or `username:2`.
@@ -95,7 +95,7 @@ pub struct UserCandidate {
     pub username: String,
 }
 
-/// The message of [`Error::AmbiguousUser`].
+/// The message of [`Error::AmbiguousUser`](crate::Error::AmbiguousUser).
 pub(crate) fn ambiguity_message(text: &str, candidates: &[UserCandidate]) -> String {
     let listed: Vec<String> = candidates
         .iter()

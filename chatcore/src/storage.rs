@@ -3,34 +3,60 @@
 //!
 //! # Design
 //!
-//! - **Rules live in the domain modules** (`accounts`, `threads`, `inbox`,
-//!   `messages`, …): validation, who may do what, the expiry rule,
-//!   create-or-get, and the unread accounting (which counter moves by how
-//!   much on a send, a read mark or a delete). They reach storage only
-//!   through the traits below and never name a database crate.
-//! - **Storage is one trait per aggregate** ([`ThreadStorage`],
-//!   [`MessageStorage`], …), each a list of plain reads and writes of
-//!   records: no method decides anything a rule decides. The traits are
-//!   combined as supertraits of [`Tx`], the one object a transaction hands
-//!   to the domain code (`Store::read(|tx| …)` / `Store::write(|tx| …)`).
+//! - **A [`Backend`] runs transactions.** The [`Store`](crate::Store) holds
+//!   one as `Box<dyn Backend>` and runs every call's work through
+//!   [`Backend::run`] in a [`Mode`] (read snapshot, single read, write,
+//!   dry run, write only if the lock is free). The work receives
+//!   `&mut dyn Tx`.
+//! - **Storage is one trait per aggregate**: [`AccountStorage`] (users,
+//!   sessions), [`ThreadStorage`] (threads and their member rows),
+//!   [`MessageStorage`] (messages, read marks, unread counters) and
+//!   [`ImportStorage`] (what a whole-store import or export needs: deferred
+//!   references, the activity recompute, id-ordered pages). [`Tx`] is their
+//!   union; the transaction object a backend hands out implements it. The
+//!   methods are plain reads and writes of records: none decides anything a
+//!   rule decides.
+//! - **Rules live once, in the domain modules**, which never name a
+//!   database crate:
+//!   - `names`: valid email, username, names and password, their keys, and
+//!     `validate_new_user` (register, bulk load and the Django import);
+//!   - `accounts`: keys free (`key_holder` / `require_keys_free`), the
+//!     session check and the expiry rule (`check_session`,
+//!     `require_unexpired`), when `last_used_at` is refreshed, a login's
+//!     cleanup of expired sessions, only one's own sessions;
+//!   - `threads`: two distinct participants (`ordered_pair`), the
+//!     participant check (`other_of`, behind `require_participant`), the one
+//!     create-or-get (`create_or_get`, also the bulk loader's);
+//!   - `messages`: valid text, only the recipient marks read, the unread
+//!     accounting of a send (`record_send`), of read marks and of the
+//!     read-mark backlog, and the check of every counter
+//!     (`check_unread_batch`, also after an import); `bulk` applies the same
+//!     accounting once per thread.
 //! - **Methods take `&mut self`**, so a backend whose transaction needs
 //!   exclusive access to run a statement (the synchronous `postgres` crate's
-//!   `Transaction`) implements them directly; SQLite's backend holds a
-//!   shared `&Connection` and does not mind.
+//!   `Transaction`) implements them directly; SQLite's holds a shared
+//!   `&Connection` and does not mind.
 //! - **Ids come back from the backend** (`insert_*` return the new id, by
 //!   whatever means the database has: SQLite's rowid, PostgreSQL's
 //!   `RETURNING id`); an insert may also be given an explicit id (imports
-//!   keep their primary keys). No method exposes rowids, `INSERT OR …`
-//!   conflict clauses or pragmas.
+//!   keep their primary keys, and [`ImportStorage::recompute_activity`]
+//!   brings id counters past them). No method exposes rowids, `INSERT OR …`
+//!   conflict clauses or pragmas; an insert that meets an id or key in use
+//!   fails with a [`Conflict`].
 //! - **Times are [`DateTime<Utc>`]** at millisecond precision; how they are
 //!   stored is the backend's business. Keyset cursors are plain integers
 //!   ([`InboxKey`]) so that any value a caller passes is representable.
 //! - **Errors are [`crate::Error`]**: a backend maps its own failures to
 //!   [`crate::Error::Busy`] / [`crate::Error::Storage`] (see
 //!   `sqlite::error`), so the domain never sees a driver's error type.
+//! - **Fast paths stay inside the backend**: SQLite keeps the message
+//!   insert prepared for the whole transaction (a bulk load inserts through
+//!   the same [`MessageStorage::insert_message`] as a send) and raises its
+//!   page cache when told of a bulk load ([`MessageStorage::set_bulk_mode`]).
 //!
 //! The SQLite implementation is `crate::sqlite`, the only module that
-//! names the SQLite driver.
+//! names the SQLite driver (`tests/seam.rs` checks it, and that the modules
+//! have no import cycles).
 
 use crate::error::Result;
 use crate::ids::{MessageId, ThreadId, UserId};

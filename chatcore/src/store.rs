@@ -48,9 +48,9 @@ impl Store {
     /// `path` with the default [`Config`].
     ///
     /// # Errors
-    /// [`Error::SchemaTooNew`](crate::Error::SchemaTooNew) for a file written by a newer chatcore (left
-    /// untouched); [`Error::Storage`](crate::Error::Storage) for a file that cannot be opened or is
-    /// not a chatcore database; [`Error::Busy`](crate::Error::Busy) if another process holds the
+    /// [`Error::SchemaTooNew`] for a file written by a newer chatcore (left
+    /// untouched); [`Error::Storage`] for a file that cannot be opened or is
+    /// not a chatcore database; [`Error::Busy`] if another process holds the
     /// write lock past the busy timeout while the schema is created.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         Store::open_with(path, Config::default())
@@ -59,7 +59,7 @@ impl Store {
     /// Opens the store at `path` with the given settings.
     ///
     /// # Errors
-    /// As [`Store::open`], plus [`Error::InvalidArgument`](crate::Error::InvalidArgument) for unusable
+    /// As [`Store::open`], plus [`Error::InvalidArgument`] for unusable
     /// settings, an empty path, or `":memory:"`.
     pub fn open_with(path: impl AsRef<Path>, config: Config) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
@@ -70,7 +70,7 @@ impl Store {
     /// A private store in memory, gone when the last clone is dropped.
     ///
     /// # Errors
-    /// [`Error::Storage`](crate::Error::Storage) if SQLite cannot allocate it.
+    /// [`Error::Storage`] if SQLite cannot allocate it.
     pub fn open_in_memory() -> Result<Store> {
         Store::open_in_memory_with(Config::default())
     }
@@ -78,7 +78,7 @@ impl Store {
     /// A private store in memory with the given settings.
     ///
     /// # Errors
-    /// As [`Store::open_in_memory`], plus [`Error::InvalidArgument`](crate::Error::InvalidArgument) for unusable settings.
+    /// As [`Store::open_in_memory`], plus [`Error::InvalidArgument`] for unusable settings.
     pub fn open_in_memory_with(config: Config) -> Result<Store> {
         Store::start(None, config)
     }
@@ -101,7 +101,7 @@ impl Store {
     }
 
     /// Whether the file is open read-only (the file or its folder is not
-    /// writable): reads work, every write fails with [`Error::Storage`](crate::Error::Storage).
+    /// writable): reads work, every write fails with [`Error::Storage`].
     pub fn is_read_only(&self) -> bool {
         self.inner.backend.is_read_only()
     }
@@ -114,8 +114,8 @@ impl Store {
     /// read-only store.
     ///
     /// # Errors
-    /// [`Error::Busy`](crate::Error::Busy) if another process is checkpointing this file at that
-    /// moment; [`Error::Storage`](crate::Error::Storage) if the checkpoint fails (e.g. an I/O error).
+    /// [`Error::Busy`] if another process is checkpointing this file at that
+    /// moment; [`Error::Storage`] if the checkpoint fails (e.g. an I/O error).
     pub fn checkpoint(&self) -> Result<()> {
         self.inner.backend.checkpoint()
     }
@@ -221,8 +221,8 @@ impl Store {
     /// never over anything there (see [`crate::files`]).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) if `destination` exists (even as an empty
-    /// file, or if it appeared during the backup); [`Error::Storage`](crate::Error::Storage) if it
+    /// [`Error::InvalidArgument`] if `destination` exists (even as an empty
+    /// file, or if it appeared during the backup); [`Error::Storage`] if it
     /// cannot be written.
     pub fn backup(&self, destination: impl AsRef<Path>) -> Result<()> {
         crate::files::write_new_file_with(destination.as_ref(), |temp_path, _| {
