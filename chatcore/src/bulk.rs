@@ -275,6 +275,7 @@ impl<'c> BulkLoad<'c> {
             text: message.text,
             created_at: message.created_at,
             read_at: message.read_at,
+            client_key: None,
         })?;
         touched.last_activity = touched.last_activity.max(message.created_at);
         touched.last_message = Some(id);

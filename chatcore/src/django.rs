@@ -378,6 +378,7 @@ impl Importer<'_> {
                 text,
                 created_at: created,
                 read_at,
+                client_key: None,
             })
             .map_err(|err| taken(err, &at))?;
         self.report.messages += 1;

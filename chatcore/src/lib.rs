@@ -71,7 +71,7 @@ pub use import_limits::{
 };
 pub use inbox::{ThreadPage, ThreadQuery};
 pub use lookup::{EMAIL_PREFIX, ID_PREFIX, USERNAME_PREFIX, UserCandidate, UserRef};
-pub use messages::{MessagePage, MessageQuery, UnreadMismatch, UnreadReport};
+pub use messages::{MAX_CLIENT_KEY_BYTES, MessagePage, MessageQuery, UnreadMismatch, UnreadReport};
 pub use models::{Message, Thread, ThreadSummary, User};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
 pub use store::Store;

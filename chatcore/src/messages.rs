@@ -98,6 +98,87 @@ pub(crate) fn validate_text(text: &str, max_bytes: usize) -> Result<()> {
     Ok(())
 }
 
+/// The longest client key, in bytes.
+pub const MAX_CLIENT_KEY_BYTES: usize = 64;
+
+/// A client key is 1 to [`MAX_CLIENT_KEY_BYTES`] bytes of UTF-8 with no
+/// control characters and no whitespace at either end (a UUID, a counter, a
+/// queue's message id); it is compared byte for byte.
+pub(crate) fn validate_client_key(key: &str) -> Result<()> {
+    if key.is_empty() {
+        return Err(Error::InvalidArgument(
+            "the client key is empty; give 1 to 64 bytes (e.g. a UUID)".to_string(),
+        ));
+    }
+    if key.len() > MAX_CLIENT_KEY_BYTES {
+        return Err(Error::InvalidArgument(format!(
+            "the client key has {} bytes; the limit is {MAX_CLIENT_KEY_BYTES}",
+            key.len()
+        )));
+    }
+    if let Some(bad) = key.chars().find(|c| c.is_control()) {
+        return Err(Error::InvalidArgument(format!(
+            "the client key contains the control character U+{:04X}",
+            bad as u32
+        )));
+    }
+    if key.trim() != key {
+        return Err(Error::InvalidArgument(
+            "the client key starts or ends with whitespace".to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// A retried send: the message stored earlier under the same sender and
+/// key is the answer only if the retry asks for the same thing (same thread,
+/// same text); anything else under a used key is a mistake of the host.
+fn require_same_send(first: &Message, thread_id: ThreadId, text: &str) -> Result<()> {
+    if first.thread_id != thread_id {
+        return Err(Error::InvalidArgument(format!(
+            "the client key was already used for message {} in thread {}, not thread {}; \
+             use a new key for a new message",
+            first.id.0, first.thread_id.0, thread_id.0
+        )));
+    }
+    if first.text != text {
+        return Err(Error::InvalidArgument(format!(
+            "the client key was already used for message {} with a different text; \
+             use a new key for a new message",
+            first.id.0
+        )));
+    }
+    Ok(())
+}
+
+/// The one idempotent send: the message this sender stored under `key`
+/// (checked with [`require_same_send`]) and `false`, or a new one and
+/// `true`. Within the write transaction, so a retry that raced the first
+/// send from another process (and met the unique key at the insert)
+/// resolves to the first message, not an error.
+pub(crate) fn record_keyed_send(
+    tx: &mut (impl Tx + ?Sized),
+    thread: &threads::Thread,
+    sender: UserId,
+    text: &str,
+    key: &str,
+    now: DateTime<Utc>,
+) -> Result<(Message, bool)> {
+    if let Some(first) = tx.message_by_client_key(sender, key)? {
+        require_same_send(&first, thread.id, text)?;
+        return Ok((first, false));
+    }
+    match record_send(tx, thread, sender, text, Some(key), now) {
+        Ok(message) => Ok((message, true)),
+        Err(err) if crate::storage::is_conflict(&err) => {
+            let first = tx.message_by_client_key(sender, key)?.ok_or(err)?;
+            require_same_send(&first, thread.id, text)?;
+            Ok((first, false))
+        }
+        Err(err) => Err(err),
+    }
+}
+
 /// Only the recipient (the participant who did not send it) marks a message read.
 pub(crate) fn require_recipient(
     message: &Message,
@@ -130,6 +211,7 @@ pub(crate) fn record_send(
     thread: &threads::Thread,
     sender: UserId,
     text: &str,
+    client_key: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Message> {
     let recipient = require_participant(thread, sender)?;
@@ -141,6 +223,7 @@ pub(crate) fn record_send(
         text,
         created_at: now,
         read_at: None,
+        client_key,
     })?;
     tx.set_thread_activity(thread.id, activity, id)?;
     // Two single-row member updates are cheaper than one `IN (…)` update
@@ -249,7 +332,50 @@ impl Session {
         validate_text(text, self.store.config().max_text_bytes)?;
         self.write(|tx, caller| {
             let thread = existing(tx, thread_id)?;
-            record_send(tx, &thread, caller.user_id, text, caller.now)
+            record_send(tx, &thread, caller.user_id, text, None, caller.now)
+        })
+    }
+
+    /// Sends `text` to the thread at most once per client `key`: the first
+    /// call stores the message and returns it with `true`; every later call
+    /// by the same user with the same key (a retry after a timeout, a crash
+    /// after the commit, another process) returns that first message (same
+    /// id, same time) with `false` and stores nothing. Other users' keys are
+    /// their own. A key is 1 to 64 bytes with no control characters and no
+    /// whitespace at either end; it is kept as long as its message is (a
+    /// later change feed may bound this).
+    ///
+    /// ```
+    /// use chatcore::{Config, NewUser, Store};
+    /// let store = Store::open_in_memory_with(Config::insecure_fast_for_tests())?;
+    /// let ann = store.register(&NewUser { email: "ann@example.com", username: "ann", password: "correct horse", ..Default::default() })?;
+    /// let bob = store.register(&NewUser { email: "bob@example.com", username: "bob", password: "battery staple", ..Default::default() })?;
+    /// let session = store.login("ann@example.com", "correct horse")?;
+    /// let (thread, _) = session.create_thread(&[ann.id, bob.id])?;
+    /// let key = "6f1c2a52-0d4e-4f7b-9a53-3b1e8f2d9c10";
+    /// let (first, created) = session.send_with_key(thread.id, "hi Bob", key)?;
+    /// assert!(created);
+    /// let (again, created) = session.send_with_key(thread.id, "hi Bob", key)?;
+    /// assert!(!created);
+    /// assert_eq!(again, first);
+    /// # Ok::<(), chatcore::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a bad key, or a used key with another
+    /// text or thread; [`Error::InvalidText`], [`Error::ThreadNotFound`],
+    /// [`Error::NotParticipant`], or a session error.
+    pub fn send_with_key(
+        &self,
+        thread_id: ThreadId,
+        text: &str,
+        key: &str,
+    ) -> Result<(Message, bool)> {
+        validate_text(text, self.store.config().max_text_bytes)?;
+        validate_client_key(key)?;
+        self.write(|tx, caller| {
+            let thread = existing(tx, thread_id)?;
+            record_keyed_send(tx, &thread, caller.user_id, text, key, caller.now)
         })
     }
 

@@ -297,6 +297,9 @@ pub(crate) struct NewMessage<'a> {
     pub created_at: DateTime<Utc>,
     /// When it was read, or `None`.
     pub read_at: Option<DateTime<Utc>>,
+    /// The sender's key of an idempotent send, already validated; unique
+    /// per sender (an insert under a key the sender used is a [`Conflict`]).
+    pub client_key: Option<&'a str>,
 }
 
 /// A position in a user's inbox, newest first: entries strictly below
@@ -373,6 +376,8 @@ pub(crate) trait MessageStorage {
     fn message(&mut self, id: MessageId) -> Result<Option<Message>>;
     /// Inserts a message; returns its id.
     fn insert_message(&mut self, new: &NewMessage<'_>) -> Result<MessageId>;
+    /// The message `sender` sent under the client key `key`, if any.
+    fn message_by_client_key(&mut self, sender: UserId, key: &str) -> Result<Option<Message>>;
     /// Up to `limit` messages of the thread with ids below `before`, newest first.
     fn page_before(
         &mut self,

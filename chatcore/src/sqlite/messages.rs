@@ -26,8 +26,8 @@ impl MessageStorage for SqliteTx<'_> {
         let insert = match &mut self.insert_message {
             Some(statement) => statement,
             slot @ None => slot.insert(conn.prepare_cached(
-                "INSERT INTO messages (id, thread_id, sender_id, text, created_at, read_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO messages (id, thread_id, sender_id, text, created_at, read_at, client_key)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?),
         };
         insert.execute(params![
@@ -36,11 +36,23 @@ impl MessageStorage for SqliteTx<'_> {
             new.sender_id,
             new.text,
             to_millis(new.created_at),
-            new.read_at.map(to_millis)
+            new.read_at.map(to_millis),
+            new.client_key
         ])?;
         // The id given, or the one SQLite assigned (AUTOINCREMENT: above
         // every id ever used, so ids grow monotonically).
         Ok(new.id.unwrap_or(MessageId(self.conn.last_insert_rowid())))
+    }
+
+    fn message_by_client_key(&mut self, sender: UserId, key: &str) -> Result<Option<Message>> {
+        Ok(self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages
+                 WHERE sender_id = ?1 AND client_key = ?2 AND client_key IS NOT NULL"
+            ))?
+            .query_row(params![sender, key], message_from_row)
+            .optional()?)
     }
 
     fn page_before(

@@ -6,12 +6,15 @@
 //! - 2: `users.username_key` becomes the confusable skeleton of the NFKC,
 //!   case-folded username (was: the lowercased username), so look-alike
 //!   names are one name. No table changes; the keys are recomputed.
+//! - 3: `messages.client_key`, the sender's key of an idempotent send
+//!   (`Session::send_with_key`), unique per sender among keyed messages
+//!   (a partial index: unkeyed sends pay nothing).
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The newest schema version this library knows.
-pub(crate) const VERSION: i64 = 2;
+pub(crate) const VERSION: i64 = 3;
 
 /// Version 1. Times are milliseconds since the Unix epoch (UTC).
 ///
@@ -81,6 +84,16 @@ CREATE TABLE messages (
     read_at    INTEGER
 ) STRICT;
 CREATE INDEX messages_thread ON messages(thread_id, id);
+";
+
+/// Version 3: the client key of an idempotent send. NULL for every message
+/// sent without one (all messages before this version); the UNIQUE index
+/// covers keyed messages only, so a retry that races the first send from
+/// another process meets a conflict instead of storing a second message.
+const V3: &str = "
+ALTER TABLE messages ADD COLUMN client_key TEXT;
+CREATE UNIQUE INDEX messages_client_key ON messages(sender_id, client_key)
+    WHERE client_key IS NOT NULL;
 ";
 
 /// Reads the file's schema version without writing anything.
@@ -154,6 +167,7 @@ fn upgrade_from(conn: &Connection, version: i64) -> Result<()> {
     match version {
         0 => conn.execute_batch(V1)?,
         1 => recompute_username_keys(conn)?,
+        2 => conn.execute_batch(V3)?,
         other => {
             return Err(Error::Internal(format!(
                 "no migration from schema version {other}"

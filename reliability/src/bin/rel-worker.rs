@@ -9,6 +9,10 @@
 //!   STOP_FILE exists, then prints `reader NAME ops N errors E busy B`.
 //! - `hold-session PATH TOKEN`: resumes TOKEN, then answers each `check`
 //!   line on stdin with `ok` or the error code of one call.
+//! - `keyed-send PATH THREAD KEY TEXT WAIT`: sends TEXT as ann under the
+//!   client KEY, prints `sent ID CREATED MILLIS` once the send returned
+//!   (committed), then with WAIT `hang` sleeps until killed (a host that
+//!   died before it could use the answer), with `exit` exits.
 
 use chatcore::{Error, MessageId, MessageQuery, Store, ThreadId, ThreadQuery};
 use chatcore_reliability::{config, login};
@@ -24,6 +28,7 @@ fn main() -> ExitCode {
         ["sender", path, name, thread, count] => sender(path, name, thread, count),
         ["reader", path, name, stop] => reader(path, name, stop),
         ["hold-session", path, token] => hold_session(path, token),
+        ["keyed-send", path, thread, key, text, wait] => keyed_send(path, thread, key, text, wait),
         _ => Err(format!("usage: rel-worker MODE ARGS… (got {args:?})")),
     };
     match result {
@@ -66,6 +71,28 @@ fn kill_sender(path: &str, thread: &str, run: &str) -> Result<(), String> {
                 .map_err(|err| format!("reply: {err}"))?;
             ann.mark_read(reply.id)
                 .map_err(|err| format!("mark_read: {err}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn keyed_send(path: &str, thread: &str, key: &str, text: &str, wait: &str) -> Result<(), String> {
+    let thread = ThreadId(number(thread)?);
+    let store = open(path)?;
+    let ann = login(&store, "ann").map_err(|err| err.to_string())?;
+    let (message, created) = ann
+        .send_with_key(thread, text, key)
+        .map_err(|err| format!("send_with_key: {err}"))?;
+    writeln!(
+        std::io::stdout().lock(),
+        "sent {} {created} {}",
+        message.id,
+        message.created_at.timestamp_millis()
+    )
+    .map_err(|err| err.to_string())?;
+    if wait == "hang" {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(60));
         }
     }
     Ok(())
