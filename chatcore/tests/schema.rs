@@ -126,7 +126,10 @@ fn a_version_1_file_is_upgraded_and_keeps_everything() {
     drop((a, store));
     // Make it a version-1 file: keys as version 1 computed them.
     raw(&path)
-        .execute_batch("UPDATE users SET username_key = lower(username); PRAGMA user_version = 1;")
+        .execute_batch(&format!(
+            "UPDATE users SET username_key = lower(username); {} PRAGMA user_version = 1;",
+            common::UNDO_V3
+        ))
         .unwrap();
     let store = Store::open_with(&path, Config::insecure_fast_for_tests()).unwrap();
     let version: i64 = raw(&path)

@@ -17,6 +17,11 @@ pub fn file_store() -> (tempfile::TempDir, PathBuf, Store) {
     (dir, path, store)
 }
 
+/// Takes a file back from schema version 3 to version 2's tables (the
+/// client key column and its index); the caller sets `user_version`.
+pub const UNDO_V3: &str =
+    "DROP INDEX messages_client_key; ALTER TABLE messages DROP COLUMN client_key;";
+
 pub const PASSWORD: &str = "password123";
 
 /// Registers `name` (email `name@example.com`) and logs in.
