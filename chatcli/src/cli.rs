@@ -102,11 +102,13 @@ Examples:
     /// Send a message, to a thread by id or to a user with --to.
     ///
     /// The words of the text are joined with single spaces; quote the text to
-    /// keep it exactly.
+    /// keep it exactly. With --key (given before the text), a retry with
+    /// the same key prints the message already sent instead of sending again.
     #[command(after_long_help = "\
 Examples:
   chat send 3 see you at noon
-  chat send --to bob \"hi Bob!\"")]
+  chat send --to bob \"hi Bob!\"
+  chat send --key 6f1c2a52-0d4e-4f7b-9a53-3b1e8f2d9c10 3 \"pay the rent\"")]
     Send(SendArgs),
 
     /// Show a page of a thread's history, oldest first.
@@ -288,6 +290,12 @@ pub struct SendArgs {
     /// username, email or id that names one account), opening the thread if needed.
     #[arg(long, value_name = "USER")]
     pub to: Option<String>,
+    /// Send at most once under this client key (1 to 64 bytes, e.g. a UUID):
+    /// a retry with the same key and text shows the message already sent and
+    /// stores nothing; another text under a used key is refused. Give it
+    /// before THREAD and TEXT (every word after them is text).
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
     /// THREAD then the text, or only the text with --to.
     #[arg(
         required = true,

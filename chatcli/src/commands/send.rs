@@ -8,7 +8,8 @@ use crate::error::{CliError, CliResult};
 use crate::hint;
 use crate::output::emit;
 use crate::user_arg::resolve;
-use chatcore::ThreadId;
+use chatcore::{Message, ThreadId};
+use serde::Serialize;
 use std::io::Write;
 
 /// `chat send`: sends the words joined by spaces.
@@ -49,12 +50,44 @@ pub fn run(ctx: &mut Context, args: &SendArgs, out: &mut dyn Write) -> CliResult
         }
         (None, None) => return Err(CliError::Usage("send needs a THREAD or --to USER".into())),
     };
-    let message = session.send(thread_id, &words.join(" "))?;
-    written(emit(out, ctx.json, &message, |out| {
-        writeln!(
-            out,
-            "Sent message {} in thread {}.",
-            message.id, message.thread_id
-        )
+    let text = words.join(" ");
+    let Some(key) = &args.key else {
+        let message = session.send(thread_id, &text)?;
+        return written(emit(out, ctx.json, &message, |out| {
+            writeln!(
+                out,
+                "Sent message {} in thread {}.",
+                message.id, message.thread_id
+            )
+        }));
+    };
+    let (message, created) = session.send_with_key(thread_id, &text, key)?;
+    let shown = Keyed {
+        message: &message,
+        created,
+    };
+    written(emit(out, ctx.json, &shown, |out| {
+        if created {
+            writeln!(
+                out,
+                "Sent message {} in thread {}.",
+                message.id, message.thread_id
+            )
+        } else {
+            writeln!(
+                out,
+                "Already sent: message {} in thread {} (key used before; nothing sent again).",
+                message.id, message.thread_id
+            )
+        }
     }))
+}
+
+/// The `--json` answer of a keyed send: the message's fields and whether
+/// this call stored it (`false`: a retry, the message was already sent).
+#[derive(Serialize)]
+struct Keyed<'a> {
+    #[serde(flatten)]
+    message: &'a Message,
+    created: bool,
 }
