@@ -683,8 +683,8 @@ void chat_thread_free(struct chat_thread *thread);
 // and the cursor in it. NULL is a no-op.
 void chat_thread_list_free(struct chat_thread_list *threads);
 
-// Frees a message from `chat_message_send` or `chat_message_mark_read`,
-// with its text. NULL is a no-op.
+// Frees a message from `chat_message_send`, `chat_message_send_with_key`
+// or `chat_message_mark_read`, with its text. NULL is a no-op.
 void chat_message_free(struct chat_message *message);
 
 // Frees a page from `chat_messages_list`, with every message in it. NULL is a no-op.
@@ -716,6 +716,27 @@ enum chat_status chat_user_find_by_username(struct chat_session *session,
 enum chat_status chat_user_find_by_email(struct chat_session *session,
                                          const char *email,
                                          struct chat_user **out_user);
+
+// Sends `text` to the thread at most once per client `key` (UTF-8, 1 to
+// 64 bytes, no control characters, no whitespace at either end; e.g. a
+// UUID the host made before its first try). The first call stores the
+// message and sets `*out_created` to true; a later call by the same user
+// with the same key and text (a retry after a timeout or a crash, from any
+// process) returns that first message (same id and time), sets
+// `*out_created` to false and stores nothing. Another text or thread under
+// a used key is CHAT_ERR_INVALID_ARGUMENT. `out_created` may be NULL. The
+// caller owns `*out_message` and frees it with `chat_message_free`.
+// Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_INVALID_TEXT,
+// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED,
+// CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+enum chat_status chat_message_send_with_key(struct chat_session *session,
+                                            int64_t thread_id,
+                                            const char *text,
+                                            const char *key,
+                                            struct chat_message **out_message,
+                                            bool *out_created);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -51,6 +51,9 @@ mod boundary;
 mod lookup;
 #[cfg(test)]
 mod lookup_tests;
+mod send_key;
+#[cfg(test)]
+mod send_key_tests;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -65,6 +68,7 @@ use chatcore::{
     Store, ThreadId, ThreadQuery, UserId, Uuid,
 };
 pub use lookup::{chat_user_find_by_email, chat_user_find_by_username};
+pub use send_key::chat_message_send_with_key;
 use std::ffi::{CString, c_char};
 use std::fs::File;
 use std::ptr;
@@ -938,8 +942,8 @@ pub extern "C" fn chat_thread_list_free(threads: *mut chat_thread_list) {
     guard((), || free_box(threads))
 }
 
-/// Frees a message from `chat_message_send` or `chat_message_mark_read`,
-/// with its text. NULL is a no-op.
+/// Frees a message from `chat_message_send`, `chat_message_send_with_key`
+/// or `chat_message_mark_read`, with its text. NULL is a no-op.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_message_free(message: *mut chat_message) {
     guard((), || free_box(message))

@@ -466,6 +466,35 @@ int main(int argc, char **argv) {
     EXPECT(chat_user_set_password(store, eve->id, "short"), CHAT_ERR_WEAK_PASSWORD);
     EXPECT(chat_user_set_password(store, 999999, PW), CHAT_ERR_USER_NOT_FOUND);
 
+    /* ---- idempotent send ---- */
+    chat_message *keyed = SENTINEL_PTR;
+    bool keyed_created = false;
+    const char *long_key = "k123456789k123456789k123456789k123456789k123456789k123456789k1234"; /* 65 bytes */
+    EXPECT(chat_message_send_with_key(NULL, tid, "hi", "key-1", &keyed, &keyed_created), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_message_send_with_key(as, tid, NULL, "key-1", &keyed, &keyed_created), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_message_send_with_key(as, tid, "hi", NULL, &keyed, &keyed_created), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_message_send_with_key(as, tid, "hi", "key-1", NULL, &keyed_created), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_message_send_with_key(as, tid, "hi", BAD, &keyed, &keyed_created), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_message_send_with_key(as, tid, BAD, "key-1", &keyed, &keyed_created), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_message_send_with_key(as, tid, "hi", "", &keyed, &keyed_created), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_message_send_with_key(as, tid, "hi", long_key, &keyed, &keyed_created), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_message_send_with_key(as, tid, "   ", "key-1", &keyed, &keyed_created), CHAT_ERR_INVALID_TEXT);
+    EXPECT(chat_message_send_with_key(es, tid, "hi", "key-1", &keyed, &keyed_created), CHAT_ERR_NOT_PARTICIPANT);
+    TRUE(keyed == SENTINEL_PTR && !keyed_created);
+    EXPECT(chat_message_send_with_key(as, tid, "once", "key-1", &keyed, &keyed_created), CHAT_OK);
+    int64_t keyed_id = keyed->id;
+    TRUE(keyed_created);
+    chat_message_free(keyed);
+    EXPECT(chat_message_send_with_key(as, tid, "once", "key-1", &keyed, NULL), CHAT_OK); /* a retry */
+    TRUE(keyed->id == keyed_id);
+    chat_message_free(keyed);
+    EXPECT(chat_message_send_with_key(as, tid, "once", "key-1", &keyed, &keyed_created), CHAT_OK);
+    TRUE(keyed->id == keyed_id && !keyed_created);
+    chat_message_free(keyed);
+    keyed = SENTINEL_PTR;
+    EXPECT(chat_message_send_with_key(as, tid, "twice", "key-1", &keyed, &keyed_created), CHAT_ERR_INVALID_ARGUMENT);
+    TRUE(keyed == SENTINEL_PTR);
+
     /* ---- delete ---- */
     EXPECT(chat_thread_delete(NULL, tid), CHAT_ERR_INVALID_ARGUMENT);
     EXPECT(chat_thread_delete(as, 999999), CHAT_ERR_THREAD_NOT_FOUND);
