@@ -134,7 +134,8 @@ impl Store {
     /// Writes the whole store as a Django `dumpdata` JSON file that
     /// [`Store::import_django`] reads back to the same data: users (with
     /// their password hashes; `!` for accounts that cannot log in), threads
-    /// and messages (`is_read` for a read message). Reads page by page in
+    /// and messages (`is_read` for a read message; the client keys of keyed
+    /// sends are left out, as the Django model has no field for them). Reads page by page in
     /// short read transactions, so a slow reader of `writer` never holds the
     /// WAL; rows created after the export began are left out, and every
     /// message's thread and every thread's users are in the file (the

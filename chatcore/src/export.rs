@@ -1,5 +1,10 @@
 //! The two exports, read in pages of short read transactions.
 //!
+//! The NDJSON export keeps everything of the user's, including the client
+//! keys of their own keyed sends; the Django export leaves client keys out
+//! (the original service's `chat.message` model has no such field, and an
+//! import of it starts with no keys).
+//!
 //! An export's output goes wherever the caller points it, maybe a pipe
 //! that stops being read. Reading everything in one transaction would pin
 //! one snapshot for as long as that takes, and SQLite cannot reuse any of
@@ -173,7 +178,14 @@ enum NdjsonLine<'a> {
         thread: &'a crate::threads::Thread,
         other: &'a crate::accounts::User,
     },
-    Message(&'a crate::messages::Message),
+    Message {
+        #[serde(flatten)]
+        message: &'a crate::messages::Message,
+        /// The client key of the user's own keyed sends (never the other
+        /// participant's: a key is its sender's).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        client_key: Option<&'a str>,
+    },
 }
 
 fn write_line(out: &mut impl Write, line: &NdjsonLine<'_>) -> Result<()> {
@@ -185,7 +197,9 @@ impl crate::accounts::Session {
     /// Writes this user's threads and messages as NDJSON, one JSON object a
     /// line: each thread (`"type":"thread"`, with the other participant)
     /// followed by its messages (`"type":"message"`) in id order. Fields are
-    /// the serde models'. Reads page by page in short read transactions
+    /// the serde models', and the user's own messages sent with
+    /// [`Session::send_with_key`](crate::Session::send_with_key) carry their
+    /// `client_key`. Reads page by page in short read transactions
     /// (the session is checked on each), so a thread of a million messages
     /// is never held in memory and a slow reader of the output never holds
     /// the WAL: each thread and its messages are as of the moment its line
@@ -223,9 +237,24 @@ impl crate::accounts::Session {
             };
             let mut after = MessageId(0);
             while after < last {
-                let page = self.read(|tx, _| tx.page_after(id, after, PAGE_ROWS))?;
+                let (page, keys) = self.read(|tx, caller| {
+                    let page = tx.page_after(id, after, PAGE_ROWS)?;
+                    let up_to = page.last().map_or(after, |message| message.id.min(last));
+                    let keys = tx.client_keys(id, caller.user_id, after, up_to)?;
+                    Ok((page, keys))
+                })?;
+                let mut keys = keys.iter().peekable();
                 for message in page.iter().take_while(|message| message.id <= last) {
-                    write_line(&mut out, &NdjsonLine::Message(message))?;
+                    let client_key = keys
+                        .next_if(|(key_of, _)| *key_of == message.id)
+                        .map(|(_, key)| key.as_str());
+                    write_line(
+                        &mut out,
+                        &NdjsonLine::Message {
+                            message,
+                            client_key,
+                        },
+                    )?;
                 }
                 match page.last() {
                     Some(message) if page.len() == PAGE_ROWS as usize => after = message.id,

@@ -378,6 +378,15 @@ pub(crate) trait MessageStorage {
     fn insert_message(&mut self, new: &NewMessage<'_>) -> Result<MessageId>;
     /// The message `sender` sent under the client key `key`, if any.
     fn message_by_client_key(&mut self, sender: UserId, key: &str) -> Result<Option<Message>>;
+    /// The client keys of `sender`'s keyed messages in the thread with ids
+    /// above `after` and at most `up_to`, in id order.
+    fn client_keys(
+        &mut self,
+        thread: ThreadId,
+        sender: UserId,
+        after: MessageId,
+        up_to: MessageId,
+    ) -> Result<Vec<(MessageId, String)>>;
     /// Up to `limit` messages of the thread with ids below `before`, newest first.
     fn page_before(
         &mut self,

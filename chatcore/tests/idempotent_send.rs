@@ -201,3 +201,44 @@ fn schema(path: &std::path::Path) -> Vec<(String, String)> {
         .map(Result::unwrap)
         .collect()
 }
+
+#[test]
+fn the_ndjson_export_keeps_ones_own_keys_and_the_django_export_leaves_them_out() {
+    let store = store();
+    let (ann, a) = user(&store, "ann");
+    let (bob, b) = user(&store, "bob");
+    let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
+    let (keyed, _) = a.send_with_key(thread.id, "keyed", "ann-key-1").unwrap();
+    let plain = a.send(thread.id, "plain").unwrap();
+    let (reply, _) = b.send_with_key(thread.id, "reply", "bob-key-1").unwrap();
+
+    let lines = |session: &chatcore::Session| -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        session.export_ndjson(&mut out).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    };
+    let key_of = |lines: &[serde_json::Value], id: chatcore::MessageId| {
+        let line = lines
+            .iter()
+            .find(|line| line["type"] == "message" && line["id"] == id.0)
+            .unwrap_or_else(|| panic!("message {id} not exported"));
+        line.get("client_key").cloned()
+    };
+    let mine = lines(&a);
+    assert_eq!(key_of(&mine, keyed.id), Some("ann-key-1".into()));
+    assert_eq!(key_of(&mine, plain.id), None);
+    assert_eq!(key_of(&mine, reply.id), None, "bob's key is his");
+    let his = lines(&b);
+    assert_eq!(key_of(&his, reply.id), Some("bob-key-1".into()));
+    assert_eq!(key_of(&his, keyed.id), None, "ann's key is hers");
+
+    let mut django = Vec::new();
+    store.export_django(&mut django).unwrap();
+    let django = String::from_utf8(django).unwrap();
+    assert!(django.contains("\"keyed\""), "the message is exported");
+    assert!(!django.contains("key-1"), "{django}");
+}

@@ -55,6 +55,24 @@ impl MessageStorage for SqliteTx<'_> {
             .optional()?)
     }
 
+    fn client_keys(
+        &mut self,
+        thread: ThreadId,
+        sender: UserId,
+        after: MessageId,
+        up_to: MessageId,
+    ) -> Result<Vec<(MessageId, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, client_key FROM messages
+             WHERE thread_id = ?1 AND id > ?2 AND id <= ?3 AND sender_id = ?4
+               AND client_key IS NOT NULL ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![thread, after, up_to, sender], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     fn page_before(
         &mut self,
         thread: ThreadId,
