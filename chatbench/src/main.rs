@@ -14,6 +14,7 @@
 mod data;
 mod ffi;
 mod floor;
+mod keyed;
 mod latency;
 mod memory;
 mod stats;
@@ -350,6 +351,8 @@ fn run(args: Args) -> R<()> {
                 .map(|_| ())
         }),
     )?;
+
+    keyed::row(&mut bench, plan, &s1, send_thread, &texts)?;
 
     // create-or-get
     let (hub_id, p5) = (world.hub, world.partners[5]);
@@ -943,6 +946,12 @@ fn render(
             "send ≤ 1.3× floor".into(),
             ratio("send"),
             1.3,
+            String::new(),
+        ),
+        (
+            "send with a key ≤ 1.15× send (same rounds)".into(),
+            ratio(keyed::ROW),
+            1.15,
             String::new(),
         ),
         (
