@@ -47,10 +47,7 @@ impl MessageStorage for SqliteTx<'_> {
     fn message_by_client_key(&mut self, sender: UserId, key: &str) -> Result<Option<Message>> {
         Ok(self
             .conn
-            .prepare_cached(&format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages
-                 WHERE sender_id = ?1 AND client_key = ?2 AND client_key IS NOT NULL"
-            ))?
+            .prepare_cached(BY_CLIENT_KEY)?
             .query_row(params![sender, key], message_from_row)
             .optional()?)
     }
@@ -242,6 +239,11 @@ pub(crate) const PAGE_BEFORE: &str = "SELECT id, thread_id, sender_id, text, cre
 /// See [`PAGE_BEFORE`].
 pub(crate) const PAGE_AFTER: &str = "SELECT id, thread_id, sender_id, text, created_at, read_at
      FROM messages WHERE thread_id = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3";
+
+/// A sender's message by client key: one look-up in the partial unique
+/// index `messages_client_key` (its `WHERE` matches the index's).
+pub(crate) const BY_CLIENT_KEY: &str = "SELECT id, thread_id, sender_id, text, created_at, read_at
+     FROM messages WHERE sender_id = ?1 AND client_key = ?2 AND client_key IS NOT NULL";
 
 /// Marking a thread's backlog read; see `EXPLAIN QUERY PLAN` in the tests.
 pub(crate) const MARK_RANGE_READ: &str = "UPDATE messages SET read_at = ?5

@@ -26,6 +26,10 @@ mod query_plans {
         ),
         ("mark thread read", crate::sqlite::messages::MARK_RANGE_READ),
         (
+            "message by client key",
+            crate::sqlite::messages::BY_CLIENT_KEY,
+        ),
+        (
             "unread count for a session",
             crate::sqlite::messages::UNREAD_FOR_SESSION,
         ),
