@@ -164,6 +164,8 @@ pub(crate) fn record_keyed_send(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<(Message, bool)> {
+    // Only a participant learns anything about a key.
+    require_participant(thread, sender)?;
     if let Some(first) = tx.message_by_client_key(sender, key)? {
         require_same_send(&first, thread.id, text)?;
         return Ok((first, false));

@@ -1,6 +1,6 @@
 //! A model-based test: random sequences of register / login / resume /
-//! logout / create-or-get / send / list / mark read / mark thread read /
-//! delete thread / unread / reopen, run against a file store and against a
+//! logout / create-or-get / send / send with a key / list / mark read /
+//! mark thread read / delete thread / unread / reopen, run against a file store and against a
 //! plain in-memory model, compared after every step.
 //!
 //! `RELIABILITY_MODEL_CASES` sets the number of sequences, each of up to
@@ -23,6 +23,9 @@ const TEXTS: &[&str] = &[
     "line\nbreak\ttab",
 ];
 
+/// Client keys of [`Op::SendWithKey`].
+const KEYS: [&str; 3] = ["k1", "k2", "0b7e5c1e-8f0a-4d5e-9a8c-2f4e6b1d3a57"];
+
 #[derive(Debug, Clone)]
 enum Op {
     Register(usize),
@@ -40,6 +43,14 @@ enum Op {
         session: usize,
         thread: usize,
         text: usize,
+    },
+    /// `send_with_key` with one of [`KEYS`] (few, so that retries and
+    /// mismatches are common).
+    SendWithKey {
+        session: usize,
+        thread: usize,
+        text: usize,
+        key: usize,
     },
     List {
         session: usize,
@@ -80,6 +91,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => i().prop_map(Op::Logout),
         2 => (i(), 0..USERS + 1).prop_map(|(session, other)| Op::CreateThread { session, other }),
         6 => (i(), i(), 0..TEXTS.len()).prop_map(|(session, thread, text)| Op::Send { session, thread, text }),
+        3 => (i(), i(), 0..2usize, 0..KEYS.len()).prop_map(|(session, thread, text, key)| Op::SendWithKey { session, thread, text, key }),
         2 => (i(), i(), 1u32..6, prop_oneof![
             Just(Cursor::Latest),
             i().prop_map(Cursor::Before),
@@ -103,6 +115,8 @@ struct ModelMessage {
     sender: usize,
     text: &'static str,
     read: bool,
+    /// The client key it was sent under, if any.
+    key: Option<&'static str>,
 }
 
 #[derive(Debug, Default)]
@@ -343,8 +357,72 @@ fn step(model: &mut Model, real: &mut Real<'_>, op: &Op) -> Result<(), String> {
                         sender: me,
                         text: TEXTS[text],
                         read: false,
+                        key: None,
                     },
                 );
+            }
+        }
+        Op::SendWithKey {
+            session: s,
+            thread,
+            text,
+            key,
+        } => {
+            let thread = pick(&thread_ids, thread, 999_999);
+            let (text, key) = (TEXTS[text], KEYS[key]);
+            // Ok((me, Some(first id))) for a retry, Ok((me, None)) for a new send.
+            let expected = model.live_session(index_of(s)).and_then(|me| {
+                model.thread_for(me, thread)?;
+                let first = model
+                    .messages
+                    .values()
+                    .find(|m| m.sender == me && m.key == Some(key));
+                match first {
+                    Some(m) if m.thread == thread && m.text == text => Ok((me, Some(m.id))),
+                    Some(_) => Err("invalid_argument"),
+                    None => Ok((me, None)),
+                }
+            });
+            let result = match session_of(real, s) {
+                Some(session) => session.send_with_key(ThreadId(thread), text, key),
+                None => Err(chatcore::Error::SessionInvalid),
+            };
+            match (&expected, &result) {
+                (Ok((_, Some(id))), Ok((message, false))) if message.id.0 == *id => {
+                    let stored = &model.messages[id];
+                    if message.text != stored.text || message.read_at.is_some() != stored.read {
+                        return Err(format!("{op:?}: retry returned {message:?}"));
+                    }
+                }
+                (Ok((me, None)), Ok((message, true))) => {
+                    if message.text != text || message.thread_id.0 != thread {
+                        return Err(format!("{op:?}: send_with_key returned {message:?}"));
+                    }
+                    if message_ids.last().is_some_and(|last| *last >= message.id.0) {
+                        return Err(format!("{op:?}: message id {} is not new", message.id));
+                    }
+                    model.messages.insert(
+                        message.id.0,
+                        ModelMessage {
+                            id: message.id.0,
+                            thread,
+                            sender: *me,
+                            text,
+                            read: false,
+                            key: Some(key),
+                        },
+                    );
+                }
+                (Err(code), Err(err)) if *code == err.code() => {}
+                _ => {
+                    return differ(
+                        "send_with_key",
+                        &expected,
+                        &result
+                            .map(|(m, created)| (m.id, created))
+                            .map_err(|e| e.code()),
+                    );
+                }
             }
         }
         Op::List {
