@@ -1,7 +1,7 @@
 //! A model-based test: random sequences of register / login / resume /
 //! logout / create-or-get / send / send with a key / list / mark read /
-//! mark thread read / delete thread / unread / reopen, run against a file store and against a
-//! plain in-memory model, compared after every step.
+//! mark thread read / delete thread / unread / reopen, run against a file
+//! store and against a plain in-memory model, compared after every step.
 //!
 //! `RELIABILITY_MODEL_CASES` sets the number of sequences, each of up to
 //! 100 steps (`cargo test`: 32; CI: 256; the longer run in the README's
