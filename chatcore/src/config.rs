@@ -237,8 +237,10 @@ pub enum Checkpoints {
     /// A background thread owned by the store, with its own connection,
     /// checkpoints when the WAL passes 1,000 pages (4 MiB); a send never
     /// waits for it. Only if the WAL still reaches 8,192 pages (32 MiB, a
-    /// writer that never pauses) does the committing call checkpoint. The
-    /// default for stores on a file.
+    /// writer that never pauses) does the committing call checkpoint, and
+    /// only past 16,384 pages (64 MiB, a stalled disk) does it wait for the
+    /// background checkpoint to finish first. The default for stores on a
+    /// file.
     #[default]
     Background,
     /// No thread: SQLite checkpoints inside the commit that makes the WAL

@@ -15,7 +15,10 @@
 //!   after everything in it was copied. A writer that never pauses never
 //!   gives a background checkpoint that moment, so past [`HARD_BOUND_FRAMES`]
 //!   the committing caller runs the checkpoint itself (by then only the
-//!   little the checkpointer has not copied yet is left), as SQLite would;
+//!   little the checkpointer has not copied yet is left), as SQLite would.
+//!   It does not wait for a background checkpoint that is running (it tries
+//!   again at its next commit), unless the WAL has reached
+//!   [`WAIT_BOUND_FRAMES`]: then it waits, so the WAL never grows further;
 //! - `journal_size_limit` ([`JOURNAL_SIZE_LIMIT_BYTES`]) truncates the WAL
 //!   file back when it starts over, so a WAL that once grew (a reader
 //!   holding an old snapshot) does not keep its size on disk;
@@ -41,6 +44,11 @@ pub(crate) const WAKE_FRAMES: i32 = 1_000;
 /// WAL pages past which the committing call checkpoints itself (32 MiB of
 /// 4 KiB pages): the bound on the WAL while no reader holds an old snapshot.
 pub(crate) const HARD_BOUND_FRAMES: i32 = 8_192;
+
+/// WAL pages past which the committing call also waits for a running
+/// background checkpoint before its own (64 MiB): the strict bound, reached
+/// only when a background checkpoint is slow (a stalled disk).
+pub(crate) const WAIT_BOUND_FRAMES: i32 = 2 * HARD_BOUND_FRAMES;
 
 /// `PRAGMA journal_size_limit`: when the WAL starts over, its file is
 /// truncated to this size (32 MiB).
@@ -138,9 +146,18 @@ impl Drop for Checkpointer {
 /// The WAL hook's decision after a commit left `frames` pages in the WAL.
 /// Never fails the commit (which has happened): a checkpoint that cannot
 /// run now (another checkpointer holds its lock) is simply tried later.
+///
+/// Past the hard bound the committing caller checkpoints, but it does not
+/// wait for a background checkpoint that is running: SQLite answers a
+/// PASSIVE checkpoint that meets another one with `SQLITE_BUSY` at once,
+/// and the next commit tries again. The caller then copies only what was
+/// committed since the background one started, never waits for all of it
+/// (unless the WAL reached [`WAIT_BOUND_FRAMES`]).
 fn after_commit(wal: &mut Wal, frames: i32, signal: &Signal) {
-    if frames >= HARD_BOUND_FRAMES {
+    if frames >= WAIT_BOUND_FRAMES {
         let _running = signal.lock_running();
+        let _ = wal.checkpoint_v2(CheckpointMode::PASSIVE);
+    } else if frames >= HARD_BOUND_FRAMES {
         let _ = wal.checkpoint_v2(CheckpointMode::PASSIVE);
     } else if frames >= WAKE_FRAMES {
         signal.ask();
