@@ -2,38 +2,8 @@
 //! item 4): the two wrong-account repros, each explicit form, unknown users,
 //! and nothing done on ambiguity.
 
+use super::tests::{c, last_error, login, open_memory, register};
 use super::*;
-use std::ffi::{CStr, CString};
-
-fn c(text: &str) -> CString {
-    CString::new(text).unwrap()
-}
-
-fn last_error() -> String {
-    let ptr = chat_last_error();
-    assert!(!ptr.is_null(), "a failed call sets the last error");
-    unsafe { CStr::from_ptr(ptr) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-fn register(store: *mut chat_store, name: &str) -> i64 {
-    let mut user = ptr::null_mut();
-    let email = c(&format!("{name}@example.com"));
-    let status = chat_register(
-        store,
-        email.as_ptr(),
-        c(name).as_ptr(),
-        c("password-123").as_ptr(),
-        ptr::null(),
-        ptr::null(),
-        &mut user,
-    );
-    assert_eq!(status, chat_status::ChatOk);
-    let id = unsafe { (*user).id };
-    chat_user_free(user);
-    id
-}
 
 /// ann (1), bob (2), a user named `2` (3), a user named `l` (4); logged in as ann.
 struct World {
@@ -43,28 +13,13 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let options = chat_options {
-            insecure_fast_password_hashing_for_tests: true,
-            ..Default::default()
-        };
-        let mut store = ptr::null_mut();
-        assert_eq!(
-            chat_open_in_memory(&options, &mut store),
-            chat_status::ChatOk
-        );
+        let store = open_memory();
         let ids: Vec<i64> = ["ann", "bob", "2", "l"]
             .iter()
             .map(|name| register(store, name))
             .collect();
         assert_eq!(ids, [1, 2, 3, 4]);
-        let mut session = ptr::null_mut();
-        let status = chat_login(
-            store,
-            c("ann@example.com").as_ptr(),
-            c("password-123").as_ptr(),
-            &mut session,
-        );
-        assert_eq!(status, chat_status::ChatOk);
+        let session = login(store, "ann");
         World { store, session }
     }
 
@@ -112,7 +67,7 @@ fn a_username_made_of_digits_is_ambiguous_with_that_id_and_nothing_is_done() {
         w.find(chat_user_find, "2"),
         (chat_status::ChatErrAmbiguousUser, 0)
     );
-    let message = last_error();
+    let message = last_error().expect("a failed call sets the last error");
     for part in ["id:2 (user 2, bob)", "username:2 (user 3, 2)"] {
         assert!(message.contains(part), "{part:?} missing from: {message}");
     }

@@ -1,12 +1,8 @@
 //! `chat_message_send_with_key` (issue 17, item 1): a retry returns the
 //! first message with `created = false`; refusals write nothing.
 
+use super::tests::{c, login, open_memory, register};
 use super::*;
-use std::ffi::CString;
-
-fn c(text: &str) -> CString {
-    CString::new(text).unwrap()
-}
 
 /// ann and bob, their thread, logged in as ann.
 struct World {
@@ -17,39 +13,9 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let options = chat_options {
-            insecure_fast_password_hashing_for_tests: true,
-            ..Default::default()
-        };
-        let mut store = ptr::null_mut();
-        assert_eq!(
-            chat_open_in_memory(&options, &mut store),
-            chat_status::ChatOk
-        );
-        let mut ids = Vec::new();
-        for name in ["ann", "bob"] {
-            let mut user = ptr::null_mut();
-            let status = chat_register(
-                store,
-                c(&format!("{name}@example.com")).as_ptr(),
-                c(name).as_ptr(),
-                c("password-123").as_ptr(),
-                ptr::null(),
-                ptr::null(),
-                &mut user,
-            );
-            assert_eq!(status, chat_status::ChatOk);
-            ids.push(unsafe { (*user).id });
-            chat_user_free(user);
-        }
-        let mut session = ptr::null_mut();
-        let status = chat_login(
-            store,
-            c("ann@example.com").as_ptr(),
-            c("password-123").as_ptr(),
-            &mut session,
-        );
-        assert_eq!(status, chat_status::ChatOk);
+        let store = open_memory();
+        let ids = [register(store, "ann"), register(store, "bob")];
+        let session = login(store, "ann");
         let mut thread = ptr::null_mut();
         let status = chat_thread_create(session, ids.as_ptr(), 2, &mut thread, ptr::null_mut());
         assert_eq!(status, chat_status::ChatOk);

@@ -1,14 +1,16 @@
-//! Tests of the boundary through the real exports, called from Rust.
+//! Tests of the boundary through the real exports, called from Rust, and
+//! the helpers the other test modules share (a fast in-memory store, a
+//! registered user, a login).
 
 use super::*;
 use chatcore::Error;
 use std::ffi::{CStr, CString};
 
-fn c(text: &str) -> CString {
+pub(super) fn c(text: &str) -> CString {
     CString::new(text).unwrap()
 }
 
-fn last_error() -> Option<String> {
+pub(super) fn last_error() -> Option<String> {
     let ptr = chat_last_error();
     (!ptr.is_null()).then(|| {
         unsafe { CStr::from_ptr(ptr) }
@@ -17,14 +19,14 @@ fn last_error() -> Option<String> {
     })
 }
 
-fn fast_options() -> chat_options {
+pub(super) fn fast_options() -> chat_options {
     chat_options {
         insecure_fast_password_hashing_for_tests: true,
         ..Default::default()
     }
 }
 
-fn open_memory() -> *mut chat_store {
+pub(super) fn open_memory() -> *mut chat_store {
     let mut store = ptr::null_mut();
     assert_eq!(
         chat_open_in_memory(&fast_options(), &mut store),
@@ -33,7 +35,7 @@ fn open_memory() -> *mut chat_store {
     store
 }
 
-fn register(store: *mut chat_store, name: &str) -> i64 {
+pub(super) fn register(store: *mut chat_store, name: &str) -> i64 {
     let mut user = ptr::null_mut();
     let email = c(&format!("{name}@example.com"));
     let status = chat_register(
@@ -51,7 +53,7 @@ fn register(store: *mut chat_store, name: &str) -> i64 {
     id
 }
 
-fn login(store: *mut chat_store, name: &str) -> *mut chat_session {
+pub(super) fn login(store: *mut chat_store, name: &str) -> *mut chat_session {
     let mut session = ptr::null_mut();
     let email = c(&format!("{name}@example.com"));
     let status = chat_login(
