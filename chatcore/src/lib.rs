@@ -44,12 +44,14 @@ pub mod files;
 mod ids;
 mod import_limits;
 mod inbox;
+mod location;
 mod lookup;
 mod messages;
 mod models;
 mod names;
 mod page;
 mod password;
+mod postgres;
 mod rfc3339;
 mod sqlite;
 mod storage;
@@ -70,6 +72,7 @@ pub use import_limits::{
     AccountWithoutLogin, MAX_IMPORT_ENTRY_BYTES, MAX_IMPORTED_ID, NoLoginReason,
 };
 pub use inbox::{ThreadPage, ThreadQuery};
+pub use location::Location;
 pub use lookup::{EMAIL_PREFIX, ID_PREFIX, USERNAME_PREFIX, UserCandidate, UserRef};
 pub use messages::{MAX_CLIENT_KEY_BYTES, MessagePage, MessageQuery, UnreadMismatch, UnreadReport};
 pub use models::{Message, Thread, ThreadSummary, User};
@@ -79,3 +82,7 @@ pub use uuid::Uuid;
 
 /// The schema version this library writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = sqlite::schema::VERSION;
+
+/// The schema version this library writes in a PostgreSQL store (the
+/// highest row of its `chatcore_schema_version` table).
+pub const POSTGRES_SCHEMA_VERSION: i64 = postgres::schema::VERSION;

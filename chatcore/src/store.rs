@@ -4,6 +4,7 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::location::Location;
 use crate::storage::{Backend, Mode, Tx};
 use chrono::{DateTime, Utc};
 use std::fmt;
@@ -44,27 +45,42 @@ impl fmt::Debug for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed, readable by its owner only) the store at
-    /// `path` with the default [`Config`].
+    /// Opens the store at `location` with the default [`Config`]:
+    /// an SQLite file (created if needed, readable by its owner only), or a
+    /// PostgreSQL database named by a `postgres://` / `postgresql://` URL or
+    /// a key-value string (`host=… dbname=…`); [`Location::parse`] decides
+    /// which. A PostgreSQL store lives in the first schema of the
+    /// connection's `search_path` (`?options=-csearch_path%3Dchat`), created
+    /// by the first open of an empty schema.
     ///
     /// # Errors
-    /// [`Error::SchemaTooNew`] for a file written by a newer chatcore (left
+    /// [`Error::SchemaTooNew`] for a store written by a newer chatcore (left
     /// untouched); [`Error::Storage`] for a file that cannot be opened or is
-    /// not a chatcore database; [`Error::Busy`] if another process holds the
-    /// write lock past the busy timeout while the schema is created.
-    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
-        Store::open_with(path, Config::default())
+    /// not a chatcore database, or a server that cannot be reached;
+    /// [`Error::Busy`] if another process holds the write lock past the busy
+    /// timeout while the schema is created.
+    pub fn open(location: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with(location, Config::default())
     }
 
-    /// Opens the store at `path` with the given settings.
+    /// Opens the store at `location` with the given settings.
     ///
     /// # Errors
     /// As [`Store::open`], plus [`Error::InvalidArgument`] for unusable
-    /// settings, an empty path, or `":memory:"`.
-    pub fn open_with(path: impl AsRef<Path>, config: Config) -> Result<Store> {
-        let path = path.as_ref().to_path_buf();
-        crate::sqlite::Backend::prepare_file(&path)?;
-        Store::start(Some(path), config)
+    /// settings, an empty path, `":memory:"`, or a connection string that
+    /// cannot be read.
+    pub fn open_with(location: impl AsRef<Path>, config: Config) -> Result<Store> {
+        match Location::parse(location) {
+            Location::File(path) => {
+                crate::sqlite::Backend::prepare_file(&path)?;
+                Store::start(Some(path), config)
+            }
+            Location::Postgres(url) => {
+                let hashing = crate::password::Hashing::new(config.password_cost)?;
+                let backend = Box::new(crate::postgres::Backend::open(&url, &config)?);
+                Ok(Store::with_backend(backend, config, hashing))
+            }
+        }
     }
 
     /// A private store in memory, gone when the last clone is dropped.
@@ -86,16 +102,25 @@ impl Store {
     fn start(path: Option<PathBuf>, config: Config) -> Result<Store> {
         let hashing = crate::password::Hashing::new(config.password_cost)?;
         let backend = Box::new(crate::sqlite::Backend::open(path, &config)?);
-        Ok(Store {
+        Ok(Store::with_backend(backend, config, hashing))
+    }
+
+    fn with_backend(
+        backend: Box<dyn Backend>,
+        config: Config,
+        hashing: crate::password::Hashing,
+    ) -> Store {
+        Store {
             inner: Arc::new(Inner {
                 backend,
                 config,
                 hashing,
             }),
-        })
+        }
     }
 
-    /// The path of the database file, or `None` for an in-memory store.
+    /// The path of the database file, or `None` for an in-memory or
+    /// PostgreSQL store.
     pub fn path(&self) -> Option<&Path> {
         self.inner.backend.path()
     }

@@ -8,13 +8,12 @@ use chrono::{Duration, TimeZone, Utc};
 use common::*;
 use std::sync::Arc;
 
-#[test]
-fn mark_read_is_idempotent_and_keeps_the_first_read_time() {
+fn mark_read_is_idempotent_and_keeps_the_first_read_time(b: &TestBackend) {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 5, 1, 8, 0, 0).unwrap(),
     ));
     let store =
-        Store::open_in_memory_with(Config::insecure_fast_for_tests().clock(clock.clone())).unwrap();
+        b.store_with(Config::insecure_fast_for_tests().clock(clock.clone()));
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -28,10 +27,10 @@ fn mark_read_is_idempotent_and_keeps_the_first_read_time() {
     assert_eq!(b.unread_count().unwrap(), 0, "not decremented twice");
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 }
+both!(mark_read_is_idempotent_and_keeps_the_first_read_time);
 
-#[test]
-fn mark_thread_read_marks_only_the_other_participants_messages_up_to_an_id() {
-    let store = store();
+fn mark_thread_read_marks_only_the_other_participants_messages_up_to_an_id(b: &TestBackend) {
+    let store = b.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -63,10 +62,10 @@ fn mark_thread_read_marks_only_the_other_participants_messages_up_to_an_id() {
     assert_eq!(a.unread_count().unwrap(), 1);
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 }
+both!(mark_thread_read_marks_only_the_other_participants_messages_up_to_an_id);
 
-#[test]
-fn mark_thread_read_past_the_newest_message_leaves_later_messages_unread() {
-    let store = store();
+fn mark_thread_read_past_the_newest_message_leaves_later_messages_unread(b: &TestBackend) {
+    let store = b.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -91,10 +90,10 @@ fn mark_thread_read_past_the_newest_message_leaves_later_messages_unread() {
             .is_some()
     );
 }
+both!(mark_thread_read_past_the_newest_message_leaves_later_messages_unread);
 
-#[test]
-fn unread_counts_sum_over_threads_and_drop_with_a_deleted_thread() {
-    let store = store();
+fn unread_counts_sum_over_threads_and_drop_with_a_deleted_thread(b: &TestBackend) {
+    let store = b.store();
     let (me, s) = user(&store, "me");
     let (x, xs) = user(&store, "x");
     let (y, ys) = user(&store, "y");
@@ -120,6 +119,7 @@ fn unread_counts_sum_over_threads_and_drop_with_a_deleted_thread() {
     assert_eq!(xs.unread_count().unwrap(), 1);
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 }
+both!(unread_counts_sum_over_threads_and_drop_with_a_deleted_thread);
 
 #[test]
 fn verify_finds_and_repair_fixes_a_drifted_counter() {

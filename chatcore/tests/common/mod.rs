@@ -1,6 +1,10 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+mod backend;
+pub use crate::both;
+pub use backend::*;
+
 use chatcore::{Config, NewUser, Session, Store, User};
 use std::path::PathBuf;
 

@@ -1,0 +1,212 @@
+//! The PostgreSQL backend's connections (an `r2d2` pool) and the
+//! transactions the [`Store`](crate::Store) runs its work in.
+//!
+//! Modes:
+//! - `Read`: `REPEATABLE READ READ ONLY`, one snapshot that blocks nobody;
+//! - `ReadOne`: the statement alone, in autocommit (its own snapshot);
+//! - `Write` / `DryRun`: `READ COMMITTED`; rows a decision rests on are
+//!   locked as they are read (see the module docs of `postgres`); `DryRun`
+//!   always rolls back;
+//! - `WriteIfFree`: as `Write` with `lock_timeout` at 1 ms for that
+//!   transaction: "the write lock is free" means every row it writes is
+//!   free at once. If one is locked the transaction rolls back and the work
+//!   counts as not run.
+//!
+//! The busy timeout is every connection's `lock_timeout` (a row lock held
+//! longer by another transaction gives [`Error::Busy`]), and how long a
+//! call waits for a pooled connection.
+
+use super::connect::Target;
+use super::error::{commit_unknown, is_connection_lost, is_retryable};
+use super::{Conn, PgTx};
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::storage::{Mode, Tx};
+use std::path::Path;
+use std::time::Duration;
+
+/// Connections kept per store.
+const MAX_CONNECTIONS: u32 = 8;
+
+/// How many times a call runs when concurrent transactions keep aborting it
+/// (serialization failures, deadlocks, a key taken meanwhile) before
+/// [`Error::Busy`] is returned.
+pub(crate) const MAX_ATTEMPTS: u32 = 12;
+
+/// One PostgreSQL store: the pool of connections to its schema.
+pub(crate) struct Backend {
+    pool: r2d2::Pool<Manager>,
+}
+
+/// Opens connections for the pool.
+pub(crate) struct Manager(Target);
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = Conn;
+    type Error = Error;
+
+    fn connect(&self) -> Result<Conn> {
+        self.0.connect()
+    }
+
+    fn is_valid(&self, conn: &mut Conn) -> Result<()> {
+        Ok(conn.client.batch_execute("")?)
+    }
+
+    fn has_broken(&self, conn: &mut Conn) -> bool {
+        conn.dirty || conn.client.is_closed()
+    }
+}
+
+/// How one attempt failed, and whether running the call again may succeed.
+struct Failure {
+    err: Error,
+    retry: bool,
+}
+
+impl Backend {
+    /// Connects to the store `location` names (see `connect`), creating or
+    /// migrating its schema.
+    pub(crate) fn open(location: &str, config: &Config) -> Result<Backend> {
+        let target = Target::parse(location, config.busy_timeout)?;
+        let mut first = target.connect()?;
+        super::schema::migrate(&mut first.client)?;
+        let pool = r2d2::Pool::builder()
+            .max_size(MAX_CONNECTIONS)
+            .min_idle(Some(0))
+            .test_on_check_out(false)
+            .connection_timeout(config.busy_timeout.max(Duration::from_secs(1)))
+            .build_unchecked(Manager(target));
+        Ok(Backend { pool })
+    }
+
+    /// One try of `work` in `mode` on a pooled connection.
+    fn attempt(
+        &self,
+        mode: Mode,
+        work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>,
+    ) -> std::result::Result<bool, Failure> {
+        let fail = |err: Error| Failure { err, retry: false };
+        let mut conn = self.pool.get().map_err(|err| fail(err.into()))?;
+        if mode == Mode::ReadOne {
+            return work(&mut PgTx::new(&mut conn, false))
+                .map(|()| true)
+                .map_err(|err| Failure {
+                    retry: is_retryable(&err),
+                    err,
+                });
+        }
+        let begin = match mode {
+            Mode::Read => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+            Mode::WriteIfFree => "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = 1",
+            _ => "BEGIN ISOLATION LEVEL READ COMMITTED",
+        };
+        // Until COMMIT or ROLLBACK succeeds the pool would close this
+        // connection (a panic in `work` included).
+        conn.dirty = true;
+        if let Err(err) = conn.client.batch_execute(begin) {
+            // Nothing was done yet: a connection that died while idle in
+            // the pool is replaced and the call runs again.
+            let err = Error::from(err);
+            return Err(Failure {
+                retry: is_connection_lost(&err),
+                err,
+            });
+        }
+        let mut tx = PgTx::new(&mut conn, mode != Mode::Read);
+        let result = work(&mut tx);
+        let retry = tx.retry;
+        match (result, mode) {
+            (Ok(()), Mode::DryRun) => {
+                conn.client
+                    .batch_execute("ROLLBACK")
+                    .map_err(|err| fail(err.into()))?;
+                conn.dirty = false;
+                Ok(true)
+            }
+            (Ok(()), _) => match conn.client.batch_execute("COMMIT") {
+                Ok(()) => {
+                    conn.dirty = false;
+                    Ok(true)
+                }
+                Err(err) => {
+                    let err = Error::from(err);
+                    Err(Failure {
+                        retry: is_retryable(&err),
+                        err: commit_unknown(err),
+                    })
+                }
+            },
+            (Err(err), _) => {
+                if conn.client.batch_execute("ROLLBACK").is_ok() {
+                    conn.dirty = false;
+                }
+                if mode == Mode::WriteIfFree && matches!(err, Error::Busy) {
+                    return Ok(false);
+                }
+                Err(Failure {
+                    retry: retry || is_retryable(&err),
+                    err,
+                })
+            }
+        }
+    }
+
+    /// A connection for the backend's own tests.
+    #[cfg(test)]
+    pub(crate) fn connection(&self) -> Result<r2d2::PooledConnection<Manager>> {
+        Ok(self.pool.get()?)
+    }
+}
+
+/// A short wait before running a call again, longer after each attempt and
+/// different between callers, so that colliding transactions spread out.
+fn back_off(attempt: u32) {
+    let mut jitter = [0u8; 2];
+    let _ = getrandom::fill(&mut jitter);
+    let micros = u64::from(u16::from_le_bytes(jitter)) % (200 * u64::from(attempt.min(10)));
+    std::thread::sleep(Duration::from_micros(100 + micros));
+}
+
+impl crate::storage::Backend for Backend {
+    fn run(&self, mode: Mode, work: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<bool> {
+        let mut attempt = 1;
+        loop {
+            match self.attempt(mode, work) {
+                Ok(ran) => return Ok(ran),
+                Err(Failure { retry: true, .. }) if attempt < MAX_ATTEMPTS => {
+                    back_off(attempt);
+                    attempt += 1;
+                }
+                Err(Failure { retry: true, err }) if is_retryable(&err) => return Err(Error::Busy),
+                Err(Failure { err, .. }) => return Err(err),
+            }
+        }
+    }
+
+    fn path(&self) -> Option<&Path> {
+        None
+    }
+
+    fn is_read_only(&self) -> bool {
+        false
+    }
+
+    fn checkpoint(&self) -> Result<()> {
+        // The server checkpoints on its own.
+        Ok(())
+    }
+
+    fn backup_into(&self, _target: &Path) -> Result<()> {
+        Err(Error::InvalidArgument(
+            "a PostgreSQL store is not backed up to a file by chatcore: copy it with \
+             `chat copy --to FILE` (Store::copy_to), or use pg_dump"
+                .to_string(),
+        ))
+    }
+
+    #[cfg(test)]
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
