@@ -215,10 +215,10 @@ impl Store {
             })?;
             Ok(User {
                 id,
-                email: valid.email,
-                username: valid.username,
-                first_name: valid.first_name,
-                last_name: valid.last_name,
+                email: valid.email.clone(),
+                username: valid.username.clone(),
+                first_name: valid.first_name.clone(),
+                last_name: valid.last_name.clone(),
                 created_at,
             })
         })
@@ -364,7 +364,10 @@ impl Session {
     }
 
     /// Runs `work` in a read transaction after checking the session.
-    pub(crate) fn read<T>(&self, work: impl FnOnce(&mut dyn Tx, Caller) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(
+        &self,
+        mut work: impl FnMut(&mut dyn Tx, Caller) -> Result<T>,
+    ) -> Result<T> {
         let now = self.store.now();
         self.store.read(|tx| {
             let row = check_session(tx, &self.token_hash, now)?;
@@ -382,7 +385,7 @@ impl Session {
     /// refreshing its `last_used_at` when stale.
     pub(crate) fn write<T>(
         &self,
-        work: impl FnOnce(&mut dyn Tx, Caller) -> Result<T>,
+        mut work: impl FnMut(&mut dyn Tx, Caller) -> Result<T>,
     ) -> Result<T> {
         let now = self.store.now();
         self.store.write(|tx| {

@@ -152,7 +152,7 @@ impl Store {
     ) -> Result<(T, BulkStats)> {
         let max_text_bytes = self.config().max_text_bytes;
         let now = self.now();
-        self.write(|tx| {
+        self.write_once(|tx| {
             tx.set_bulk_mode(true)?;
             let outcome = (|| -> Result<(T, BulkStats)> {
                 let mut bulk = BulkLoad {

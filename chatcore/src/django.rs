@@ -87,7 +87,7 @@ impl Store {
         let max_text_bytes = self.config().max_text_bytes;
         let budget = EntryBudget::new(entry_limit(max_text_bytes));
         let reader = LimitedReader::new(std::io::BufReader::new(reader), budget.clone());
-        self.write_or_roll_back(!dry_run, |tx| {
+        self.write_or_roll_back_once(!dry_run, |tx| {
             tx.begin_import()?;
             let mut importer = Importer {
                 tx: &mut *tx,

@@ -163,13 +163,16 @@ impl Store {
 
     /// Runs `work` through the backend in `mode`; `None` only when a
     /// [`Mode::WriteIfFree`] did not run it.
-    fn run<T>(&self, mode: Mode, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<Option<T>> {
-        let mut work = Some(work);
+    /// `work` may run more than once: a backend runs it again, in a new
+    /// transaction, when the first was aborted only because of concurrent
+    /// ones (PostgreSQL's serialization failures and deadlocks).
+    fn run<T>(
+        &self,
+        mode: Mode,
+        mut work: impl FnMut(&mut dyn Tx) -> Result<T>,
+    ) -> Result<Option<T>> {
         let mut value = None;
         let ran = self.inner.backend.run(mode, &mut |tx| {
-            let work = work
-                .take()
-                .ok_or_else(|| Error::Internal("a transaction's work ran twice".to_string()))?;
             value = Some(work(tx)?);
             Ok(())
         })?;
@@ -183,21 +186,21 @@ impl Store {
     }
 
     /// Like [`Store::run`] for the modes that always run the work.
-    fn run_always<T>(&self, mode: Mode, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    fn run_always<T>(&self, mode: Mode, work: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
         self.run(mode, work)?
             .ok_or_else(|| Error::Internal(format!("{mode:?} work did not run")))
     }
 
     /// Runs `work` in a read transaction: one consistent snapshot, no lock
     /// that blocks writers.
-    pub(crate) fn read<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, work: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
         self.run_always(Mode::Read, work)
     }
 
     /// Runs one statement's `work` outside any explicit transaction (a
     /// single statement is its own consistent snapshot): for the hottest
     /// reads, where BEGIN and COMMIT would cost more than the query.
-    pub(crate) fn read_one<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    pub(crate) fn read_one<T>(&self, work: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
         self.run_always(Mode::ReadOne, work)
     }
 
@@ -210,8 +213,30 @@ impl Store {
     /// Runs `work` in a write transaction that takes the write lock first
     /// (SQLite's `BEGIN IMMEDIATE`) and commits if it returns `Ok`; on `Err`
     /// (or a panic) the transaction rolls back and nothing it wrote is kept.
-    pub(crate) fn write<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(&self, work: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
         self.run_always(Mode::Write, work)
+    }
+
+    /// Like [`Store::write`] for work that cannot run twice (it consumes a
+    /// stream): if the backend would run it again after a transaction
+    /// aborted by concurrent ones, the call fails with [`Error::Busy`]
+    /// instead (nothing was kept; the caller may try again).
+    pub(crate) fn write_once<T>(&self, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        self.write_or_roll_back_once(true, work)
+    }
+
+    /// [`Store::write_or_roll_back`] for work that cannot run twice (see
+    /// [`Store::write_once`]).
+    pub(crate) fn write_or_roll_back_once<T>(
+        &self,
+        commit: bool,
+        work: impl FnOnce(&mut dyn Tx) -> Result<T>,
+    ) -> Result<T> {
+        let mut work = Some(work);
+        self.write_or_roll_back(commit, |tx| match work.take() {
+            Some(work) => work(tx),
+            None => Err(Error::Busy),
+        })
     }
 
     /// Like [`Store::write`], but never waits for the write lock: `Ok(None)`
@@ -219,7 +244,7 @@ impl Store {
     /// running `work`. For bookkeeping a read may do when it can.
     pub(crate) fn write_if_free<T>(
         &self,
-        work: impl FnOnce(&mut dyn Tx) -> Result<T>,
+        work: impl FnMut(&mut dyn Tx) -> Result<T>,
     ) -> Result<Option<T>> {
         self.run(Mode::WriteIfFree, work)
     }
@@ -229,7 +254,7 @@ impl Store {
     pub(crate) fn write_or_roll_back<T>(
         &self,
         commit: bool,
-        work: impl FnOnce(&mut dyn Tx) -> Result<T>,
+        work: impl FnMut(&mut dyn Tx) -> Result<T>,
     ) -> Result<T> {
         let mode = match commit {
             true => Mode::Write,

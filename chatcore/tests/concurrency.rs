@@ -7,9 +7,8 @@ use common::*;
 use std::collections::HashSet;
 use std::sync::{Arc, Barrier};
 
-#[test]
-fn eight_threads_creating_the_same_pair_make_one_thread() {
-    let (_dir, path, store) = file_store();
+fn eight_threads_creating_the_same_pair_make_one_thread(tb: &TestBackend) {
+    let (_path, store) = tb.shared_store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let barrier = Arc::new(Barrier::new(8));
@@ -32,15 +31,13 @@ fn eight_threads_creating_the_same_pair_make_one_thread() {
     let ids: HashSet<_> = results.iter().map(|(t, _)| t.id).collect();
     assert_eq!(ids.len(), 1);
     assert_eq!(results.iter().filter(|(_, created)| *created).count(), 1);
-    let count: i64 = raw(&path)
-        .query_row("SELECT count(*) FROM threads", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(count, 1);
+    let inbox = a.list_threads(&Default::default()).unwrap();
+    assert_eq!(inbox.items.len(), 1);
 }
+both!(eight_threads_creating_the_same_pair_make_one_thread);
 
-#[test]
-fn eight_threads_sending_store_every_message_once() {
-    let (_dir, _path, store) = file_store();
+fn eight_threads_sending_store_every_message_once(b: &TestBackend) {
+    let (_path, store) = b.shared_store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -79,10 +76,10 @@ fn eight_threads_sending_store_every_message_once() {
     assert_eq!(b.unread_count().unwrap(), 200);
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 }
+both!(eight_threads_sending_store_every_message_once);
 
-#[test]
-fn two_stores_on_one_file_see_each_other_at_once() {
-    let (_dir, path, first) = file_store();
+fn two_stores_on_one_file_see_each_other_at_once(b: &TestBackend) {
+    let (path, first) = b.shared_store();
     let second = Store::open_with(&path, Config::insecure_fast_for_tests()).unwrap();
     let (ann, a) = user(&first, "ann");
     let (bob, _) = user(&first, "bob");
@@ -98,10 +95,10 @@ fn two_stores_on_one_file_see_each_other_at_once() {
         Err(chatcore::Error::SessionInvalid)
     ));
 }
+both!(two_stores_on_one_file_see_each_other_at_once);
 
-#[test]
-fn an_in_memory_store_is_shared_by_its_clones_across_threads() {
-    let store = store();
+fn an_in_memory_store_is_shared_by_its_clones_across_threads(b: &TestBackend) {
+    let store = b.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -120,3 +117,4 @@ fn an_in_memory_store_is_shared_by_its_clones_across_threads() {
     }
     assert_eq!(b.unread_count().unwrap(), 100);
 }
+both!(an_in_memory_store_is_shared_by_its_clones_across_threads);

@@ -138,9 +138,8 @@ fn real_django_fixture_imports_when_chatcore_django_fixture_names_one() {
     );
 }
 
-#[test]
-fn threads_messages_and_read_state_are_imported_with_their_pks() {
-    let store = store();
+fn threads_messages_and_read_state_are_imported_with_their_pks(b: &TestBackend) {
+    let store = b.store();
     let json = dump(
         r#",
   {"model": "chat.thread", "pk": 10, "fields": {"participants": [3, 1], "created": "2024-09-01T10:00:00Z", "updated": "2024-09-01T10:05:00Z"}},
@@ -181,10 +180,10 @@ fn threads_messages_and_read_state_are_imported_with_their_pks() {
     assert!(thread.id.0 > 10);
     assert!(ann.send(thread.id, "new").unwrap().id.0 > 102);
 }
+both!(threads_messages_and_read_state_are_imported_with_their_pks);
 
-#[test]
-fn an_unusable_password_cannot_log_in_until_one_is_set() {
-    let store = store();
+fn an_unusable_password_cannot_log_in_until_one_is_set(b: &TestBackend) {
+    let store = b.store();
     import(&store, &dump("")).unwrap();
     assert!(matches!(
         store.login("bob@example.com", "!unusable"),
@@ -205,12 +204,12 @@ fn an_unusable_password_cannot_log_in_until_one_is_set() {
         Err(Error::WeakPassword(_))
     ));
 }
+both!(an_unusable_password_cannot_log_in_until_one_is_set);
 
 /// Each bad file is refused with a message naming the entry, and the store
 /// is left exactly as it was.
-#[test]
-fn bad_entries_are_refused_by_name_and_nothing_is_imported() {
-    let (_dir, path, store) = file_store();
+fn bad_entries_are_refused_by_name_and_nothing_is_imported(b: &TestBackend) {
+    let (path, store) = b.shared_store();
     let before = snapshot(&path);
     let thread = r#", {"model": "chat.thread", "pk": 7, "fields": {"participants": [1, 3]}}"#;
     let cases: Vec<(String, &str)> = vec![
@@ -303,10 +302,10 @@ fn bad_entries_are_refused_by_name_and_nothing_is_imported() {
         );
     }
 }
+both!(bad_entries_are_refused_by_name_and_nothing_is_imported);
 
-#[test]
-fn a_dry_run_reports_everything_and_writes_nothing() {
-    let (_dir, path, store) = file_store();
+fn a_dry_run_reports_everything_and_writes_nothing(b: &TestBackend) {
+    let (path, store) = b.shared_store();
     let before = snapshot(&path);
     let json = dump(
         r#", {"model": "chat.thread", "pk": 7, "fields": {"participants": [1, 3]}},
@@ -319,10 +318,10 @@ fn a_dry_run_reports_everything_and_writes_nothing() {
     assert!(!store.import_django(json.as_bytes(), false).unwrap().dry_run);
     assert_ne!(snapshot(&path), before);
 }
+both!(a_dry_run_reports_everything_and_writes_nothing);
 
-#[test]
-fn duplicate_threads_of_the_original_service_are_merged() {
-    let store = store();
+fn duplicate_threads_of_the_original_service_are_merged(b: &TestBackend) {
+    let store = b.store();
     let json = dump(
         r#",
         {"model": "chat.thread", "pk": 7, "fields": {"participants": [1, 3]}},
@@ -341,6 +340,7 @@ fn duplicate_threads_of_the_original_service_are_merged() {
         .unwrap();
     assert_eq!(page.items.len(), 2);
 }
+both!(duplicate_threads_of_the_original_service_are_merged);
 
 /// Builds a dump of `users` users, `threads` threads and `messages` messages.
 fn generated_dump(users: usize, threads: usize, messages: usize) -> String {
@@ -376,8 +376,7 @@ fn generated_dump(users: usize, threads: usize, messages: usize) -> String {
 /// `CHATCORE_IMPORT_MESSAGES` sets the size (`cargo test`: 20,000 messages;
 /// CI: 100,000), with a user per 100 messages (at least 100) and a thread
 /// per 20.
-#[test]
-fn a_large_dump_imports_in_one_transaction_and_round_trips_through_export() {
+fn a_large_dump_imports_in_one_transaction_and_round_trips_through_export(b: &TestBackend) {
     let messages: usize = std::env::var("CHATCORE_IMPORT_MESSAGES")
         .ok()
         .and_then(|text| text.replace([',', '_'], "").parse().ok())
@@ -399,7 +398,7 @@ fn a_large_dump_imports_in_one_transaction_and_round_trips_through_export() {
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 
     let first = export(&store);
-    let copy = self::store();
+    let copy = b.store();
     import(&copy, &first).unwrap();
     let second = export(&copy);
     assert!(first == second, "export → import → export changed the data");
@@ -407,11 +406,12 @@ fn a_large_dump_imports_in_one_transaction_and_round_trips_through_export() {
 
     // A file that breaks in the middle leaves the store unchanged.
     let broken = format!("{}]", &json[..json.len() / 2]);
-    let empty = self::store();
+    let empty = b.store();
     let err = import(&empty, &broken).unwrap_err();
     assert_eq!(err.code(), "invalid_import");
     assert_eq!(export(&empty), "[]\n");
 }
+both!(a_large_dump_imports_in_one_transaction_and_round_trips_through_export);
 
 #[test]
 fn a_backup_taken_during_concurrent_sends_is_consistent() {
@@ -460,9 +460,8 @@ fn a_backup_taken_during_concurrent_sends_is_consistent() {
     ));
 }
 
-#[test]
-fn registering_after_an_import_respects_the_imported_users() {
-    let store = store();
+fn registering_after_an_import_respects_the_imported_users(b: &TestBackend) {
+    let store = b.store();
     import(&store, &dump("")).unwrap();
     let err = store
         .register(&NewUser {
@@ -474,10 +473,10 @@ fn registering_after_an_import_respects_the_imported_users() {
         .unwrap_err();
     assert!(matches!(err, Error::EmailTaken));
 }
+both!(registering_after_an_import_respects_the_imported_users);
 
-#[test]
-fn ndjson_export_holds_only_my_threads_and_their_messages() {
-    let store = store();
+fn ndjson_export_holds_only_my_threads_and_their_messages(b: &TestBackend) {
+    let store = b.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (cy, c) = user(&store, "cy");
@@ -507,6 +506,7 @@ fn ndjson_export_holds_only_my_threads_and_their_messages() {
         Err(Error::SessionInvalid)
     ));
 }
+both!(ndjson_export_holds_only_my_threads_and_their_messages);
 
 /// A reader that fails after its first bytes, like a disk going away.
 struct FailingReader(&'static [u8]);
@@ -523,9 +523,8 @@ impl std::io::Read for FailingReader {
     }
 }
 
-#[test]
-fn a_read_failure_during_import_is_a_storage_error_and_imports_nothing() {
-    let store = store();
+fn a_read_failure_during_import_is_a_storage_error_and_imports_nothing(b: &TestBackend) {
+    let store = b.store();
     let err = store
         .import_django(
             FailingReader(br#"[{"model": "user.user", "pk": 1, "fields": {"#),
@@ -536,10 +535,10 @@ fn a_read_failure_during_import_is_a_storage_error_and_imports_nothing() {
     assert!(err.to_string().contains("disk went away"), "{err}");
     assert_eq!(export(&store), "[]\n");
 }
+both!(a_read_failure_during_import_is_a_storage_error_and_imports_nothing);
 
-#[test]
-fn export_to_a_file_never_overwrites_and_is_private() {
-    let store = store();
+fn export_to_a_file_never_overwrites_and_is_private(b: &TestBackend) {
+    let store = b.store();
     import(&store, &dump("")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("dump.json");
@@ -572,10 +571,10 @@ fn export_to_a_file_never_overwrites_and_is_private() {
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
+both!(export_to_a_file_never_overwrites_and_is_private);
 
-#[test]
-fn an_administrator_finds_users_without_a_session() {
-    let store = store();
+fn an_administrator_finds_users_without_a_session(b: &TestBackend) {
+    let store = b.store();
     import(&store, &dump("")).unwrap();
     assert_eq!(store.find_user("BOB@example.com").unwrap().id, UserId(2));
     assert_eq!(store.find_user("cy").unwrap().id, UserId(3));
@@ -585,3 +584,4 @@ fn an_administrator_finds_users_without_a_session() {
         Err(Error::UserNotFound(_))
     ));
 }
+both!(an_administrator_finds_users_without_a_session);

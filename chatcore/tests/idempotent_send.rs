@@ -12,9 +12,8 @@ fn history(session: &chatcore::Session, thread: chatcore::ThreadId) -> Vec<chatc
         .items
 }
 
-#[test]
-fn the_same_key_returns_the_first_message_and_stores_nothing_more() {
-    let store = store();
+fn the_same_key_returns_the_first_message_and_stores_nothing_more(b: &TestBackend) {
+    let store = b.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -38,10 +37,10 @@ fn the_same_key_returns_the_first_message_and_stores_nothing_more() {
     assert_eq!(b.unread_count().unwrap(), 0);
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 }
+both!(the_same_key_returns_the_first_message_and_stores_nothing_more);
 
-#[test]
-fn a_used_key_with_another_text_or_thread_is_refused_and_changes_nothing() {
-    let store = store();
+fn a_used_key_with_another_text_or_thread_is_refused_and_changes_nothing(b: &TestBackend) {
+    let store = b.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (cat, _) = user(&store, "cat");
@@ -64,10 +63,10 @@ fn a_used_key_with_another_text_or_thread_is_refused_and_changes_nothing() {
     assert_eq!(b.unread_count().unwrap(), 1);
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 }
+both!(a_used_key_with_another_text_or_thread_is_refused_and_changes_nothing);
 
-#[test]
-fn keys_are_per_sender() {
-    let store = store();
+fn keys_are_per_sender(b: &TestBackend) {
+    let store = b.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -81,10 +80,10 @@ fn keys_are_per_sender() {
     assert!(matches!(err, Error::InvalidArgument(_)), "{err:?}");
     assert_eq!(history(&a, thread.id).len(), 2);
 }
+both!(keys_are_per_sender);
 
-#[test]
-fn bad_keys_are_refused_and_store_nothing() {
-    let store = store();
+fn bad_keys_are_refused_and_store_nothing(b: &TestBackend) {
+    let store = b.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -114,10 +113,10 @@ fn bad_keys_are_refused_and_store_nothing() {
     let err = a.send_with_key(thread.id, " ", "fresh").unwrap_err();
     assert!(matches!(err, Error::InvalidText(_)), "{err:?}");
 }
+both!(bad_keys_are_refused_and_store_nothing);
 
-#[test]
-fn unkeyed_sends_are_unaffected() {
-    let store = store();
+fn unkeyed_sends_are_unaffected(b: &TestBackend) {
+    let store = b.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -128,10 +127,10 @@ fn unkeyed_sends_are_unaffected() {
     assert_eq!(b.unread_count().unwrap(), 3);
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 }
+both!(unkeyed_sends_are_unaffected);
 
-#[test]
-fn a_key_survives_reopening_the_file() {
-    let (_dir, path, store) = file_store();
+fn a_key_survives_reopening_the_file(b: &TestBackend) {
+    let (path, store) = b.shared_store();
     let (ann, a) = user(&store, "ann");
     let (bob, _) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -144,6 +143,7 @@ fn a_key_survives_reopening_the_file() {
         (first, false)
     );
 }
+both!(a_key_survives_reopening_the_file);
 
 /// Version 3 adds the key column and its partial unique index; a version-2
 /// file is upgraded in place, keeps its messages (with no key), and ends
@@ -202,9 +202,8 @@ fn schema(path: &std::path::Path) -> Vec<(String, String)> {
         .collect()
 }
 
-#[test]
-fn the_ndjson_export_keeps_ones_own_keys_and_the_django_export_leaves_them_out() {
-    let store = store();
+fn the_ndjson_export_keeps_ones_own_keys_and_the_django_export_leaves_them_out(b: &TestBackend) {
+    let store = b.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -242,3 +241,4 @@ fn the_ndjson_export_keeps_ones_own_keys_and_the_django_export_leaves_them_out()
     assert!(django.contains("\"keyed\""), "the message is exported");
     assert!(!django.contains("key-1"), "{django}");
 }
+both!(the_ndjson_export_keeps_ones_own_keys_and_the_django_export_leaves_them_out);

@@ -24,11 +24,7 @@ fn import(store: &Store, entries: &[String]) -> chatcore::Result<ImportReport> {
 }
 
 fn count(store_path: &std::path::Path, table: &str) -> i64 {
-    raw(store_path)
-        .query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
-            row.get(0)
-        })
-        .unwrap()
+    row_count(store_path, table)
 }
 
 fn register(store: &Store, name: &str) -> chatcore::Result<chatcore::User> {
@@ -40,9 +36,8 @@ fn register(store: &Store, name: &str) -> chatcore::Result<chatcore::User> {
     })
 }
 
-#[test]
-fn ids_above_the_bound_are_refused_by_name_and_nothing_is_imported() {
-    let (_dir, path, store) = file_store();
+fn ids_above_the_bound_are_refused_by_name_and_nothing_is_imported(b: &TestBackend) {
+    let (path, store) = b.shared_store();
     for pk in [
         i64::MAX.to_string(),
         (MAX_IMPORTED_ID + 1).to_string(),
@@ -60,10 +55,10 @@ fn ids_above_the_bound_are_refused_by_name_and_nothing_is_imported() {
     // The store goes on numbering its own users.
     assert_eq!(register(&store, "cyd").unwrap().id, UserId(1));
 }
+both!(ids_above_the_bound_are_refused_by_name_and_nothing_is_imported);
 
-#[test]
-fn ids_up_to_the_bound_import_and_the_store_numbers_on_after_them() {
-    let (_dir, _path, store) = file_store();
+fn ids_up_to_the_bound_import_and_the_store_numbers_on_after_them(b: &TestBackend) {
+    let (_path, store) = b.shared_store();
     let top = MAX_IMPORTED_ID;
     let entries = [
         user(top - 1, "ann", HASH, true),
@@ -87,6 +82,7 @@ fn ids_up_to_the_bound_import_and_the_store_numbers_on_after_them() {
     let message = session.send(thread.id, "numbered on").unwrap();
     assert_eq!(message.id.get(), top + 1);
 }
+both!(ids_up_to_the_bound_import_and_the_store_numbers_on_after_them);
 
 #[test]
 fn an_id_space_used_up_says_so_not_disk_full() {
@@ -126,9 +122,8 @@ fn an_id_space_used_up_says_so_not_disk_full() {
     assert_eq!(session.me().unwrap().username, "ann");
 }
 
-#[test]
-fn an_entry_over_the_size_limit_is_refused_by_position() {
-    let (_dir, path, store) = file_store();
+fn an_entry_over_the_size_limit_is_refused_by_position(b: &TestBackend) {
+    let (path, store) = b.shared_store();
     let big = "x".repeat(MAX_IMPORT_ENTRY_BYTES as usize + 1);
     let entries = [
         user(1, "ann", HASH, true),
@@ -157,6 +152,7 @@ fn an_entry_over_the_size_limit_is_refused_by_position() {
     )];
     assert_eq!(import(&store, &entries).unwrap().skipped["auth.group"], 1);
 }
+both!(an_entry_over_the_size_limit_is_refused_by_position);
 
 /// An endless text field: reading it whole would never finish.
 struct Endless {
@@ -180,9 +176,8 @@ impl Read for Endless {
     }
 }
 
-#[test]
-fn an_endless_entry_is_refused_without_being_read_whole() {
-    let store = store();
+fn an_endless_entry_is_refused_without_being_read_whole(b: &TestBackend) {
+    let store = b.store();
     let mut endless = Endless {
         prefix: br#"[{"model": "chat.message", "pk": 1, "fields": {"text": ""#,
         sent: 0,
@@ -197,10 +192,10 @@ fn an_endless_entry_is_refused_without_being_read_whole() {
         endless.sent
     );
 }
+both!(an_endless_entry_is_refused_without_being_read_whole);
 
-#[test]
-fn the_report_names_each_account_that_cannot_log_in_and_why() {
-    let store = store();
+fn the_report_names_each_account_that_cannot_log_in_and_why(b: &TestBackend) {
+    let store = b.store();
     let entries = [
         user(1, "ann", HASH, true),
         user(2, "bert", "!unusable", true),
@@ -240,7 +235,8 @@ fn the_report_names_each_account_that_cannot_log_in_and_why() {
         serde_json::json!({"user_id": 3, "username": "cyd", "email": "cyd@example.com", "reason": "inactive"})
     );
     // A dump where everyone can log in names nobody.
-    let other = common::store();
+    let other = b.store();
     let report = import(&other, &[user(1, "ann", HASH, true)]).unwrap();
     assert!(report.accounts_without_login.is_empty());
 }
+both!(the_report_names_each_account_that_cannot_log_in_and_why);

@@ -11,7 +11,6 @@ use common::*;
 /// (id 4): `2` is both bob's id and a username, and `l` is the look-alike
 /// key of `1`, ann's id.
 struct World {
-    _dir: tempfile::TempDir,
     path: std::path::PathBuf,
     store: Store,
     ann: User,
@@ -21,8 +20,8 @@ struct World {
     me: Session,
 }
 
-fn world() -> World {
-    let (dir, path, store) = file_store();
+fn world(b: &TestBackend) -> World {
+    let (path, store) = b.shared_store();
     let (ann, me) = user(&store, "ann");
     let (bob, _) = user(&store, "bob");
     let (two, _) = user(&store, "2");
@@ -32,7 +31,6 @@ fn world() -> World {
         [UserId(1), UserId(2), UserId(3), UserId(4)]
     );
     World {
-        _dir: dir,
         path,
         store,
         ann,
@@ -47,9 +45,8 @@ fn code<T: std::fmt::Debug>(result: chatcore::Result<T>) -> &'static str {
     result.expect_err("the lookup should fail").code()
 }
 
-#[test]
-fn a_username_made_of_digits_never_takes_the_id_of_another_account() {
-    let w = world();
+fn a_username_made_of_digits_never_takes_the_id_of_another_account(b: &TestBackend) {
+    let w = world(b);
     // Before the fix: the user named `2` (id 3), though bob is user 2.
     let before = snapshot(&w.path);
     let err =
@@ -93,10 +90,10 @@ fn a_username_made_of_digits_never_takes_the_id_of_another_account() {
     assert_eq!(w.me.find_user("id:2").unwrap().id, w.bob.id);
     assert_eq!(w.me.find_user("username:2").unwrap().id, w.two.id);
 }
+both!(a_username_made_of_digits_never_takes_the_id_of_another_account);
 
-#[test]
-fn the_look_alike_key_of_a_number_never_finds_a_user() {
-    let w = world();
+fn the_look_alike_key_of_a_number_never_finds_a_user(b: &TestBackend) {
+    let w = world(b);
     // Before the fix: the user named `l`, the look-alike key of `1`.
     assert_eq!(w.me.find_user("1").unwrap().id, w.ann.id);
     assert_eq!(w.store.find_user("1").unwrap().id, w.ann.id);
@@ -115,10 +112,10 @@ fn the_look_alike_key_of_a_number_never_finds_a_user() {
         );
     }
 }
+both!(the_look_alike_key_of_a_number_never_finds_a_user);
 
-#[test]
-fn each_explicit_form_names_exactly_its_account() {
-    let w = world();
+fn each_explicit_form_names_exactly_its_account(b: &TestBackend) {
+    let w = world(b);
     let by = |who| w.me.find_user_by(who).map(|user| user.id);
     assert_eq!(by(UserRef::Id(UserId(2))).unwrap(), w.bob.id);
     assert_eq!(by(UserRef::Id(UserId(3))).unwrap(), w.two.id);
@@ -159,6 +156,7 @@ fn each_explicit_form_names_exactly_its_account() {
         assert_eq!(w.me.find_user(text).unwrap().id, id, "{text}");
     }
 }
+both!(each_explicit_form_names_exactly_its_account);
 
 #[test]
 fn parse_reads_the_three_prefixes_and_refuses_malformed_ones() {
@@ -193,9 +191,8 @@ fn parse_reads_the_three_prefixes_and_refuses_malformed_ones() {
     }
 }
 
-#[test]
-fn unknown_users_are_not_found_in_every_form() {
-    let w = world();
+fn unknown_users_are_not_found_in_every_form(b: &TestBackend) {
+    let w = world(b);
     for text in [
         "nobody",
         "99",
@@ -211,10 +208,10 @@ fn unknown_users_are_not_found_in_every_form() {
     }
     assert_eq!(code(w.store.find_user("id:99")), "user_not_found");
 }
+both!(unknown_users_are_not_found_in_every_form);
 
-#[test]
-fn an_email_and_a_username_of_two_accounts_are_ambiguous() {
-    let (_dir, path, store) = file_store();
+fn an_email_and_a_username_of_two_accounts_are_ambiguous(b: &TestBackend) {
+    let (path, store) = b.shared_store();
     let (cy, me) = user(&store, "cy");
     let other = store
         .register(&NewUser {
@@ -247,10 +244,10 @@ fn an_email_and_a_username_of_two_accounts_are_ambiguous() {
         other.id
     );
 }
+both!(an_email_and_a_username_of_two_accounts_are_ambiguous);
 
-#[test]
-fn text_that_names_one_account_several_ways_is_not_ambiguous() {
-    let store = store();
+fn text_that_names_one_account_several_ways_is_not_ambiguous(b: &TestBackend) {
+    let store = b.store();
     for name in ["a", "b", "c", "d"] {
         user(&store, name);
     }
@@ -269,3 +266,4 @@ fn text_that_names_one_account_several_ways_is_not_ambiguous() {
         .unwrap();
     assert_eq!(me.find_user("me@example.com").unwrap().id, same.id);
 }
+both!(text_that_names_one_account_several_ways_is_not_ambiguous);

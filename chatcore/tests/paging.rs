@@ -3,15 +3,14 @@
 
 mod common;
 
-use chatcore::{Config, ManualClock, MessageId, MessageQuery, Store, ThreadQuery};
+use chatcore::{Config, ManualClock, MessageId, MessageQuery, ThreadQuery};
 use chrono::{Duration, TimeZone, Utc};
 use common::*;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-#[test]
-fn history_pages_backwards_without_gaps_or_duplicates() {
-    let store = store();
+fn history_pages_backwards_without_gaps_or_duplicates(b: &TestBackend) {
+    let store = b.store();
     let (ann, s) = user(&store, "ann");
     let (bob, _) = user(&store, "bob");
     let (thread, _) = s.create_thread(&[ann.id, bob.id]).unwrap();
@@ -47,10 +46,10 @@ fn history_pages_backwards_without_gaps_or_duplicates() {
     assert_eq!(pages, 5, "23 messages in pages of 5: 5,5,5,5,3");
     assert_eq!(seen, sent);
 }
+both!(history_pages_backwards_without_gaps_or_duplicates);
 
-#[test]
-fn history_pages_forwards_without_gaps_or_duplicates() {
-    let store = store();
+fn history_pages_forwards_without_gaps_or_duplicates(b: &TestBackend) {
+    let store = b.store();
     let (ann, s) = user(&store, "ann");
     let (bob, _) = user(&store, "bob");
     let (thread, _) = s.create_thread(&[ann.id, bob.id]).unwrap();
@@ -101,10 +100,10 @@ fn history_pages_forwards_without_gaps_or_duplicates() {
     assert!(nine.has_more);
     assert_eq!(nine.items.first().unwrap().id, sent[1], "the newest nine");
 }
+both!(history_pages_forwards_without_gaps_or_duplicates);
 
-#[test]
-fn history_is_per_thread() {
-    let store = store();
+fn history_is_per_thread(b: &TestBackend) {
+    let store = b.store();
     let (ann, s) = user(&store, "ann");
     let (bob, _) = user(&store, "bob");
     let (cy, _) = user(&store, "cy");
@@ -120,10 +119,10 @@ fn history_is_per_thread() {
     assert_eq!(page.items.len(), 6);
     assert!(page.items.iter().all(|m| m.thread_id == with_bob.id));
 }
+both!(history_is_per_thread);
 
-#[test]
-fn paging_is_stable_under_concurrent_sends() {
-    let (_dir, _path, store) = file_store();
+fn paging_is_stable_under_concurrent_sends(b: &TestBackend) {
+    let (_path, store) = b.shared_store();
     let (ann, s) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = s.create_thread(&[ann.id, bob.id]).unwrap();
@@ -173,16 +172,15 @@ fn paging_is_stable_under_concurrent_sends() {
     assert!(seen.windows(2).all(|w| w[0] < w[1]));
     assert_eq!(&seen[..40], &first[..], "every old message, in order");
 }
+both!(paging_is_stable_under_concurrent_sends);
 
-#[test]
-fn inbox_pages_newest_activity_first_without_gaps() {
+fn inbox_pages_newest_activity_first_without_gaps(b: &TestBackend) {
     // Activity is ordered by time (ties within a millisecond by thread id),
     // so the clock moves a second between steps.
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 1, 9, 0, 0).unwrap(),
     ));
-    let store =
-        Store::open_in_memory_with(Config::insecure_fast_for_tests().clock(clock.clone())).unwrap();
+    let store = b.store_with(Config::insecure_fast_for_tests().clock(clock.clone()));
     let (me, s) = user(&store, "me");
     let mut threads = Vec::new();
     for i in 0..12 {
@@ -218,10 +216,10 @@ fn inbox_pages_newest_activity_first_without_gaps() {
     assert!(first.items[1].last_message.is_none());
     assert_eq!(first.items[0].other.username, "friend3");
 }
+both!(inbox_pages_newest_activity_first_without_gaps);
 
-#[test]
-fn inbox_shows_my_unread_count_per_thread() {
-    let store = store();
+fn inbox_shows_my_unread_count_per_thread(b: &TestBackend) {
+    let store = b.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -236,3 +234,4 @@ fn inbox_shows_my_unread_count_per_thread() {
     assert_eq!(a.thread_summary(thread.id).unwrap(), anns.items[0]);
     assert_eq!(bobs.items[0].last_message.as_ref().unwrap().text, "2");
 }
+both!(inbox_shows_my_unread_count_per_thread);

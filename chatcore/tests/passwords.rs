@@ -150,9 +150,8 @@ fn an_account_with_an_over_cap_hash_logs_in_again_after_set_password() {
         .unwrap();
 }
 
-#[test]
-fn the_import_brings_over_cap_hashes_in_without_login_and_names_each_entry() {
-    let (_dir, _path, store) = file_store();
+fn the_import_brings_over_cap_hashes_in_without_login_and_names_each_entry(b: &TestBackend) {
+    let (_path, store) = b.shared_store();
     let over = PBKDF2_TEN_MILLION;
     let too_long = "$argon2id$v=19$m=19456,t=2000,p=1$c2FsdHNhbHRzYWx0c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
     let fine = pbkdf2_hash(1_000);
@@ -196,6 +195,7 @@ fn the_import_brings_over_cap_hashes_in_without_login_and_names_each_entry() {
         .login("d@example.com", "a brand new password")
         .unwrap();
 }
+both!(the_import_brings_over_cap_hashes_in_without_login_and_names_each_entry);
 
 #[test]
 fn a_configured_cost_over_the_bounds_is_refused_when_the_store_opens() {
@@ -300,9 +300,8 @@ fn pbkdf2_is_replaced_only_by_a_cost_at_least_owasps_weakest_argon2id() {
     store.login("ann@example.com", RIGHT).unwrap();
 }
 
-#[test]
-fn concurrent_logins_on_one_store_share_the_hashing_buffer_safely() {
-    let (_dir, _path, store) = file_store();
+fn concurrent_logins_on_one_store_share_the_hashing_buffer_safely(b: &TestBackend) {
+    let (_path, store) = b.shared_store();
     user(&store, "ann");
     let threads: Vec<_> = (0..4)
         .map(|n| {
@@ -322,3 +321,4 @@ fn concurrent_logins_on_one_store_share_the_hashing_buffer_safely() {
         thread.join().unwrap();
     }
 }
+both!(concurrent_logins_on_one_store_share_the_hashing_buffer_safely);

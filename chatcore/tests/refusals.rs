@@ -28,7 +28,6 @@ fn assert_refused<T: std::fmt::Debug>(
 }
 
 struct World {
-    _dir: tempfile::TempDir,
     path: std::path::PathBuf,
     store: Store,
     ann: (chatcore::User, chatcore::Session),
@@ -38,15 +37,14 @@ struct World {
     from_ann: MessageId,
 }
 
-fn world() -> World {
-    let (dir, path, store) = file_store();
+fn world(b: &TestBackend) -> World {
+    let (path, store) = b.shared_store();
     let ann = user(&store, "ann");
     let bob = user(&store, "bob");
     let eve = user(&store, "eve");
     let (thread, _) = ann.1.create_thread(&[ann.0.id, bob.0.id]).unwrap();
     let from_ann = ann.1.send(thread.id, "hello bob").unwrap().id;
     World {
-        _dir: dir,
         path,
         store,
         ann,
@@ -66,9 +64,8 @@ fn new_user<'a>(email: &'a str, username: &'a str, password: &'a str) -> NewUser
     }
 }
 
-#[test]
-fn non_participants_cannot_send_read_delete_or_mark() {
-    let w = world();
+fn non_participants_cannot_send_read_delete_or_mark(b: &TestBackend) {
+    let w = world(b);
     let eve = &w.eve.1;
     assert_refused(&w.path, "not_participant", || eve.send(w.thread, "hi"));
     assert_refused(&w.path, "not_participant", || {
@@ -82,16 +79,16 @@ fn non_participants_cannot_send_read_delete_or_mark() {
         eve.mark_thread_read(w.thread, None)
     });
 }
+both!(non_participants_cannot_send_read_delete_or_mark);
 
-#[test]
-fn the_sender_cannot_mark_their_own_message_read() {
-    let w = world();
+fn the_sender_cannot_mark_their_own_message_read(b: &TestBackend) {
+    let w = world(b);
     assert_refused(&w.path, "not_recipient", || w.ann.1.mark_read(w.from_ann));
 }
+both!(the_sender_cannot_mark_their_own_message_read);
 
-#[test]
-fn missing_threads_and_messages() {
-    let w = world();
+fn missing_threads_and_messages(b: &TestBackend) {
+    let w = world(b);
     let ann = &w.ann.1;
     for id in [ThreadId(999), ThreadId(-1), ThreadId(i64::MAX)] {
         assert_refused(&w.path, "thread_not_found", || ann.send(id, "hi"));
@@ -108,10 +105,10 @@ fn missing_threads_and_messages() {
         assert_refused(&w.path, "message_not_found", || w.bob.1.mark_read(id));
     }
 }
+both!(missing_threads_and_messages);
 
-#[test]
-fn thread_participant_rules() {
-    let w = world();
+fn thread_participant_rules(b: &TestBackend) {
+    let w = world(b);
     let (ann, bob, eve) = (w.ann.0.id, w.bob.0.id, w.eve.0.id);
     let s = &w.ann.1;
     assert_refused(&w.path, "wrong_participant_count", || {
@@ -129,10 +126,10 @@ fn thread_participant_rules() {
     });
     assert_refused(&w.path, "not_participant", || s.create_thread(&[bob, eve]));
 }
+both!(thread_participant_rules);
 
-#[test]
-fn empty_and_too_long_texts() {
-    let w = world();
+fn empty_and_too_long_texts(b: &TestBackend) {
+    let w = world(b);
     let s = &w.ann.1;
     for text in ["", "   ", "\n\t "] {
         assert_refused(&w.path, "invalid_text", || s.send(w.thread, text));
@@ -154,11 +151,10 @@ fn empty_and_too_long_texts() {
     // Exactly at the limit is fine.
     s.send(w.thread, &"y".repeat(64 * 1024)).unwrap();
 }
+both!(empty_and_too_long_texts);
 
-#[test]
-fn the_text_limit_is_configurable() {
-    let store =
-        Store::open_in_memory_with(Config::insecure_fast_for_tests().max_text_bytes(10)).unwrap();
+fn the_text_limit_is_configurable(b: &TestBackend) {
+    let store = b.store_with(Config::insecure_fast_for_tests().max_text_bytes(10));
     let (ann, s) = user(&store, "ann");
     let (bob, _) = user(&store, "bob");
     let (thread, _) = s.create_thread(&[ann.id, bob.id]).unwrap();
@@ -168,10 +164,10 @@ fn the_text_limit_is_configurable() {
         Err(Error::InvalidText(_))
     ));
 }
+both!(the_text_limit_is_configurable);
 
-#[test]
-fn bad_emails_usernames_and_passwords() {
-    let w = world();
+fn bad_emails_usernames_and_passwords(b: &TestBackend) {
+    let w = world(b);
     let st = &w.store;
     for email in [
         "",
@@ -217,10 +213,10 @@ fn bad_emails_usernames_and_passwords() {
     st.register(&new_user("edge2@example.com", "a.b+c-d_e@f", "12345678"))
         .unwrap();
 }
+both!(bad_emails_usernames_and_passwords);
 
-#[test]
-fn duplicate_email_or_username_in_any_case() {
-    let w = world();
+fn duplicate_email_or_username_in_any_case(b: &TestBackend) {
+    let w = world(b);
     let st = &w.store;
     assert_refused(&w.path, "email_taken", || {
         st.register(&new_user("ANN@Example.COM", "ann2", "password123"))
@@ -232,10 +228,10 @@ fn duplicate_email_or_username_in_any_case() {
         st.register(&new_user("ann2@example.com", "ANN", "password123"))
     });
 }
+both!(duplicate_email_or_username_in_any_case);
 
-#[test]
-fn wrong_password_and_unknown_email_are_the_same_error() {
-    let w = world();
+fn wrong_password_and_unknown_email_are_the_same_error(b: &TestBackend) {
+    let w = world(b);
     let wrong = w
         .store
         .login("ann@example.com", "not her password")
@@ -250,10 +246,10 @@ fn wrong_password_and_unknown_email_are_the_same_error() {
     // Email lookup is case-insensitive and trimmed.
     w.store.login(" ANN@example.com", PASSWORD).unwrap();
 }
+both!(wrong_password_and_unknown_email_are_the_same_error);
 
-#[test]
-fn a_logged_out_session_is_refused_everywhere() {
-    let w = world();
+fn a_logged_out_session_is_refused_everywhere(b: &TestBackend) {
+    let w = world(b);
     let s = &w.ann.1;
     s.logout().unwrap();
     assert_refused(&w.path, "session_invalid", || s.send(w.thread, "hi"));
@@ -267,10 +263,10 @@ fn a_logged_out_session_is_refused_everywhere() {
     // Other sessions of other users are unaffected.
     w.bob.1.unread_count().unwrap();
 }
+both!(a_logged_out_session_is_refused_everywhere);
 
-#[test]
-fn a_revoked_session_is_refused_and_only_own_sessions_can_be_revoked() {
-    let w = world();
+fn a_revoked_session_is_refused_and_only_own_sessions_can_be_revoked(b: &TestBackend) {
+    let w = world(b);
     let second = w.store.login("ann@example.com", PASSWORD).unwrap();
     let sessions = w.ann.1.sessions().unwrap();
     assert_eq!(sessions.len(), 2);
@@ -284,6 +280,7 @@ fn a_revoked_session_is_refused_and_only_own_sessions_can_be_revoked() {
     assert!(matches!(second.unread_count(), Err(Error::SessionInvalid)));
     w.ann.1.unread_count().unwrap();
 }
+both!(a_revoked_session_is_refused_and_only_own_sessions_can_be_revoked);
 
 #[test]
 fn a_session_expires_exactly_at_its_expiry() {
@@ -308,17 +305,16 @@ fn a_session_expires_exactly_at_its_expiry() {
     store.login("ann@example.com", PASSWORD).unwrap();
 }
 
-#[test]
-fn an_unknown_token_is_invalid() {
-    let w = world();
+fn an_unknown_token_is_invalid(b: &TestBackend) {
+    let w = world(b);
     for token in ["", "abc", &"0".repeat(64), "'; DROP TABLE users; --"] {
         assert_refused(&w.path, "session_invalid", || w.store.resume(token));
     }
 }
+both!(an_unknown_token_is_invalid);
 
-#[test]
-fn bad_page_limits_cursors_and_ids() {
-    let w = world();
+fn bad_page_limits_cursors_and_ids(b: &TestBackend) {
+    let w = world(b);
     let s = &w.ann.1;
     for limit in [0, 501, 1_000_000_000] {
         let q = MessageQuery {
@@ -363,10 +359,10 @@ fn bad_page_limits_cursors_and_ids() {
         assert_refused(&w.path, "invalid_argument", || s.list_threads(&q));
     }
 }
+both!(bad_page_limits_cursors_and_ids);
 
-#[test]
-fn user_lookup_misses() {
-    let w = world();
+fn user_lookup_misses(b: &TestBackend) {
+    let w = world(b);
     let s = &w.ann.1;
     assert_refused(&w.path, "user_not_found", || s.find_user("nobody"));
     assert_refused(&w.path, "user_not_found", || s.user(UserId(777)));
@@ -383,6 +379,7 @@ fn user_lookup_misses() {
     let everyone = s.search_users("", Some(2)).unwrap();
     assert_eq!(everyone.len(), 2, "the limit bounds the result");
 }
+both!(user_lookup_misses);
 
 #[test]
 fn a_path_that_is_not_a_file_is_refused() {
@@ -396,9 +393,8 @@ fn a_path_that_is_not_a_file_is_refused() {
     );
 }
 
-#[test]
-fn look_alike_usernames_are_one_name() {
-    let w = world();
+fn look_alike_usernames_are_one_name(b: &TestBackend) {
+    let w = world(b);
     let st = &w.store;
     // "ann" is taken; each of these looks like it.
     for username in ["ANN", "\u{430}nn", "\u{ff41}\u{ff4e}\u{ff4e}", "Ann"] {
@@ -440,3 +436,4 @@ fn look_alike_usernames_are_one_name() {
         .collect();
     assert_eq!(found, vec!["mary"], "a prefix matches by the same key");
 }
+both!(look_alike_usernames_are_one_name);

@@ -9,9 +9,8 @@ use common::*;
 
 // --- Authentication
 
-#[test]
-fn test_successful_registration() {
-    let store = store();
+fn test_successful_registration(b: &TestBackend) {
+    let store = b.store();
     let user = store
         .register(&NewUser {
             email: "newcomer@example.com",
@@ -30,10 +29,10 @@ fn test_successful_registration() {
     assert_eq!(session.user_id(), user.id);
     assert_eq!(session.token().len(), 64);
 }
+both!(test_successful_registration);
 
-#[test]
-fn test_registration_with_existing_email() {
-    let store = store();
+fn test_registration_with_existing_email(b: &TestBackend) {
+    let store = b.store();
     let fixture = load_fixture_users(&store);
     let taken = &fixture[1].email; // test@example.com in the fixture
     let err = store
@@ -47,10 +46,10 @@ fn test_registration_with_existing_email() {
     assert!(matches!(err, Error::EmailTaken), "{err:?}");
     assert_eq!(err.code(), "email_taken");
 }
+both!(test_registration_with_existing_email);
 
-#[test]
-fn test_successful_login() {
-    let store = store();
+fn test_successful_login(b: &TestBackend) {
+    let store = b.store();
     load_fixture_users(&store);
     // The imported Django pbkdf2_sha256 hash verifies.
     let session = store.login("testlogin@example.com", PASSWORD).unwrap();
@@ -60,12 +59,12 @@ fn test_successful_login() {
         Err(Error::InvalidCredentials)
     ));
 }
+both!(test_successful_login);
 
 // --- Threads
 
-#[test]
-fn test_create_thread_with_same_participant_twice() {
-    let store = store();
+fn test_create_thread_with_same_participant_twice(b: &TestBackend) {
+    let store = b.store();
     let users = load_fixture_users(&store);
     let session = store.login(&users[0].email, PASSWORD).unwrap();
     let err = session
@@ -73,10 +72,10 @@ fn test_create_thread_with_same_participant_twice() {
         .unwrap_err();
     assert!(matches!(err, Error::DuplicateParticipant), "{err:?}");
 }
+both!(test_create_thread_with_same_participant_twice);
 
-#[test]
-fn test_create_thread_with_existing_participants() {
-    let store = store();
+fn test_create_thread_with_existing_participants(b: &TestBackend) {
+    let store = b.store();
     let users = load_fixture_users(&store);
     let session = store.login(&users[0].email, PASSWORD).unwrap();
     let (first, created) = session.create_thread(&[users[0].id, users[1].id]).unwrap();
@@ -85,20 +84,20 @@ fn test_create_thread_with_existing_participants() {
     assert!(!created);
     assert_eq!(first.id, again.id);
 }
+both!(test_create_thread_with_existing_participants);
 
-#[test]
-fn test_create_thread_with_more_than_two_participants() {
-    let store = store();
+fn test_create_thread_with_more_than_two_participants(b: &TestBackend) {
+    let store = b.store();
     let users = load_fixture_users(&store);
     let session = store.login(&users[0].email, PASSWORD).unwrap();
     let ids: Vec<_> = users.iter().map(|u| u.id).collect();
     let err = session.create_thread(&ids).unwrap_err();
     assert!(matches!(err, Error::WrongParticipantCount(3)), "{err:?}");
 }
+both!(test_create_thread_with_more_than_two_participants);
 
-#[test]
-fn test_get_user_threads() {
-    let store = store();
+fn test_get_user_threads(b: &TestBackend) {
+    let store = b.store();
     let users = load_fixture_users(&store);
     let session = store.login(&users[0].email, PASSWORD).unwrap();
     let (a, _) = session.create_thread(&[users[0].id, users[1].id]).unwrap();
@@ -112,10 +111,10 @@ fn test_get_user_threads() {
     assert_eq!(theirs.items.len(), 1);
     assert_eq!(theirs.items[0].other.id, users[0].id);
 }
+both!(test_get_user_threads);
 
-#[test]
-fn test_delete_thread() {
-    let store = store();
+fn test_delete_thread(b: &TestBackend) {
+    let store = b.store();
     let users = load_fixture_users(&store);
     let session = store.login(&users[0].email, PASSWORD).unwrap();
     let (thread, _) = session.create_thread(&[users[0].id, users[1].id]).unwrap();
@@ -133,12 +132,12 @@ fn test_delete_thread() {
     );
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 }
+both!(test_delete_thread);
 
 // --- Messages
 
-#[test]
-fn test_send_message_with_user_not_in_thread() {
-    let store = store();
+fn test_send_message_with_user_not_in_thread(b: &TestBackend) {
+    let store = b.store();
     let users = load_fixture_users(&store);
     let session = store.login(&users[0].email, PASSWORD).unwrap();
     let (thread, _) = session.create_thread(&[users[0].id, users[1].id]).unwrap();
@@ -150,10 +149,10 @@ fn test_send_message_with_user_not_in_thread() {
         .unwrap();
     assert!(page.items.is_empty(), "nothing was stored");
 }
+both!(test_send_message_with_user_not_in_thread);
 
-#[test]
-fn test_get_unread_messages_count() {
-    let store = store();
+fn test_get_unread_messages_count(b: &TestBackend) {
+    let store = b.store();
     let users = load_fixture_users(&store);
     let sender = store.login(&users[0].email, PASSWORD).unwrap();
     let reader = store.login(&users[1].email, PASSWORD).unwrap();
@@ -165,10 +164,10 @@ fn test_get_unread_messages_count() {
     // The seed counted the user's own messages; here it never does.
     assert_eq!(sender.unread_count().unwrap(), 1);
 }
+both!(test_get_unread_messages_count);
 
-#[test]
-fn test_mark_message_as_read() {
-    let store = store();
+fn test_mark_message_as_read(b: &TestBackend) {
+    let store = b.store();
     let users = load_fixture_users(&store);
     let sender = store.login(&users[0].email, PASSWORD).unwrap();
     let reader = store.login(&users[1].email, PASSWORD).unwrap();
@@ -183,3 +182,4 @@ fn test_mark_message_as_read() {
         .unwrap();
     assert_eq!(page.items[0].read_at, read.read_at);
 }
+both!(test_mark_message_as_read);

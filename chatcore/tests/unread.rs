@@ -12,8 +12,7 @@ fn mark_read_is_idempotent_and_keeps_the_first_read_time(b: &TestBackend) {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 5, 1, 8, 0, 0).unwrap(),
     ));
-    let store =
-        b.store_with(Config::insecure_fast_for_tests().clock(clock.clone()));
+    let store = b.store_with(Config::insecure_fast_for_tests().clock(clock.clone()));
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();

@@ -34,11 +34,25 @@ const OURS: &[&str] = &["sslmode", "sslrootcert"];
 impl Target {
     /// Parses `location` (a URL or key-value string; see the module docs).
     pub(crate) fn parse(location: &str, lock_timeout: Duration) -> Result<Target> {
+        Target::parse_in(location, lock_timeout, &|name| std::env::var_os(name))
+    }
+
+    /// [`Target::parse`] with the environment variables `env` gives.
+    pub(crate) fn parse_in(
+        location: &str,
+        lock_timeout: Duration,
+        env: &Env<'_>,
+    ) -> Result<Target> {
+        let var = |name: &str| {
+            env(name)
+                .map(|value| value.to_string_lossy().into_owned())
+                .filter(|value| !value.is_empty())
+        };
         let (rest, ours) = split_params(location)?;
         let mut config = postgres::Config::from_str(&rest).map_err(|err| {
             Error::InvalidArgument(format!("not a valid PostgreSQL connection string: {err}"))
         })?;
-        let mode = match ours.get("sslmode").cloned().or_else(|| env("PGSSLMODE")) {
+        let mode = match ours.get("sslmode").cloned().or_else(|| var("PGSSLMODE")) {
             Some(text) => SslMode::parse(&text)?,
             None => SslMode::Prefer,
         };
@@ -46,11 +60,11 @@ impl Target {
         let root = ours
             .get("sslrootcert")
             .cloned()
-            .or_else(|| env("PGSSLROOTCERT"))
+            .or_else(|| var("PGSSLROOTCERT"))
             .map(PathBuf::from);
-        apply_defaults(&mut config);
+        apply_defaults(&mut config, &var);
         if config.get_password().is_none() {
-            if let Some(password) = find_password(&config)? {
+            if let Some(password) = find_password(&config, env)? {
                 config.password(password);
             }
         }
@@ -89,13 +103,12 @@ impl Target {
     }
 }
 
-fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|value| !value.is_empty())
-}
+/// Reads an environment variable (the process's, or a test's).
+pub(crate) type Env<'a> = dyn Fn(&str) -> Option<std::ffi::OsString> + 'a;
 
 /// libpq's defaults the driver lacks: the user (`PGUSER`, else the login
 /// name) and the host (`PGHOST`, else the local socket folder).
-fn apply_defaults(config: &mut postgres::Config) {
+fn apply_defaults(config: &mut postgres::Config, env: &dyn Fn(&str) -> Option<String>) {
     if config.get_user().is_none() {
         if let Some(user) = env("PGUSER").or_else(|| env("USER")) {
             config.user(&user);
@@ -122,11 +135,11 @@ fn host_name(host: &Host) -> String {
 }
 
 /// The password from `PGPASSWORD`, else from the password file.
-fn find_password(config: &postgres::Config) -> Result<Option<String>> {
-    if let Some(password) = std::env::var_os("PGPASSWORD") {
+fn find_password(config: &postgres::Config, env: &Env<'_>) -> Result<Option<String>> {
+    if let Some(password) = env("PGPASSWORD") {
         return Ok(Some(password.to_string_lossy().into_owned()));
     }
-    let Some(file) = pgpass::file() else {
+    let Some(file) = pgpass::file(env) else {
         return Ok(None);
     };
     let host = config

@@ -7,10 +7,10 @@ use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
 
 /// The password file to read: `PGPASSFILE`, else `~/.pgpass`, if it exists.
-pub(crate) fn file() -> Option<PathBuf> {
-    let path = match std::env::var_os("PGPASSFILE") {
+pub(crate) fn file(env: &super::connect::Env<'_>) -> Option<PathBuf> {
+    let path = match env("PGPASSFILE") {
         Some(path) if !path.is_empty() => PathBuf::from(path),
-        _ => PathBuf::from(std::env::var_os("HOME")?).join(".pgpass"),
+        _ => PathBuf::from(env("HOME")?).join(".pgpass"),
     };
     path.is_file().then_some(path)
 }

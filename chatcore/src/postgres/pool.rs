@@ -151,12 +151,6 @@ impl Backend {
             }
         }
     }
-
-    /// A connection for the backend's own tests.
-    #[cfg(test)]
-    pub(crate) fn connection(&self) -> Result<r2d2::PooledConnection<Manager>> {
-        Ok(self.pool.get()?)
-    }
 }
 
 /// A short wait before running a call again, longer after each attempt and

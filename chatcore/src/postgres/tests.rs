@@ -1,1 +1,359 @@
+//! Tests of the PostgreSQL backend's own properties, against the server
+//! named by `CHATCORE_TEST_POSTGRES_URL` (each skipped, with one line
+//! saying so, without it): TLS modes, passwords from the environment and
+//! the password file, the schema's versioning, and a connection lost in
+//! the middle of a transaction.
 
+use super::connect::Target;
+use crate::storage::{Mode, NewUserRow};
+use crate::{Config, Error, Store};
+use std::collections::HashMap;
+use std::ffi::OsString;
+use std::time::Duration;
+
+/// The test server, or `None` after saying once that these tests skip.
+fn server() -> Option<String> {
+    let url = std::env::var("CHATCORE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty());
+    if url.is_none() {
+        static SKIPPED: std::sync::Once = std::sync::Once::new();
+        SKIPPED.call_once(|| {
+            eprintln!("skipped: CHATCORE_TEST_POSTGRES_URL is not set (postgres backend tests)")
+        });
+    }
+    url
+}
+
+/// A new schema on the test server, dropped at the end of the test.
+struct Schema {
+    server: String,
+    name: String,
+}
+
+impl Schema {
+    fn new(server: &str) -> Schema {
+        let name = format!("chatcore_unit_{}", uuid::Uuid::new_v4().simple());
+        admin(server)
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .unwrap();
+        Schema {
+            server: server.to_string(),
+            name,
+        }
+    }
+
+    /// The URL of a store in this schema.
+    fn url(&self) -> String {
+        with_param(
+            &self.server,
+            &format!("options=-csearch_path%3D{}", self.name),
+        )
+    }
+
+    fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url(), postgres::NoTls).unwrap()
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        let _ = admin(&self.server).batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name));
+    }
+}
+
+fn admin(server: &str) -> postgres::Client {
+    postgres::Client::connect(server, postgres::NoTls).unwrap()
+}
+
+fn with_param(url: &str, param: &str) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}{param}")
+}
+
+/// Connects with `url` and the environment `env`; whether the connection
+/// uses TLS.
+fn connect(url: &str, env: &HashMap<&str, OsString>) -> crate::Result<bool> {
+    let target = Target::parse_in(url, Duration::from_secs(5), &|name| env.get(name).cloned())?;
+    let mut conn = target.connect()?;
+    let row = conn.client.query_one(
+        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        &[],
+    )?;
+    Ok(row.get(0))
+}
+
+#[test]
+fn tls_require_encrypts_and_verify_full_checks_the_certificate() {
+    let Some(server) = server() else { return };
+    let env = HashMap::new();
+    assert!(!connect(&with_param(&server, "sslmode=disable"), &env).unwrap());
+    // Debian's cluster has TLS on with its "snakeoil" certificate.
+    assert!(connect(&with_param(&server, "sslmode=require"), &env).unwrap());
+    // A root that did not sign the server's certificate: refused.
+    let bundle = std::fs::read_to_string("/etc/ssl/certs/ca-certificates.crt").unwrap_or_default();
+    if let Some(end) = bundle.find("-----END CERTIFICATE-----") {
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("other-ca.pem");
+        std::fs::write(&other, &bundle[..end + "-----END CERTIFICATE-----".len()]).unwrap();
+        let url = with_param(
+            &server,
+            &format!(
+                "sslmode=verify-full&sslrootcert={}",
+                other.display().to_string().replace('/', "%2F")
+            ),
+        );
+        let err = connect(&url, &env).unwrap_err();
+        assert_eq!(err.code(), "storage", "{err}");
+    }
+    let snakeoil = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+    if !std::path::Path::new(snakeoil).exists() || !server.contains("@localhost") {
+        eprintln!(
+            "skipped the verify-full checks against {snakeoil} (not there, or not localhost)"
+        );
+        return;
+    }
+    let root = format!("sslrootcert={}", snakeoil.replace('/', "%2F"));
+    // Trusted as a root, it verifies for the name it carries (localhost)…
+    let full = with_param(&server, &format!("sslmode=verify-full&{root}"));
+    assert!(connect(&full, &env).unwrap());
+    // …and not for another name of the same server, unless only the chain is checked.
+    let by_ip = |mode: &str| {
+        with_param(
+            &server.replace("@localhost", "@127.0.0.1"),
+            &format!("sslmode={mode}&{root}"),
+        )
+    };
+    let err = connect(&by_ip("verify-full"), &env).unwrap_err();
+    assert_eq!(err.code(), "storage", "{err}");
+    assert!(connect(&by_ip("verify-ca"), &env).unwrap());
+    // An unknown mode is refused before connecting.
+    let err = connect(&with_param(&server, "sslmode=sometimes"), &env).unwrap_err();
+    assert_eq!(err.code(), "invalid_argument", "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_password_comes_from_pgpassword_or_a_private_password_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(server) = server() else { return };
+    let Some(without) = strip_password(&server) else {
+        eprintln!("skipped: the test URL has no password to take out");
+        return;
+    };
+    let password = password_of(&server).unwrap();
+    let refused = connect(&without, &HashMap::new());
+    if refused.is_ok() {
+        eprintln!("skipped: the server lets this user in without a password");
+        return;
+    }
+    let mut env = HashMap::from([("PGPASSWORD", OsString::from(&password))]);
+    connect(&without, &env).unwrap();
+    env.clear();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pgpass");
+    std::fs::write(&file, format!("nothere:*:*:*:wrong\n*:*:*:*:{password}\n")).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    env.insert("PGPASSFILE", file.clone().into_os_string());
+    connect(&without, &env).unwrap();
+    // ~/.pgpass is the default file.
+    let home = dir.path().join("home");
+    std::fs::create_dir(&home).unwrap();
+    std::fs::copy(&file, home.join(".pgpass")).unwrap();
+    std::fs::set_permissions(home.join(".pgpass"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let home_env = HashMap::from([("HOME", home.clone().into_os_string())]);
+    connect(&without, &home_env).unwrap();
+    // A file others can read is not used.
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(connect(&without, &env).is_err());
+}
+
+/// `url` without the password of its user part.
+fn strip_password(url: &str) -> Option<String> {
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))?;
+    let (userinfo, host) = rest.split_once('@')?;
+    let (user, _) = userinfo.split_once(':')?;
+    Some(format!("postgresql://{user}@{host}"))
+}
+
+fn password_of(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let userinfo = rest.split_once('@')?.0;
+    Some(userinfo.split_once(':')?.1.to_string())
+}
+
+#[test]
+fn the_first_open_creates_the_schema_once_even_when_many_open_at_once() {
+    let Some(server) = server() else { return };
+    let schema = Schema::new(&server);
+    let url = schema.url();
+    let opens: Vec<_> = (0..6)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                Store::open_with(&url, Config::insecure_fast_for_tests()).map(|_| ())
+            })
+        })
+        .collect();
+    for open in opens {
+        open.join().unwrap().unwrap();
+    }
+    let versions: Vec<i64> = schema
+        .client()
+        .query(
+            "SELECT version FROM chatcore_schema_version ORDER BY version",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(versions, (1..=super::schema::VERSION).collect::<Vec<_>>());
+    assert_eq!(
+        super::schema::version(&mut schema.client()).unwrap(),
+        super::schema::VERSION
+    );
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_left_untouched() {
+    let Some(server) = server() else { return };
+    let schema = Schema::new(&server);
+    Store::open_with(schema.url(), Config::insecure_fast_for_tests()).unwrap();
+    let newer = super::schema::VERSION + 1;
+    let mut client = schema.client();
+    client
+        .execute(
+            "INSERT INTO chatcore_schema_version (version) VALUES ($1)",
+            &[&newer],
+        )
+        .unwrap();
+    let tables = |client: &mut postgres::Client| -> i64 {
+        client
+            .query_one(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    let before = tables(&mut client);
+    let err = Store::open_with(schema.url(), Config::insecure_fast_for_tests()).unwrap_err();
+    assert!(
+        matches!(err, Error::SchemaTooNew { found, supported } if found == newer && supported == super::schema::VERSION),
+        "{err}"
+    );
+    assert_eq!(tables(&mut client), before);
+    let found: i64 = client
+        .query_one("SELECT max(version) FROM chatcore_schema_version", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(found, newer);
+}
+
+#[test]
+fn a_schema_with_other_tables_or_none_at_all_is_refused() {
+    let Some(server) = server() else { return };
+    let schema = Schema::new(&server);
+    schema
+        .client()
+        .batch_execute("CREATE TABLE their_table (id int)")
+        .unwrap();
+    let err = Store::open_with(schema.url(), Config::insecure_fast_for_tests()).unwrap_err();
+    assert_eq!(err.code(), "storage");
+    assert!(err.to_string().contains("another program"), "{err}");
+    let count: i64 = schema
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 1, "nothing was created beside their table");
+
+    let missing = with_param(&server, "options=-csearch_path%3Dchatcore_no_such_schema");
+    let err = Store::open_with(missing, Config::insecure_fast_for_tests()).unwrap_err();
+    assert!(err.to_string().contains("CREATE SCHEMA"), "{err}");
+}
+
+#[test]
+fn a_connection_lost_in_the_middle_of_a_write_gives_storage_and_writes_nothing() {
+    let Some(server) = server() else { return };
+    let schema = Schema::new(&server);
+    let app = format!("chatcore_cut_{}", uuid::Uuid::new_v4().simple());
+    let url = with_param(&schema.url(), &format!("application_name={app}"));
+    let store = Store::open_with(&url, Config::insecure_fast_for_tests()).unwrap();
+    let now = store.now();
+    let row = |name: &'static str| NewUserRow {
+        id: None,
+        email: name,
+        email_key: name,
+        username: name,
+        username_key: name,
+        first_name: "",
+        last_name: "",
+        password_hash: None,
+        created_at: now,
+    };
+    let mut killer = admin(&server);
+    let err = store
+        .backend()
+        .run(Mode::Write, &mut |tx| {
+            tx.insert_user(&row("first@example.com"))?;
+            // Another connection ends this store's connections, as a
+            // server restart or a network cut would.
+            killer
+                .execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                    &[&app],
+                )
+                .unwrap();
+            for _ in 0..500 {
+                let left: i64 = killer
+                    .query_one("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", &[&app])
+                    .unwrap()
+                    .get(0);
+                if left == 0 {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            tx.insert_user(&row("second@example.com"))?;
+            Ok(())
+        })
+        .unwrap_err();
+    assert_eq!(err.code(), "storage", "{err}");
+    // Nothing of the transaction was kept, and the store goes on working
+    // on new connections.
+    let users: i64 = schema
+        .client()
+        .query_one("SELECT count(*) FROM users", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(users, 0);
+    store
+        .register(&crate::NewUser {
+            email: "ann@example.com",
+            username: "ann",
+            password: "password123",
+            ..Default::default()
+        })
+        .unwrap();
+}
+
+#[test]
+fn backups_to_a_file_are_refused_with_what_to_use_instead() {
+    let Some(server) = server() else { return };
+    let schema = Schema::new(&server);
+    let store = Store::open_with(schema.url(), Config::insecure_fast_for_tests()).unwrap();
+    assert_eq!(store.path(), None);
+    store.checkpoint().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let err = store.backup(dir.path().join("copy.db")).unwrap_err();
+    assert_eq!(err.code(), "invalid_argument");
+    assert!(err.to_string().contains("copy"), "{err}");
+    assert!(!dir.path().join("copy.db").exists());
+}

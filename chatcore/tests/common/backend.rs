@@ -144,3 +144,13 @@ macro_rules! both {
         }
     )*};
 }
+
+impl TestBackend {
+    /// A new store that can be opened again at the returned location (a
+    /// file path, or a URL read as a path by `Store::open`).
+    pub fn shared_store(&self) -> (std::path::PathBuf, Store) {
+        let location = self.location();
+        let store = Store::open_with(&location, Config::insecure_fast_for_tests()).unwrap();
+        (location.into(), store)
+    }
+}

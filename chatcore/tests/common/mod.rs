@@ -2,7 +2,9 @@
 #![allow(dead_code)]
 
 mod backend;
+#[allow(unused_imports)]
 pub use crate::both;
+#[allow(unused_imports)]
 pub use backend::*;
 
 use chatcore::{Config, NewUser, Session, Store, User};
@@ -125,8 +127,14 @@ pub fn raw(path: &std::path::Path) -> rusqlite::Connection {
     rusqlite::Connection::open(path).unwrap()
 }
 
-/// Every row of every table, as text: equal snapshots mean nothing changed.
-pub fn snapshot(path: &std::path::Path) -> String {
+/// Every row of every table of the store at `location` (a file or a
+/// PostgreSQL URL), as text: equal snapshots mean nothing changed.
+pub fn snapshot(location: impl AsRef<std::path::Path>) -> String {
+    let location = location.as_ref();
+    if let chatcore::Location::Postgres(url) = chatcore::Location::parse(location) {
+        return postgres_snapshot(&url);
+    }
+    let path = location;
     let conn = raw(path);
     let mut out = String::new();
     for table in ["users", "sessions", "threads", "members", "messages"] {
@@ -146,4 +154,42 @@ pub fn snapshot(path: &std::path::Path) -> String {
         }
     }
     out
+}
+
+/// [`snapshot`] of a PostgreSQL store, with its id sequences.
+fn postgres_snapshot(url: &str) -> String {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let mut out = String::new();
+    for table in ["users", "sessions", "threads", "members", "messages"] {
+        out.push_str(table);
+        out.push('\n');
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT row_to_json(t)::text FROM (SELECT * FROM {table} ORDER BY 1, 2) t"
+                ),
+                &[],
+            )
+            .unwrap();
+        for row in rows {
+            out.push_str(row.get::<_, &str>(0));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The number of rows of `table` in the store at `location` (a file or a
+/// PostgreSQL URL).
+pub fn row_count(location: impl AsRef<std::path::Path>, table: &str) -> i64 {
+    let location = location.as_ref();
+    let sql = format!("SELECT count(*) FROM {table}");
+    match chatcore::Location::parse(location) {
+        chatcore::Location::Postgres(url) => postgres::Client::connect(&url, postgres::NoTls)
+            .unwrap()
+            .query_one(&sql, &[])
+            .unwrap()
+            .get(0),
+        chatcore::Location::File(path) => raw(&path).query_row(&sql, [], |row| row.get(0)).unwrap(),
+    }
 }
