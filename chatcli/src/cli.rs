@@ -21,7 +21,7 @@ Examples:
   chat                                   the interactive shell
 
 Environment:
-  CHAT_DB          the database file when --db is not given
+  CHAT_DB          the database (file or PostgreSQL URL) when --db is not given
   CHAT_STATE_DIR   where local sessions are kept (one 0600 file per database)
   CHAT_INSECURE_FAST_PASSWORDS=1
                    debug builds only (ignored by a release build): hash new
@@ -29,7 +29,7 @@ Environment:
                    for tests only)"
 )]
 pub struct Cli {
-    /// The database file [default: $CHAT_DB, else the platform data directory's chat/chat.db].
+    /// The database: a file, or a PostgreSQL URL (`postgresql://…`) or key-value string (`host=… dbname=…`) [default: $CHAT_DB, else the platform data directory's chat/chat.db].
     #[arg(long, global = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 

@@ -33,11 +33,17 @@ pub struct SessionFile {
 
 impl SessionFile {
     /// The session file for `database` (which must exist) in `state_dir`.
+    /// A PostgreSQL store (a URL or key-value string) is keyed by the
+    /// string as given, and recorded without its password.
     pub fn new(state_dir: &Path, database: &Path) -> CliResult<SessionFile> {
-        let canonical = database
-            .canonicalize()
-            .map_err(|err| CliError::io(format!("cannot resolve {}", database.display()), err))?;
+        let canonical = match chatcore::Location::parse(database) {
+            chatcore::Location::Postgres(location) => PathBuf::from(without_password(&location)),
+            chatcore::Location::File(_) => database.canonicalize().map_err(|err| {
+                CliError::io(format!("cannot resolve {}", database.display()), err)
+            })?,
+        };
         let digest = Sha256::digest(canonical.as_os_str().as_encoded_bytes());
+
         let name: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
         Ok(SessionFile {
             path: state_dir.join(format!("session-{name}.json")),
@@ -156,4 +162,40 @@ pub fn check_private_dir(dir: &Path) -> CliResult<()> {
         }
     }
     Ok(())
+}
+
+/// A PostgreSQL connection string without a password in it (a URL's
+/// `user:password@`, a `password=` pair), to write in a file.
+fn without_password(location: &str) -> String {
+    if let Some((scheme, rest)) = location.split_once("://") {
+        let (authority, tail) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+        if let Some((userinfo, host)) = authority.rsplit_once('@') {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            return format!("{scheme}://{user}@{host}{tail}");
+        }
+        return location.to_string();
+    }
+    location
+        .split_whitespace()
+        .filter(|pair| !pair.trim_start().starts_with("password"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod location_tests {
+    use super::without_password;
+
+    #[test]
+    fn passwords_are_left_out_of_what_is_written() {
+        assert_eq!(
+            without_password("postgresql://ann:s3cret@db.example:5432/chat?sslmode=require"),
+            "postgresql://ann@db.example:5432/chat?sslmode=require"
+        );
+        assert_eq!(without_password("postgres://db/chat"), "postgres://db/chat");
+        assert_eq!(
+            without_password("host=db password=s3cret dbname=chat"),
+            "host=db dbname=chat"
+        );
+    }
 }

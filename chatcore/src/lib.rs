@@ -85,4 +85,4 @@ pub const SCHEMA_VERSION: i64 = sqlite::schema::VERSION;
 
 /// The schema version this library writes in a PostgreSQL store (the
 /// highest row of its `chatcore_schema_version` table).
-pub const POSTGRES_SCHEMA_VERSION: i64 = postgres::schema::VERSION;
+pub const POSTGRES_SCHEMA_VERSION: i64 = crate::postgres::schema::VERSION;

@@ -1,5 +1,7 @@
 //! The storage seam's shape (issue 14, part 1), checked on the sources:
-//! only the SQLite backend (`src/sqlite/`) names the SQLite driver, and the
+//! only the SQLite backend (`src/sqlite/`) names the SQLite driver, only
+//! the PostgreSQL backend (`src/postgres/`) its driver, pool and TLS
+//! crates, and the
 //! core's modules depend on each other without cycles.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -45,6 +47,34 @@ fn only_the_sqlite_backend_names_the_driver() {
         offenders.is_empty(),
         "outside src/sqlite/, these name rusqlite: {offenders:?}"
     );
+}
+
+/// Outside `src/postgres/`, nothing names the PostgreSQL driver, its pool
+/// or its TLS crates (the backend module itself is `crate::postgres`).
+#[test]
+fn only_the_postgres_backend_names_its_crates() {
+    let backend = src().join("postgres");
+    let names_a_crate = |code: &str| {
+        ["r2d2", "rustls", "tokio_postgres"]
+            .iter()
+            .any(|name| code.contains(name))
+            || code.match_indices("postgres::").any(|(at, _)| {
+                !code[..at].ends_with("crate::") && !code[..at].ends_with("tokio_")
+            })
+    };
+    let offenders: Vec<String> = sources(&src())
+        .into_iter()
+        .filter(|(path, _)| !path.starts_with(&backend))
+        .filter(|(_, text)| names_a_crate(&code(text)))
+        .map(|(path, _)| path.display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "outside src/postgres/, these name the PostgreSQL crates: {offenders:?}"
+    );
+    // The check sees a use of the driver where there is one.
+    assert!(names_a_crate("use postgres::Client;"));
+    assert!(!names_a_crate("crate::postgres::Backend::open"));
 }
 
 /// The module a file belongs to: its name at the top level, or the folder
