@@ -58,9 +58,9 @@ fn only_the_postgres_backend_names_its_crates() {
         ["r2d2", "rustls", "tokio_postgres"]
             .iter()
             .any(|name| code.contains(name))
-            || code.match_indices("postgres::").any(|(at, _)| {
-                !code[..at].ends_with("crate::") && !code[..at].ends_with("tokio_")
-            })
+            || code
+                .match_indices("postgres::")
+                .any(|(at, _)| !code[..at].ends_with("crate::") && !code[..at].ends_with("tokio_"))
     };
     let offenders: Vec<String> = sources(&src())
         .into_iter()
