@@ -63,10 +63,10 @@ impl Target {
             .or_else(|| var("PGSSLROOTCERT"))
             .map(PathBuf::from);
         apply_defaults(&mut config, &var);
-        if config.get_password().is_none() {
-            if let Some(password) = find_password(&config, env)? {
-                config.password(password);
-            }
+        if config.get_password().is_none()
+            && let Some(password) = find_password(&config, env)?
+        {
+            config.password(password);
         }
         if config.get_application_name().is_none() {
             config.application_name("chatcore");
@@ -109,19 +109,19 @@ pub(crate) type Env<'a> = dyn Fn(&str) -> Option<std::ffi::OsString> + 'a;
 /// libpq's defaults the driver lacks: the user (`PGUSER`, else the login
 /// name) and the host (`PGHOST`, else the local socket folder).
 fn apply_defaults(config: &mut postgres::Config, env: &dyn Fn(&str) -> Option<String>) {
-    if config.get_user().is_none() {
-        if let Some(user) = env("PGUSER").or_else(|| env("USER")) {
-            config.user(&user);
-        }
+    if config.get_user().is_none()
+        && let Some(user) = env("PGUSER").or_else(|| env("USER"))
+    {
+        config.user(&user);
     }
     if config.get_hosts().is_empty() && config.get_hostaddrs().is_empty() {
         let host = env("PGHOST").unwrap_or_else(|| "/var/run/postgresql".to_string());
         config.host(&host);
     }
-    if config.get_dbname().is_none() {
-        if let Some(db) = env("PGDATABASE") {
-            config.dbname(&db);
-        }
+    if config.get_dbname().is_none()
+        && let Some(db) = env("PGDATABASE")
+    {
+        config.dbname(&db);
     }
 }
 

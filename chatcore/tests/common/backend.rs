@@ -28,10 +28,10 @@ enum Guard {
 
 impl Drop for Guard {
     fn drop(&mut self) {
-        if let Guard::Schema { url, name } = self {
-            if let Ok(mut client) = postgres::Client::connect(url, postgres::NoTls) {
-                let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
-            }
+        if let Guard::Schema { url, name } = self
+            && let Ok(mut client) = postgres::Client::connect(url, postgres::NoTls)
+        {
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
         }
     }
 }
@@ -132,12 +132,12 @@ macro_rules! both {
         mod $name {
             #[test]
             fn sqlite() {
-                super::$name(&crate::common::TestBackend::sqlite())
+                super::$name(&$crate::common::TestBackend::sqlite())
             }
 
             #[test]
             fn postgres() {
-                if let Some(backend) = crate::common::TestBackend::postgres() {
+                if let Some(backend) = $crate::common::TestBackend::postgres() {
                     super::$name(&backend)
                 }
             }
