@@ -44,6 +44,7 @@ pub mod files;
 mod ids;
 mod import_limits;
 mod inbox;
+mod lifecycle;
 mod lookup;
 mod messages;
 mod models;
@@ -79,3 +80,6 @@ pub use uuid::Uuid;
 
 /// The schema version this library writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = sqlite::schema::VERSION;
+/// The schema version that adds a message's life (edits, withdrawn
+/// messages, clear marks); the version before it has none of them.
+pub const LIFE_SCHEMA_VERSION: i64 = sqlite::schema::LIFE_VERSION;

@@ -133,6 +133,9 @@ pub(crate) fn validate_client_key(key: &str) -> Result<()> {
 /// A retried send: the message stored earlier under the same sender and
 /// key is the answer only if the retry asks for the same thing (same thread,
 /// same text); anything else under a used key is a mistake of the host.
+/// Once the first message was edited or withdrawn its sent text is gone, so
+/// only the thread is compared: a late retry gets the message as it is now
+/// (a withdrawn message stays withdrawn, never sent again).
 fn require_same_send(first: &Message, thread_id: ThreadId, text: &str) -> Result<()> {
     if first.thread_id != thread_id {
         return Err(Error::InvalidArgument(format!(
@@ -141,7 +144,8 @@ fn require_same_send(first: &Message, thread_id: ThreadId, text: &str) -> Result
             first.id.0, first.thread_id.0, thread_id.0
         )));
     }
-    if first.text != text {
+    let changed_since = first.edited_at.is_some() || first.deleted_at.is_some();
+    if !changed_since && first.text != text {
         return Err(Error::InvalidArgument(format!(
             "the client key was already used for message {} with a different text; \
              use a new key for a new message",
@@ -240,11 +244,39 @@ pub(crate) fn record_send(
         text: text.to_string(),
         created_at: now,
         read_at: None,
+        edited_at: None,
+        deleted_at: None,
     })
 }
 
+/// Whether withdrawing `message` takes it off its recipient's unread
+/// counters: it counts as unread only while it has no read time, is not
+/// already withdrawn, and lies above the recipient's clear mark
+/// (`recipient_floor`, see `lifecycle::hidden_from`). The same three
+/// conditions are the recount of [`check_unread_batch`].
+pub(crate) fn withdrawn_unread(message: &Message, recipient_floor: Option<MessageId>) -> bool {
+    message.read_at.is_none()
+        && message.deleted_at.is_none()
+        && !crate::lifecycle::hidden_from(message, recipient_floor)
+}
+
+/// The unread accounting of a withdrawal: if `message` counted as unread
+/// for `recipient` ([`withdrawn_unread`]), it stops counting now, in the
+/// member's counter and the user's total.
+pub(crate) fn take_withdrawn_from_unread(
+    tx: &mut (impl crate::storage::Tx + ?Sized),
+    message: &Message,
+    recipient: UserId,
+) -> Result<()> {
+    let floor = tx.cleared_through(recipient, message.thread_id)?;
+    if withdrawn_unread(message, floor) {
+        take_from_unread(tx, recipient, message.thread_id, 1)?;
+    }
+    Ok(())
+}
+
 /// Takes `count` read messages off a reader's counters in one thread.
-fn take_from_unread(
+pub(crate) fn take_from_unread(
     tx: &mut (impl MessageStorage + ?Sized),
     reader: UserId,
     thread: ThreadId,
@@ -271,7 +303,8 @@ pub(crate) fn check_unread(
 }
 
 /// The unread accounting's own check: a member's counter is the number of
-/// the other participant's messages in the thread with no read time, and a
+/// the other participant's messages in the thread with no read time, not
+/// withdrawn, above the member's clear mark (see [`withdrawn_unread`]), and a
 /// user's total is the sum of their members' counters. Checks (and with
 /// `repair`, fixes) the counters of up to `limit` users with ids above
 /// `after`, each user's per-thread counters and total against the messages
@@ -395,16 +428,26 @@ impl Session {
         self.read(|tx, caller| {
             let thread = existing(tx, thread_id)?;
             require_participant(&thread, caller.user_id)?;
+            // Messages at or below the caller's clear mark are not theirs
+            // to see: an `after` page starts above it, a `before` page
+            // (newest first) stops at it.
+            let floor = tx.cleared_through(caller.user_id, thread_id)?;
+            let hidden = |message: &Message| crate::lifecycle::hidden_from(message, floor);
             let mut items = match (before, after) {
                 (Some(_), Some(_)) => {
                     return Err(Error::InvalidArgument(
                         "give either before or after, not both".to_string(),
                     ));
                 }
-                (None, Some(after)) => tx.page_after(thread_id, after, limit + 1)?,
+                (None, Some(after)) => {
+                    let after = after.max(floor.unwrap_or(MessageId(0)));
+                    tx.page_after(thread_id, after, limit + 1)?
+                }
                 (before, None) => {
                     let before = before.unwrap_or(MessageId(i64::MAX));
-                    tx.page_before(thread_id, before, limit + 1)?
+                    let mut items = tx.page_before(thread_id, before, limit + 1)?;
+                    items.retain(|message| !hidden(message));
+                    items
                 }
             };
             let has_more = items.len() > limit as usize;
@@ -417,7 +460,9 @@ impl Session {
     }
 
     /// Marks one message read. Only its recipient may; marking again keeps
-    /// the first `read_at`. Returns the message as stored.
+    /// the first `read_at`. Returns the message as stored. A withdrawn
+    /// message is returned unchanged (it is never unread); a message the
+    /// caller cleared from their view is [`Error::MessageNotFound`].
     ///
     /// # Errors
     /// [`Error::MessageNotFound`], [`Error::NotParticipant`],
@@ -428,8 +473,15 @@ impl Session {
                 .message(message_id)?
                 .ok_or(Error::MessageNotFound(message_id.0))?;
             let thread = existing(tx, message.thread_id)?;
+            require_participant(&thread, caller.user_id)?;
+            crate::lifecycle::require_visible(tx, &message, caller.user_id)?;
             require_recipient(&message, &thread, caller.user_id)?;
-            if message.read_at.is_none() && tx.set_message_read(message_id, caller.now)? {
+            // A withdrawn message is never unread (`withdrawn_unread`), so
+            // marking it changes nothing.
+            if message.read_at.is_none()
+                && message.deleted_at.is_none()
+                && tx.set_message_read(message_id, caller.now)?
+            {
                 take_from_unread(tx, caller.user_id, message.thread_id, 1)?;
                 message.read_at = Some(caller.now);
             }
