@@ -38,7 +38,10 @@ fn edit_shows_the_new_text_marked_edited_for_both() {
     let history = world.ok_text(&["messages", &thread]);
     assert!(history.contains("see you at 10 (edited)"), "{history}");
     assert_eq!(world.err_code(&["edit", &id, "mine now"], 1), "not_sender");
-    assert_eq!(world.err_code(&["edit", "999", "x"], 1), "message_not_found");
+    assert_eq!(
+        world.err_code(&["edit", "999", "x"], 1),
+        "message_not_found"
+    );
     assert_eq!(world.err_code(&["edit", &id], 2), "usage");
     assert_eq!(items(&world, &thread)[0]["text"], "see you at 10");
 }
@@ -80,7 +83,10 @@ fn clear_empties_my_view_only_until_a_new_message() {
     let thread = sent["thread_id"].to_string();
     world.login("bob");
     assert_eq!(world.err_code(&["clear", &thread], 2), "usage");
-    assert_eq!(world.err_code(&["clear", "999", "--yes"], 1), "thread_not_found");
+    assert_eq!(
+        world.err_code(&["clear", "999", "--yes"], 1),
+        "thread_not_found"
+    );
     let cleared = world.ok_json(&["clear", &thread, "--yes"]);
     assert_eq!(cleared["cleared_through_id"], sent["id"]);
     assert!(items(&world, &thread).is_empty());
@@ -120,7 +126,9 @@ fn the_shell_has_the_same_commands() {
     let stdout = String::from_utf8(out.get_output().stdout.clone()).unwrap();
     for command in ["edit", "unsend", "clear"] {
         assert!(
-            stdout.lines().any(|line| line.trim_start().starts_with(command)),
+            stdout
+                .lines()
+                .any(|line| line.trim_start().starts_with(command)),
             "help lists {command}:\n{stdout}"
         );
     }

@@ -48,12 +48,12 @@ compile_error!(
 );
 
 mod boundary;
-mod lookup;
-#[cfg(test)]
-mod lookup_tests;
 mod life;
 #[cfg(test)]
 mod life_tests;
+mod lookup;
+#[cfg(test)]
+mod lookup_tests;
 mod send_key;
 #[cfg(test)]
 mod send_key_tests;
@@ -70,8 +70,8 @@ use chatcore::{
     Checkpoints, Config, Durability, MessageId, MessageQuery, NewUser, PasswordCost, Session,
     Store, ThreadId, ThreadQuery, UserId, Uuid,
 };
-pub use lookup::{chat_user_find_by_email, chat_user_find_by_username};
 pub use life::{chat_message_delete, chat_message_edit, chat_thread_clear};
+pub use lookup::{chat_user_find_by_email, chat_user_find_by_username};
 pub use send_key::chat_message_send_with_key;
 use std::ffi::{CString, c_char};
 use std::fs::File;

@@ -69,7 +69,10 @@ fn edit_writes_the_edited_message_and_refusals_write_nothing() {
     );
     let edited = unsafe { &*message };
     assert_eq!(edited.id, id);
-    assert_eq!(unsafe { CStr::from_ptr(edited.text) }.to_str().unwrap(), "final");
+    assert_eq!(
+        unsafe { CStr::from_ptr(edited.text) }.to_str().unwrap(),
+        "final"
+    );
     assert!(edited.edited_at > 0);
     assert_eq!(edited.deleted_at, 0);
     chat_message_free(message);
@@ -112,7 +115,10 @@ fn delete_leaves_a_tombstone_and_drops_the_unread_count() {
         chat_status::ChatErrNotSender
     );
     let mut tomb = ptr::null_mut();
-    assert_eq!(chat_message_delete(world.ann, id, &mut tomb), chat_status::ChatOk);
+    assert_eq!(
+        chat_message_delete(world.ann, id, &mut tomb),
+        chat_status::ChatOk
+    );
     let message = unsafe { &*tomb };
     assert_eq!(unsafe { CStr::from_ptr(message.text) }.to_bytes(), b"");
     assert!(message.deleted_at > 0);

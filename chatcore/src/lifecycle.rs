@@ -80,7 +80,11 @@ pub(crate) fn require_own_change(
 
 /// A window for people: whole hours when it is some, else minutes or seconds.
 fn describe(window: Duration) -> String {
-    match (window.num_hours(), window.num_minutes(), window.num_seconds()) {
+    match (
+        window.num_hours(),
+        window.num_minutes(),
+        window.num_seconds(),
+    ) {
         (hours, minutes, _) if hours > 0 && minutes % 60 == 0 => format!("{hours} hours"),
         (_, minutes, seconds) if minutes > 0 && seconds % 60 == 0 => format!("{minutes} minutes"),
         (_, _, seconds) => format!("{seconds} seconds"),

@@ -473,8 +473,12 @@ pub(crate) trait LifeStorage {
     /// text must not stay readable in the store's files beyond what the
     /// backend's own log keeps until it is recycled (SQLite: `secure_delete`
     /// zeroes it in the pages).
-    fn set_message_text(&mut self, id: MessageId, text: &str, edited_at: DateTime<Utc>)
-    -> Result<()>;
+    fn set_message_text(
+        &mut self,
+        id: MessageId,
+        text: &str,
+        edited_at: DateTime<Utc>,
+    ) -> Result<()>;
     /// Withdraws message `id`: sets `deleted_at` and replaces the text with
     /// the empty string, overwriting the old bytes (as for
     /// [`LifeStorage::set_message_text`]). Id, thread, sender, `created_at`,
@@ -485,6 +489,5 @@ pub(crate) trait LifeStorage {
     /// cleared it (`MessageId(0)` for a thread that was empty).
     fn cleared_through(&mut self, user: UserId, thread: ThreadId) -> Result<Option<MessageId>>;
     /// Sets the member's clear mark.
-    fn set_cleared_through(&mut self, user: UserId, thread: ThreadId, id: MessageId)
-    -> Result<()>;
+    fn set_cleared_through(&mut self, user: UserId, thread: ThreadId, id: MessageId) -> Result<()>;
 }

@@ -182,7 +182,10 @@ fn the_window_is_configurable() {
     let sent = a.send(thread.id, "quick").unwrap();
     clock.advance(Duration::seconds(601));
     let err = a.edit_message(sent.id, "slow").unwrap_err();
-    assert!(matches!(&err, Error::InvalidArgument(t) if t.contains("10 minutes")), "{err:?}");
+    assert!(
+        matches!(&err, Error::InvalidArgument(t) if t.contains("10 minutes")),
+        "{err:?}"
+    );
 }
 
 // ---------------------------------------------------------------------------
@@ -216,9 +219,8 @@ fn withdrawing_an_unread_message_leaves_a_tombstone_and_drops_the_count() {
         assert_eq!(items[1], tomb);
     }
     // Pages around the tombstone stay exact.
-    let page = p
-        .b
-        .list_messages(
+    let page =
+        p.b.list_messages(
             p.thread,
             &MessageQuery {
                 before: Some(three.id),
@@ -335,14 +337,21 @@ fn clearing_hides_my_history_and_counts_and_a_new_message_brings_it_back() {
     let ann_summary = a.thread_summary(thread.id).unwrap();
     assert_eq!(b.clear_thread(thread.id).unwrap(), old3.id);
     exact(&store);
-    assert_eq!(b.unread_count().unwrap(), 1, "the other thread still counts");
+    assert_eq!(
+        b.unread_count().unwrap(),
+        1,
+        "the other thread still counts"
+    );
     assert!(history(&b, thread.id).is_empty());
     assert_eq!(inbox_ids(&b), vec![other.id]);
     let summary = b.thread_summary(thread.id).unwrap();
     assert_eq!(summary.last_message, None);
     assert_eq!(summary.unread_count, 0);
     // Hidden messages are not there for me.
-    assert!(matches!(b.mark_read(old1.id), Err(Error::MessageNotFound(_))));
+    assert!(matches!(
+        b.mark_read(old1.id),
+        Err(Error::MessageNotFound(_))
+    ));
     assert!(matches!(
         b.edit_message(old2.id, "x"),
         Err(Error::MessageNotFound(_))

@@ -48,12 +48,7 @@ impl LifeStorage for SqliteTx<'_> {
             .flatten())
     }
 
-    fn set_cleared_through(
-        &mut self,
-        user: UserId,
-        thread: ThreadId,
-        id: MessageId,
-    ) -> Result<()> {
+    fn set_cleared_through(&mut self, user: UserId, thread: ThreadId, id: MessageId) -> Result<()> {
         self.conn
             .prepare_cached(
                 "UPDATE members SET cleared_through_id = ?3 WHERE user_id = ?1 AND thread_id = ?2",

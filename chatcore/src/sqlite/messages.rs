@@ -235,15 +235,18 @@ impl MessageStorage for SqliteTx<'_> {
 }
 
 /// The history page queries; see `EXPLAIN QUERY PLAN` in the tests.
-pub(crate) const PAGE_BEFORE: &str = "SELECT id, thread_id, sender_id, text, created_at, read_at, edited_at, deleted_at
+pub(crate) const PAGE_BEFORE: &str =
+    "SELECT id, thread_id, sender_id, text, created_at, read_at, edited_at, deleted_at
      FROM messages WHERE thread_id = ?1 AND id < ?2 ORDER BY id DESC LIMIT ?3";
 /// See [`PAGE_BEFORE`].
-pub(crate) const PAGE_AFTER: &str = "SELECT id, thread_id, sender_id, text, created_at, read_at, edited_at, deleted_at
+pub(crate) const PAGE_AFTER: &str =
+    "SELECT id, thread_id, sender_id, text, created_at, read_at, edited_at, deleted_at
      FROM messages WHERE thread_id = ?1 AND id > ?2 ORDER BY id ASC LIMIT ?3";
 
 /// A sender's message by client key: one look-up in the partial unique
 /// index `messages_client_key` (its `WHERE` matches the index's).
-pub(crate) const BY_CLIENT_KEY: &str = "SELECT id, thread_id, sender_id, text, created_at, read_at, edited_at, deleted_at
+pub(crate) const BY_CLIENT_KEY: &str =
+    "SELECT id, thread_id, sender_id, text, created_at, read_at, edited_at, deleted_at
      FROM messages WHERE sender_id = ?1 AND client_key = ?2 AND client_key IS NOT NULL";
 
 /// Marking a thread's backlog read; see `EXPLAIN QUERY PLAN` in the tests.
