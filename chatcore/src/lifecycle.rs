@@ -26,32 +26,11 @@ use crate::error::{Error, Result};
 use crate::ids::{MessageId, ThreadId, UserId};
 use crate::messages::{Message, take_from_unread, take_withdrawn_from_unread, validate_text};
 use crate::storage::Tx;
-use crate::threads::{existing, require_participant};
+use crate::threads::{existing, require_participant, require_visible};
 use chrono::{DateTime, Duration, Utc};
 
 // ---------------------------------------------------------------------------
 // Rules
-
-/// Whether a member's clear mark (`floor`, `None` if they never cleared
-/// the thread) hides `message` from them: it does when its id is at or
-/// below the mark.
-pub(crate) fn hidden_from(message: &Message, floor: Option<MessageId>) -> bool {
-    floor.is_some_and(|floor| message.id <= floor)
-}
-
-/// A message the caller cleared from their view is, to them, not there:
-/// [`Error::MessageNotFound`].
-pub(crate) fn require_visible(
-    tx: &mut (impl Tx + ?Sized),
-    message: &Message,
-    caller: UserId,
-) -> Result<()> {
-    let floor = tx.cleared_through(caller, message.thread_id)?;
-    if hidden_from(message, floor) {
-        return Err(Error::MessageNotFound(message.id.0));
-    }
-    Ok(())
-}
 
 /// Only the sender changes a message after sending it, and only within
 /// `window` of its sending ([`Error::NotSender`]; past the window

@@ -252,12 +252,12 @@ pub(crate) fn record_send(
 /// Whether withdrawing `message` takes it off its recipient's unread
 /// counters: it counts as unread only while it has no read time, is not
 /// already withdrawn, and lies above the recipient's clear mark
-/// (`recipient_floor`, see `lifecycle::hidden_from`). The same three
+/// (`recipient_floor`, see `threads::hidden_from`). The same three
 /// conditions are the recount of [`check_unread_batch`].
 pub(crate) fn withdrawn_unread(message: &Message, recipient_floor: Option<MessageId>) -> bool {
     message.read_at.is_none()
         && message.deleted_at.is_none()
-        && !crate::lifecycle::hidden_from(message, recipient_floor)
+        && !threads::hidden_from(message, recipient_floor)
 }
 
 /// The unread accounting of a withdrawal: if `message` counted as unread
@@ -432,7 +432,7 @@ impl Session {
             // to see: an `after` page starts above it, a `before` page
             // (newest first) stops at it.
             let floor = tx.cleared_through(caller.user_id, thread_id)?;
-            let hidden = |message: &Message| crate::lifecycle::hidden_from(message, floor);
+            let hidden = |message: &Message| threads::hidden_from(message, floor);
             let mut items = match (before, after) {
                 (Some(_), Some(_)) => {
                     return Err(Error::InvalidArgument(
@@ -474,7 +474,7 @@ impl Session {
                 .ok_or(Error::MessageNotFound(message_id.0))?;
             let thread = existing(tx, message.thread_id)?;
             require_participant(&thread, caller.user_id)?;
-            crate::lifecycle::require_visible(tx, &message, caller.user_id)?;
+            threads::require_visible(tx, &message, caller.user_id)?;
             require_recipient(&message, &thread, caller.user_id)?;
             // A withdrawn message is never unread (`withdrawn_unread`), so
             // marking it changes nothing.
