@@ -10,7 +10,8 @@
 //!   `&mut dyn Tx`.
 //! - **Storage is one trait per aggregate**: [`AccountStorage`] (users,
 //!   sessions), [`ThreadStorage`] (threads and their member rows),
-//!   [`MessageStorage`] (messages, read marks, unread counters) and
+//!   [`MessageStorage`] (messages, read marks, unread counters),
+//!   [`LifeStorage`] (edits, withdrawals, clear marks) and
 //!   [`ImportStorage`] (what a whole-store import or export needs: deferred
 //!   references, the activity recompute, id-ordered pages). [`Tx`] is their
 //!   union; the transaction object a backend hands out implements it. The
@@ -33,7 +34,15 @@
 //!     (`check_unread_batch`, also after an import); `bulk` applies the same
 //!     accounting once per thread. The idempotent send too: a valid client
 //!     key, the same sender and key give the first message, a mismatch is
-//!     refused (`validate_client_key`, `record_keyed_send`).
+//!     refused (`validate_client_key`, `record_keyed_send`). What a
+//!     withdrawal takes off the unread counters (`withdrawn_unread`,
+//!     `take_withdrawn_from_unread`);
+//!   - `threads` also: what a member's clear mark hides (`hidden_from`,
+//!     `require_visible`);
+//!   - `lifecycle`: a message's life: only the sender edits or withdraws,
+//!     within the window (`require_own_change`), and the one edit,
+//!     withdrawal and clear (`record_edit`, `record_withdrawal`,
+//!     `record_clear`), over [`LifeStorage`].
 //! - **Methods take `&mut self`**, so a backend whose transaction needs
 //!   exclusive access to run a statement (the synchronous `postgres` crate's
 //!   `Transaction`) implements them directly; SQLite's holds a shared
