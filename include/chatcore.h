@@ -713,24 +713,6 @@ void chat_unread_report_free(struct chat_unread_report *report);
 // Frees a report from `chat_import_django`. NULL is a no-op.
 void chat_import_report_free(struct chat_import_report *report);
 
-// Finds the user whose username is exactly `username` (NFKC-normalised,
-// case-insensitive; a look-alike such as `l` for `1` never matches). The
-// caller owns `*out_user` and frees it with `chat_user_free`. Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_SESSION_INVALID,
-// CHAT_ERR_SESSION_EXPIRED.
-enum chat_status chat_user_find_by_username(struct chat_session *session,
-                                            const char *username,
-                                            struct chat_user **out_user);
-
-// Finds the user whose email is `email` (trimmed, case-insensitive, as
-// registration compares emails). The caller owns `*out_user` and frees it
-// with `chat_user_free`. Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_SESSION_INVALID,
-// CHAT_ERR_SESSION_EXPIRED.
-enum chat_status chat_user_find_by_email(struct chat_session *session,
-                                         const char *email,
-                                         struct chat_user **out_user);
-
 // Replaces the text of one of the user's own messages, within the edit
 // window (48 hours after sending by default). `text` follows the rules of
 // `chat_message_send`. The message keeps its id and place, its read state
@@ -776,6 +758,24 @@ enum chat_status chat_message_delete(struct chat_session *session,
 enum chat_status chat_thread_clear(struct chat_session *session,
                                    int64_t thread_id,
                                    int64_t *out_cleared_through);
+
+// Finds the user whose username is exactly `username` (NFKC-normalised,
+// case-insensitive; a look-alike such as `l` for `1` never matches). The
+// caller owns `*out_user` and frees it with `chat_user_free`. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED.
+enum chat_status chat_user_find_by_username(struct chat_session *session,
+                                            const char *username,
+                                            struct chat_user **out_user);
+
+// Finds the user whose email is `email` (trimmed, case-insensitive, as
+// registration compares emails). The caller owns `*out_user` and frees it
+// with `chat_user_free`. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_USER_NOT_FOUND, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED.
+enum chat_status chat_user_find_by_email(struct chat_session *session,
+                                         const char *email,
+                                         struct chat_user **out_user);
 
 // Sends `text` to the thread at most once per client `key` (UTF-8, 1 to
 // 64 bytes, no control characters, no whitespace at either end; e.g. a
