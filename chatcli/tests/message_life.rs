@@ -137,3 +137,51 @@ fn the_shell_has_the_same_commands() {
     assert!(stdout.contains("Cleared thread"), "{stdout}");
     assert!(stdout.trim_end().ends_with("No messages here."), "{stdout}");
 }
+
+mod terminal {
+    use super::*;
+    use rexpect::session::{PtySession, spawn_command};
+
+    /// One-shot `chat ARGS…` on a pseudo-terminal, in this world's environment.
+    fn on_a_terminal(world: &World, args: &[&str]) -> PtySession {
+        let mut command = std::process::Command::new(world.chat().get_program());
+        for (key, value) in world.chat().get_envs() {
+            if let Some(value) = value {
+                command.env(key, value);
+            }
+        }
+        command.env("TERM", "xterm").args(args);
+        spawn_command(command, Some(15_000)).expect("spawn chat in a pty")
+    }
+
+    #[test]
+    fn unsend_and_clear_ask_on_a_terminal() {
+        let (world, sent) = conversation();
+        let id = sent["id"].to_string();
+        let thread = sent["thread_id"].to_string();
+
+        let mut p = on_a_terminal(&world, &["unsend", &id]);
+        p.exp_string("Withdraw message").unwrap();
+        p.exp_string("[y/N]").unwrap();
+        p.send_line("n").unwrap();
+        p.exp_string("cancelled").unwrap();
+        p.exp_eof().unwrap();
+        assert!(items(&world, &thread)[0]["deleted_at"].is_null());
+
+        let mut p = on_a_terminal(&world, &["unsend", &id]);
+        p.exp_string("[y/N]").unwrap();
+        p.send_line("y").unwrap();
+        p.exp_string("Withdrew message").unwrap();
+        p.exp_eof().unwrap();
+        assert!(items(&world, &thread)[0]["deleted_at"].is_string());
+
+        world.login("bob");
+        let mut p = on_a_terminal(&world, &["clear", &thread]);
+        p.exp_string("with ann for you? ann keeps their history. [y/N]")
+            .unwrap();
+        p.send_line("yes").unwrap();
+        p.exp_string("Cleared thread").unwrap();
+        p.exp_eof().unwrap();
+        assert!(items(&world, &thread).is_empty());
+    }
+}
