@@ -57,6 +57,7 @@ mod storage;
 mod store;
 mod stored_hash;
 mod threads;
+mod unread_check;
 
 pub use accounts::{
     MAX_EMAIL_BYTES, MAX_NAME_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, NewUser, Session,

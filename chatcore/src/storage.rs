@@ -31,7 +31,7 @@
 //!   - `messages`: valid text, only the recipient marks read, the unread
 //!     accounting of a send (`record_send`), of read marks and of the
 //!     read-mark backlog, and the check of every counter
-//!     (`check_unread_batch`, also after an import); `bulk` applies the same
+//!     (`unread_check::check_unread_batch`, also after an import); `bulk` applies the same
 //!     accounting once per thread. The idempotent send too: a valid client
 //!     key, the same sender and key give the first message, a mismatch is
 //!     refused (`validate_client_key`, `record_keyed_send`). What a
