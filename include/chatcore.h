@@ -55,7 +55,12 @@
 // The version of this C ABI. It changes whenever a function signature or a
 // struct layout changes incompatibly; compare it with `chat_abi_version()`
 // to detect a header that does not match the loaded library.
-#define CHAT_ABI_VERSION 2
+//
+// Version 3 appended `edited_at` and `deleted_at` to `chat_message`: its
+// size changed, so a host built against a version-2 header would read
+// the items of a `chat_message_list` at the wrong stride. Such a host must
+// be rebuilt against this header (its `chat_abi_version()` check fails).
+#define CHAT_ABI_VERSION 3
 
 // The value of `chat_options.busy_timeout_ms` that means "don't wait": a
 // call that finds the database locked fails at once with `CHAT_ERR_BUSY`.
@@ -129,6 +134,8 @@ typedef enum chat_status {
   // Text naming a user (`chat_user_find`) names two different accounts;
   // `chat_last_error()` lists how to name each one alone. Nothing was done.
   CHAT_ERR_AMBIGUOUS_USER = 22,
+  // Only the sender of a message may edit or withdraw it.
+  CHAT_ERR_NOT_SENDER = 24,
   // A bug: a panic caught at the boundary, or an error kind this build
   // of the C ABI does not know.
   CHAT_ERR_INTERNAL = 99,
@@ -274,6 +281,13 @@ typedef struct chat_message {
   int64_t created_at;
   // When the recipient read it, in ms since the Unix epoch; 0 = unread.
   int64_t read_at;
+  // When the sender last edited it (`chat_message_edit`), in ms since the
+  // Unix epoch; 0 = never edited. (Appended in ABI 3.)
+  int64_t edited_at;
+  // When the sender withdrew it (`chat_message_delete`), in ms since the
+  // Unix epoch; 0 = not withdrawn. A withdrawn message's `text` is "".
+  // (Appended in ABI 3.)
+  int64_t deleted_at;
 } chat_message;
 
 // A two-person thread as the session's user sees it, from
@@ -698,6 +712,52 @@ void chat_unread_report_free(struct chat_unread_report *report);
 
 // Frees a report from `chat_import_django`. NULL is a no-op.
 void chat_import_report_free(struct chat_import_report *report);
+
+// Replaces the text of one of the user's own messages, within the edit
+// window (48 hours after sending by default). `text` follows the rules of
+// `chat_message_send`. The message keeps its id and place, its read state
+// does not change, and it gains `edited_at`. Writes the message as it now
+// is to `*out_message`; the caller owns it and frees it with
+// `chat_message_free`. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (also past the window, or for a
+// withdrawn message), CHAT_ERR_INVALID_TEXT, CHAT_ERR_MESSAGE_NOT_FOUND
+// (also a message the user cleared from their view),
+// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_NOT_SENDER, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+enum chat_status chat_message_edit(struct chat_session *session,
+                                   int64_t message_id,
+                                   const char *text,
+                                   struct chat_message **out_message);
+
+// Withdraws one of the user's own messages for both participants (delete
+// for everyone), within the edit window. The message stays in the history
+// as a tombstone (`deleted_at` set, `text` ""), its text is gone from the
+// database file, and if the recipient had not read it their unread counts
+// drop at once. Withdrawing a withdrawn message changes nothing. Writes
+// the tombstone to `*out_message` unless `out_message` is NULL; the caller
+// owns it and frees it with `chat_message_free`. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (also past the window),
+// CHAT_ERR_MESSAGE_NOT_FOUND (also a message the user cleared from their
+// view), CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_NOT_SENDER,
+// CHAT_ERR_SESSION_INVALID, CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY,
+// CHAT_ERR_STORAGE.
+enum chat_status chat_message_delete(struct chat_session *session,
+                                     int64_t message_id,
+                                     struct chat_message **out_message);
+
+// Clears the thread for this user only (clear for me): their history,
+// previews and unread counts start after its newest message, and the
+// thread leaves their inbox until a new message arrives. The other
+// participant sees nothing change; `chat_thread_delete` still deletes for
+// both. Writes the clear mark (the newest message id when cleared, 0 for
+// an empty thread) to `*out_cleared_through` unless it is NULL.
+// Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_THREAD_NOT_FOUND,
+// CHAT_ERR_NOT_PARTICIPANT, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY, CHAT_ERR_STORAGE.
+enum chat_status chat_thread_clear(struct chat_session *session,
+                                   int64_t thread_id,
+                                   int64_t *out_cleared_through);
 
 // Finds the user whose username is exactly `username` (NFKC-normalised,
 // case-insensitive; a look-alike such as `l` for `1` never matches). The

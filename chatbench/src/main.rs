@@ -16,6 +16,7 @@ mod ffi;
 mod floor;
 mod keyed;
 mod latency;
+mod life;
 mod memory;
 mod stats;
 
@@ -353,6 +354,16 @@ fn run(args: Args) -> R<()> {
     )?;
 
     keyed::row(&mut bench, plan, &s1, send_thread, &texts)?;
+    let life_supply = if args.quick { 4_000 } else { 40_000 };
+    life::rows(
+        &mut bench,
+        plan,
+        &s1,
+        &mut floor,
+        send_thread,
+        &texts,
+        life_supply,
+    )?;
 
     // create-or-get
     let (hub_id, p5) = (world.hub, world.partners[5]);
@@ -952,6 +963,18 @@ fn render(
             "send with a key ≤ 1.15× send (same rounds)".into(),
             ratio(keyed::ROW),
             1.15,
+            String::new(),
+        ),
+        (
+            "edit ≤ 1.5× floor".into(),
+            ratio(life::EDIT_ROW),
+            1.5,
+            String::new(),
+        ),
+        (
+            "delete for everyone ≤ 1.5× floor".into(),
+            ratio(life::DELETE_ROW),
+            1.5,
             String::new(),
         ),
         (

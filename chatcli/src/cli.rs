@@ -111,6 +111,37 @@ Examples:
   chat send --key 6f1c2a52-0d4e-4f7b-9a53-3b1e8f2d9c10 3 \"pay the rent\"")]
     Send(SendArgs),
 
+    /// Edit one of your own messages (within 48 hours of sending it).
+    ///
+    /// The words of the text are joined with single spaces; quote the text
+    /// to keep it exactly. The message keeps its place; both of you see the
+    /// new text, marked "(edited)".
+    #[command(after_long_help = "\
+Example:
+  chat edit 42 see you at nine")]
+    Edit(EditArgs),
+
+    /// Withdraw one of your own messages for both of you (within 48 hours).
+    ///
+    /// Its text is deleted from the database; both of you see "message
+    /// withdrawn" in its place. Asks for confirmation on a terminal;
+    /// elsewhere --yes is required.
+    #[command(after_long_help = "\
+Example:
+  chat unsend 42 --yes")]
+    Unsend(UnsendArgs),
+
+    /// Clear a thread's history for you only; the other participant keeps theirs.
+    ///
+    /// Its messages so far disappear from your history, previews and unread
+    /// counts, and the thread leaves your list of threads until a new
+    /// message arrives. Asks for confirmation on a terminal; elsewhere
+    /// --yes is required. To delete a thread for both of you: `chat delete`.
+    #[command(after_long_help = "\
+Example:
+  chat clear 3 --yes")]
+    Clear(ClearArgs),
+
     /// Show a page of a thread's history, oldest first.
     ///
     /// Without --before or --after, the newest messages. New messages sent to
@@ -339,6 +370,41 @@ pub struct ReadArgs {
 /// Arguments of `chat delete`.
 #[derive(Debug, Args)]
 pub struct DeleteArgs {
+    /// The thread's id.
+    pub thread: i64,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+/// Arguments of `chat edit`.
+#[derive(Debug, Args)]
+pub struct EditArgs {
+    /// The message's id.
+    pub message: i64,
+    /// The new text.
+    #[arg(
+        required = true,
+        value_name = "TEXT",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub words: Vec<String>,
+}
+
+/// Arguments of `chat unsend`.
+#[derive(Debug, Args)]
+pub struct UnsendArgs {
+    /// The message's id.
+    pub message: i64,
+    /// Do not ask for confirmation.
+    #[arg(long, short)]
+    pub yes: bool,
+}
+
+/// Arguments of `chat clear`.
+#[derive(Debug, Args)]
+pub struct ClearArgs {
     /// The thread's id.
     pub thread: i64,
     /// Do not ask for confirmation.

@@ -65,6 +65,8 @@ pub enum chat_status {
     /// Text naming a user (`chat_user_find`) names two different accounts;
     /// `chat_last_error()` lists how to name each one alone. Nothing was done.
     ChatErrAmbiguousUser = 22,
+    /// Only the sender of a message may edit or withdraw it.
+    ChatErrNotSender = 24,
     /// A bug: a panic caught at the boundary, or an error kind this build
     /// of the C ABI does not know.
     ChatErrInternal = 99,
@@ -103,6 +105,7 @@ impl chat_status {
             "schema_too_new" => chat_status::ChatErrSchemaTooNew,
             "invalid_import" => chat_status::ChatErrInvalidImport,
             "ambiguous_user" => chat_status::ChatErrAmbiguousUser,
+            "not_sender" => chat_status::ChatErrNotSender,
             _ => chat_status::ChatErrInternal,
         }
     }

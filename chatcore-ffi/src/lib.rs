@@ -48,6 +48,9 @@ compile_error!(
 );
 
 mod boundary;
+mod life;
+#[cfg(test)]
+mod life_tests;
 mod lookup;
 #[cfg(test)]
 mod lookup_tests;
@@ -67,6 +70,7 @@ use chatcore::{
     Checkpoints, Config, Durability, MessageId, MessageQuery, NewUser, PasswordCost, Session,
     Store, ThreadId, ThreadQuery, UserId, Uuid,
 };
+pub use life::{chat_message_delete, chat_message_edit, chat_thread_clear};
 pub use lookup::{chat_user_find_by_email, chat_user_find_by_username};
 pub use send_key::chat_message_send_with_key;
 use std::ffi::{CString, c_char};
@@ -82,7 +86,12 @@ pub use types::{
 /// The version of this C ABI. It changes whenever a function signature or a
 /// struct layout changes incompatibly; compare it with `chat_abi_version()`
 /// to detect a header that does not match the loaded library.
-pub const CHAT_ABI_VERSION: u32 = 2;
+///
+/// Version 3 appended `edited_at` and `deleted_at` to `chat_message`: its
+/// size changed, so a host built against a version-2 header would read
+/// the items of a `chat_message_list` at the wrong stride. Such a host must
+/// be rebuilt against this header (its `chat_abi_version()` check fails).
+pub const CHAT_ABI_VERSION: u32 = 3;
 
 /// An open chat store (one SQLite file). Opaque.
 pub struct chat_store {

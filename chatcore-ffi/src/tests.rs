@@ -132,6 +132,7 @@ fn every_core_error_maps_to_the_spec_number() {
             },
             22,
         ),
+        (Error::NotSender, 24),
         (Error::Internal("x".into()), 99),
     ];
     for (error, number) in &cases {
@@ -615,6 +616,8 @@ fn store_free_boundary_helpers_and_result_structs() {
         text: "hi 😀".into(),
         created_at: when,
         read_at: None,
+        edited_at: Some(when),
+        deleted_at: None,
     };
     let user = into_raw(chat_user::from_core(&ann));
     let c_user = unsafe { &*user };
@@ -637,6 +640,8 @@ fn store_free_boundary_helpers_and_result_structs() {
         "hi 😀"
     );
     assert_eq!(second.read_at, 0);
+    assert_eq!(second.edited_at, when.timestamp_millis());
+    assert_eq!(second.deleted_at, 0);
     free_box(list);
     free_box::<chat_user>(ptr::null_mut());
 }

@@ -104,6 +104,13 @@ pub struct chat_message {
     pub created_at: i64,
     /// When the recipient read it, in ms since the Unix epoch; 0 = unread.
     pub read_at: i64,
+    /// When the sender last edited it (`chat_message_edit`), in ms since the
+    /// Unix epoch; 0 = never edited. (Appended in ABI 3.)
+    pub edited_at: i64,
+    /// When the sender withdrew it (`chat_message_delete`), in ms since the
+    /// Unix epoch; 0 = not withdrawn. A withdrawn message's `text` is "".
+    /// (Appended in ABI 3.)
+    pub deleted_at: i64,
 }
 
 impl chat_message {
@@ -115,6 +122,8 @@ impl chat_message {
             text: c_string(&message.text),
             created_at: millis(message.created_at),
             read_at: message.read_at.map_or(0, millis),
+            edited_at: message.edited_at.map_or(0, millis),
+            deleted_at: message.deleted_at.map_or(0, millis),
         }
     }
 }

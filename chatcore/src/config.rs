@@ -152,6 +152,7 @@ pub struct Config {
     pub(crate) durability: Durability,
     pub(crate) checkpoints: Checkpoints,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) edit_window: ChronoDuration,
 }
 
 impl Default for Config {
@@ -164,6 +165,7 @@ impl Default for Config {
             durability: Durability::Normal,
             checkpoints: Checkpoints::Background,
             clock: Arc::new(SystemClock),
+            edit_window: ChronoDuration::hours(48),
         }
     }
 }
@@ -222,6 +224,24 @@ impl Config {
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Config {
         self.clock = clock;
         self
+    }
+
+    /// How long after sending a message its sender may still edit or
+    /// withdraw it ([`Session::edit_message`](crate::Session::edit_message),
+    /// [`Session::delete_message`](crate::Session::delete_message)).
+    /// Default 48 hours. Durations too large to represent are capped at
+    /// 100 years.
+    pub fn edit_window(mut self, window: Duration) -> Config {
+        let hundred_years = ChronoDuration::days(36_525);
+        self.edit_window = ChronoDuration::from_std(window)
+            .unwrap_or(hundred_years)
+            .min(hundred_years);
+        self
+    }
+
+    /// The configured edit window.
+    pub fn edit_window_value(&self) -> Duration {
+        self.edit_window.to_std().unwrap_or_default()
     }
 
     /// Settings for tests: the system clock but the cheapest password hashing.

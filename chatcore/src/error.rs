@@ -104,6 +104,9 @@ pub enum Error {
         /// Every account the text could name, with its explicit spelling.
         candidates: Vec<crate::models::UserCandidate>,
     },
+    /// Only the sender of a message may edit or withdraw it.
+    #[error("only the sender can edit or withdraw a message")]
+    NotSender,
 }
 
 impl Error {
@@ -135,6 +138,7 @@ impl Error {
             Error::InvalidImport(_) => "invalid_import",
             Error::Internal(_) => "internal",
             Error::AmbiguousUser { .. } => "ambiguous_user",
+            Error::NotSender => "not_sender",
         }
     }
 

@@ -5,6 +5,17 @@
 //! (the original service's `chat.message` model has no such field, and an
 //! import of it starts with no keys).
 //!
+//! A message's life (issue 17): the NDJSON export keeps everything: edited
+//! messages with `edited_at`, tombstones of withdrawn messages (empty text,
+//! `deleted_at`), and the user's own clear mark as the thread line's
+//! `cleared_through_id` (messages at or below it are still written: the
+//! export is a copy of the store's rows, not of the view). The Django
+//! export leaves tombstones out (the seed's `chat.message` has no field for
+//! a withdrawn message, and an empty text is not a valid message there) and
+//! writes edited messages with their current text; clear marks are per user
+//! and have no place in it either, so a Django round trip shows cleared
+//! messages again.
+//!
 //! An export's output goes wherever the caller points it, maybe a pipe
 //! that stops being read. Reading everything in one transaction would pin
 //! one snapshot for as long as that takes, and SQLite cannot reuse any of
@@ -117,16 +128,16 @@ fn write_pages<R>(
     first: &mut bool,
     read: impl Fn(&mut dyn Tx, i64) -> Result<Vec<R>>,
     id: impl Fn(&R) -> i64,
-    entry: impl Fn(&R) -> Value,
+    entry: impl Fn(&R) -> Option<Value>,
 ) -> Result<()> {
     let mut after = i64::MIN;
     loop {
         let page = store.read(|tx| read(tx, after))?;
-        for row in &page {
+        for value in page.iter().filter_map(&entry) {
             out.write_all(if *first { b"[\n" } else { b",\n" })
                 .map_err(write_error)?;
             *first = false;
-            serde_json::to_writer(&mut *out, &entry(row)).map_err(json_error)?;
+            serde_json::to_writer(&mut *out, &value).map_err(json_error)?;
         }
         match page.last() {
             Some(last) if page.len() == PAGE_ROWS as usize => after = id(last),
@@ -146,7 +157,7 @@ impl Store {
             &mut first,
             |tx, after| tx.users_page(after, users, PAGE_ROWS),
             |(user, _)| user.id.get(),
-            user_entry,
+            |row| Some(user_entry(row)),
         )?;
         write_pages(
             self,
@@ -154,7 +165,7 @@ impl Store {
             &mut first,
             |tx, after| tx.threads_page(after, threads, PAGE_ROWS),
             |thread| thread.id.get(),
-            thread_entry,
+            |thread| Some(thread_entry(thread)),
         )?;
         write_pages(
             self,
@@ -162,7 +173,9 @@ impl Store {
             &mut first,
             |tx, after| tx.messages_page(after, messages, PAGE_ROWS),
             |message| message.id.get(),
-            message_entry,
+            // Tombstones have no place in the seed's model (see the module
+            // documentation).
+            |message| message.deleted_at.is_none().then(|| message_entry(message)),
         )?;
         out.write_all(if first { b"[]\n" } else { b"\n]\n" })
             .map_err(write_error)
@@ -177,6 +190,9 @@ enum NdjsonLine<'a> {
         #[serde(flatten)]
         thread: &'a crate::threads::Thread,
         other: &'a crate::accounts::User,
+        /// The user's clear mark, if they cleared the thread.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        cleared_through_id: Option<MessageId>,
     },
     Message {
         #[serde(flatten)]
@@ -197,7 +213,10 @@ impl crate::accounts::Session {
     /// Writes this user's threads and messages as NDJSON, one JSON object a
     /// line: each thread (`"type":"thread"`, with the other participant)
     /// followed by its messages (`"type":"message"`) in id order. Fields are
-    /// the serde models', and the user's own messages sent with
+    /// the serde models' (messages carry `edited_at` and `deleted_at`;
+    /// withdrawn ones are written as their tombstones), a thread this user
+    /// cleared carries `cleared_through_id` (its messages are all written),
+    /// and the user's own messages sent with
     /// [`Session::send_with_key`](crate::Session::send_with_key) carry their
     /// `client_key`. Reads page by page in short read transactions
     /// (the session is checked on each), so a thread of a million messages
@@ -220,9 +239,10 @@ impl crate::accounts::Session {
                     .user(other_id)?
                     .ok_or_else(|| Error::storage(format!("thread {id} names a missing user")))?;
                 let last = tx.last_message_id(id)?;
-                Ok(Some((thread, other, last)))
+                let cleared = tx.cleared_through(caller.user_id, id)?;
+                Ok(Some((thread, other, last, cleared)))
             })?;
-            let Some((thread, other, last)) = head else {
+            let Some((thread, other, last, cleared_through_id)) = head else {
                 continue;
             };
             write_line(
@@ -230,6 +250,7 @@ impl crate::accounts::Session {
                 &NdjsonLine::Thread {
                     thread: &thread,
                     other: &other,
+                    cleared_through_id,
                 },
             )?;
             let Some(last) = last else {

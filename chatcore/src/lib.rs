@@ -44,6 +44,7 @@ pub mod files;
 mod ids;
 mod import_limits;
 mod inbox;
+mod lifecycle;
 mod location;
 mod lookup;
 mod messages;
@@ -58,6 +59,7 @@ mod storage;
 mod store;
 mod stored_hash;
 mod threads;
+mod unread_check;
 
 pub use accounts::{
     MAX_EMAIL_BYTES, MAX_NAME_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, NewUser, Session,
@@ -82,6 +84,9 @@ pub use uuid::Uuid;
 
 /// The schema version this library writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = sqlite::schema::VERSION;
+/// The schema version that adds a message's life (edits, withdrawn
+/// messages, clear marks); the version before it has none of them.
+pub const LIFE_SCHEMA_VERSION: i64 = sqlite::schema::LIFE_VERSION;
 
 /// The schema version this library writes in a PostgreSQL store (the
 /// highest row of its `chatcore_schema_version` table).

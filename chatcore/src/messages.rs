@@ -2,7 +2,7 @@
 //!
 //! Unread counts are counters (`members.unread` per thread, `users.unread_total`
 //! per user) changed in the same transaction as every send, read mark and
-//! delete, so reading them is O(1); [`Store::verify_unread`] recomputes them
+//! delete, so reading them is O(1); [`Store::verify_unread`](crate::Store::verify_unread) recomputes them
 //! from the messages.
 
 use crate::accounts::Session;
@@ -10,12 +10,13 @@ use crate::error::{Error, Result};
 use crate::ids::{MessageId, ThreadId, UserId};
 use crate::page;
 use crate::storage::{MessageStorage, NewMessage, Tx};
-use crate::store::Store;
 use crate::threads::{self, existing, require_participant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use crate::models::Message;
+pub(crate) use crate::unread_check::check_unread;
+pub use crate::unread_check::{UnreadMismatch, UnreadReport};
 
 /// A page of a thread's history, always in ascending id order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -43,30 +44,6 @@ pub struct MessageQuery {
     pub after: Option<MessageId>,
     /// Page size; default 50, at most 500.
     pub limit: Option<u32>,
-}
-
-/// One counter that disagreed with the messages, found by [`Store::verify_unread`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct UnreadMismatch {
-    /// Whose counter.
-    pub user_id: UserId,
-    /// The thread of a per-thread counter; `None` for the user's total.
-    pub thread_id: Option<ThreadId>,
-    /// What the counter said.
-    pub stored: i64,
-    /// What the messages say.
-    pub actual: i64,
-}
-
-/// The result of checking every unread counter against the messages.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct UnreadReport {
-    /// Per-thread counters checked.
-    pub threads_checked: u64,
-    /// Per-user totals checked.
-    pub users_checked: u64,
-    /// Counters that disagreed (repaired, if asked to repair).
-    pub mismatches: Vec<UnreadMismatch>,
 }
 
 // ---------------------------------------------------------------------------
@@ -133,6 +110,9 @@ pub(crate) fn validate_client_key(key: &str) -> Result<()> {
 /// A retried send: the message stored earlier under the same sender and
 /// key is the answer only if the retry asks for the same thing (same thread,
 /// same text); anything else under a used key is a mistake of the host.
+/// Once the first message was edited or withdrawn its sent text is gone, so
+/// only the thread is compared: a late retry gets the message as it is now
+/// (a withdrawn message stays withdrawn, never sent again).
 fn require_same_send(first: &Message, thread_id: ThreadId, text: &str) -> Result<()> {
     if first.thread_id != thread_id {
         return Err(Error::InvalidArgument(format!(
@@ -141,7 +121,8 @@ fn require_same_send(first: &Message, thread_id: ThreadId, text: &str) -> Result
             first.id.0, first.thread_id.0, thread_id.0
         )));
     }
-    if first.text != text {
+    let changed_since = first.edited_at.is_some() || first.deleted_at.is_some();
+    if !changed_since && first.text != text {
         return Err(Error::InvalidArgument(format!(
             "the client key was already used for message {} with a different text; \
              use a new key for a new message",
@@ -240,11 +221,40 @@ pub(crate) fn record_send(
         text: text.to_string(),
         created_at: now,
         read_at: None,
+        edited_at: None,
+        deleted_at: None,
     })
 }
 
+/// Whether withdrawing `message` takes it off its recipient's unread
+/// counters: it counts as unread only while it has no read time, is not
+/// already withdrawn, and lies above the recipient's clear mark
+/// (`recipient_floor`, see `threads::hidden_from`). The same three
+/// conditions are the recount of
+/// [`check_unread_batch`](crate::unread_check::check_unread_batch).
+pub(crate) fn withdrawn_unread(message: &Message, recipient_floor: Option<MessageId>) -> bool {
+    message.read_at.is_none()
+        && message.deleted_at.is_none()
+        && !threads::hidden_from(message, recipient_floor)
+}
+
+/// The unread accounting of a withdrawal: if `message` counted as unread
+/// for `recipient` ([`withdrawn_unread`]), it stops counting now, in the
+/// member's counter and the user's total.
+pub(crate) fn take_withdrawn_from_unread(
+    tx: &mut (impl crate::storage::Tx + ?Sized),
+    message: &Message,
+    recipient: UserId,
+) -> Result<()> {
+    let floor = tx.cleared_through(recipient, message.thread_id)?;
+    if withdrawn_unread(message, floor) {
+        take_from_unread(tx, recipient, message.thread_id, 1)?;
+    }
+    Ok(())
+}
+
 /// Takes `count` read messages off a reader's counters in one thread.
-fn take_from_unread(
+pub(crate) fn take_from_unread(
     tx: &mut (impl MessageStorage + ?Sized),
     reader: UserId,
     thread: ThreadId,
@@ -252,73 +262,6 @@ fn take_from_unread(
 ) -> Result<()> {
     tx.add_member_unread(reader, thread, -count)?;
     tx.add_unread_total(reader, -count)
-}
-
-/// Users checked per read transaction by [`Store::verify_unread`].
-pub(crate) const UNREAD_CHECK_BATCH: i64 = 200;
-
-/// Checks (and with `repair`, fixes) every counter, in one transaction.
-pub(crate) fn check_unread(
-    tx: &mut (impl MessageStorage + ?Sized),
-    repair: bool,
-) -> Result<UnreadReport> {
-    let mut report = UnreadReport::default();
-    let mut after = Some(UserId(0));
-    while let Some(from) = after {
-        after = check_unread_batch(tx, from, i64::MAX, repair, &mut report)?;
-    }
-    Ok(report)
-}
-
-/// The unread accounting's own check: a member's counter is the number of
-/// the other participant's messages in the thread with no read time, and a
-/// user's total is the sum of their members' counters. Checks (and with
-/// `repair`, fixes) the counters of up to `limit` users with ids above
-/// `after`, each user's per-thread counters and total against the messages
-/// (so one batch is consistent on its own), and adds them to `report`.
-/// Returns the last user id checked, or `None` when there were none.
-pub(crate) fn check_unread_batch(
-    tx: &mut (impl MessageStorage + ?Sized),
-    after: UserId,
-    limit: i64,
-    repair: bool,
-    report: &mut UnreadReport,
-) -> Result<Option<UserId>> {
-    let users = tx.unread_totals_after(after, limit)?;
-    let found = report.mismatches.len();
-    for &(user_id, stored_total) in &users {
-        let mut total = 0;
-        for member in tx.recount_member_unread(user_id)? {
-            report.threads_checked += 1;
-            total += member.actual;
-            if member.stored != member.actual {
-                report.mismatches.push(UnreadMismatch {
-                    user_id,
-                    thread_id: Some(member.thread_id),
-                    stored: member.stored,
-                    actual: member.actual,
-                });
-            }
-        }
-        report.users_checked += 1;
-        if stored_total != total {
-            report.mismatches.push(UnreadMismatch {
-                user_id,
-                thread_id: None,
-                stored: stored_total,
-                actual: total,
-            });
-        }
-    }
-    if repair {
-        for mismatch in &report.mismatches[found..] {
-            match mismatch.thread_id {
-                Some(thread) => tx.set_member_unread(mismatch.user_id, thread, mismatch.actual)?,
-                None => tx.set_unread_total(mismatch.user_id, mismatch.actual)?,
-            }
-        }
-    }
-    Ok(users.last().map(|&(id, _)| id))
 }
 
 // ---------------------------------------------------------------------------
@@ -395,16 +338,26 @@ impl Session {
         self.read(|tx, caller| {
             let thread = existing(tx, thread_id)?;
             require_participant(&thread, caller.user_id)?;
+            // Messages at or below the caller's clear mark are not theirs
+            // to see: an `after` page starts above it, a `before` page
+            // (newest first) stops at it.
+            let floor = tx.cleared_through(caller.user_id, thread_id)?;
+            let hidden = |message: &Message| threads::hidden_from(message, floor);
             let mut items = match (before, after) {
                 (Some(_), Some(_)) => {
                     return Err(Error::InvalidArgument(
                         "give either before or after, not both".to_string(),
                     ));
                 }
-                (None, Some(after)) => tx.page_after(thread_id, after, limit + 1)?,
+                (None, Some(after)) => {
+                    let after = after.max(floor.unwrap_or(MessageId(0)));
+                    tx.page_after(thread_id, after, limit + 1)?
+                }
                 (before, None) => {
                     let before = before.unwrap_or(MessageId(i64::MAX));
-                    tx.page_before(thread_id, before, limit + 1)?
+                    let mut items = tx.page_before(thread_id, before, limit + 1)?;
+                    items.retain(|message| !hidden(message));
+                    items
                 }
             };
             let has_more = items.len() > limit as usize;
@@ -417,7 +370,9 @@ impl Session {
     }
 
     /// Marks one message read. Only its recipient may; marking again keeps
-    /// the first `read_at`. Returns the message as stored.
+    /// the first `read_at`. Returns the message as stored. A withdrawn
+    /// message is returned unchanged (it is never unread); a message the
+    /// caller cleared from their view is [`Error::MessageNotFound`].
     ///
     /// # Errors
     /// [`Error::MessageNotFound`], [`Error::NotParticipant`],
@@ -428,8 +383,15 @@ impl Session {
                 .message(message_id)?
                 .ok_or(Error::MessageNotFound(message_id.0))?;
             let thread = existing(tx, message.thread_id)?;
+            require_participant(&thread, caller.user_id)?;
+            threads::require_visible(tx, &message, caller.user_id)?;
             require_recipient(&message, &thread, caller.user_id)?;
-            if message.read_at.is_none() && tx.set_message_read(message_id, caller.now)? {
+            // A withdrawn message is never unread (`withdrawn_unread`), so
+            // marking it changes nothing.
+            if message.read_at.is_none()
+                && message.deleted_at.is_none()
+                && tx.set_message_read(message_id, caller.now)?
+            {
                 take_from_unread(tx, caller.user_id, message.thread_id, 1)?;
                 message.read_at = Some(caller.now);
             }
@@ -487,37 +449,5 @@ impl Session {
             crate::accounts::require_unexpired(expires_at, now)?;
             Ok(total.max(0) as u64)
         })
-    }
-}
-
-impl Store {
-    /// Recomputes every unread counter from the messages and reports those
-    /// that disagree. Changes nothing; see [`Store::repair_unread`].
-    ///
-    /// Reads in short transactions of a few hundred users each, so that a
-    /// check of a large store never holds one snapshot (and with it the
-    /// WAL) for its whole run. Each user's counters are compared with the
-    /// messages of the same snapshot, so concurrent sends never show as a
-    /// mismatch.
-    ///
-    /// # Errors
-    /// A storage error.
-    pub fn verify_unread(&self) -> Result<UnreadReport> {
-        let mut report = UnreadReport::default();
-        let mut after = Some(UserId(0));
-        while let Some(from) = after {
-            after = self
-                .read(|tx| check_unread_batch(tx, from, UNREAD_CHECK_BATCH, false, &mut report))?;
-        }
-        Ok(report)
-    }
-
-    /// Like [`Store::verify_unread`], and sets every disagreeing counter to
-    /// what the messages say, in one transaction.
-    ///
-    /// # Errors
-    /// A storage error, or [`Error::Busy`].
-    pub fn repair_unread(&self) -> Result<UnreadReport> {
-        self.write(|tx| check_unread(tx, true))
     }
 }

@@ -60,7 +60,8 @@ pub struct Message {
     pub thread_id: ThreadId,
     /// Who sent it.
     pub sender_id: UserId,
-    /// The text, exactly as sent.
+    /// The text, exactly as sent (or as last edited); empty for a
+    /// withdrawn message (see `deleted_at`).
     pub text: String,
     /// When it was sent.
     #[serde(serialize_with = "crate::rfc3339::millis")]
@@ -68,6 +69,16 @@ pub struct Message {
     /// When the recipient read it; `None` while unread.
     #[serde(serialize_with = "crate::rfc3339::option_millis")]
     pub read_at: Option<DateTime<Utc>>,
+    /// When the sender last edited it
+    /// ([`Session::edit_message`](crate::Session::edit_message)); `None` if never.
+    #[serde(serialize_with = "crate::rfc3339::option_millis")]
+    pub edited_at: Option<DateTime<Utc>>,
+    /// When the sender withdrew it
+    /// ([`Session::delete_message`](crate::Session::delete_message)); `None`
+    /// while it stands. A withdrawn message is a tombstone: its text is gone
+    /// (empty here and in the store), the rest stays.
+    #[serde(serialize_with = "crate::rfc3339::option_millis")]
+    pub deleted_at: Option<DateTime<Utc>>,
 }
 
 /// One entry of a user's inbox ([`Session::list_threads`](crate::Session::list_threads)).
@@ -78,7 +89,9 @@ pub struct ThreadSummary {
     pub thread: Thread,
     /// The other participant.
     pub other: User,
-    /// The newest message, if any.
+    /// The newest message, if any this user can see: `None` for an empty
+    /// thread or one this user cleared since its newest message; a withdrawn
+    /// newest message shows as its tombstone (no text, `deleted_at` set).
     pub last_message: Option<Message>,
     /// Messages from the other participant this user has not read.
     pub unread_count: u64,

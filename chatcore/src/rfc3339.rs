@@ -60,6 +60,8 @@ mod tests {
             text: "x".into(),
             created_at: whole,
             read_at,
+            edited_at: None,
+            deleted_at: None,
         };
         let session = SessionInfo {
             id: Uuid::nil(),

@@ -10,7 +10,8 @@
 //!   `&mut dyn Tx`.
 //! - **Storage is one trait per aggregate**: [`AccountStorage`] (users,
 //!   sessions), [`ThreadStorage`] (threads and their member rows),
-//!   [`MessageStorage`] (messages, read marks, unread counters) and
+//!   [`MessageStorage`] (messages, read marks, unread counters),
+//!   [`LifeStorage`] (edits, withdrawals, clear marks) and
 //!   [`ImportStorage`] (what a whole-store import or export needs: deferred
 //!   references, the activity recompute, id-ordered pages). [`Tx`] is their
 //!   union; the transaction object a backend hands out implements it. The
@@ -30,10 +31,18 @@
 //!   - `messages`: valid text, only the recipient marks read, the unread
 //!     accounting of a send (`record_send`), of read marks and of the
 //!     read-mark backlog, and the check of every counter
-//!     (`check_unread_batch`, also after an import); `bulk` applies the same
+//!     (`unread_check::check_unread_batch`, also after an import); `bulk` applies the same
 //!     accounting once per thread. The idempotent send too: a valid client
 //!     key, the same sender and key give the first message, a mismatch is
-//!     refused (`validate_client_key`, `record_keyed_send`).
+//!     refused (`validate_client_key`, `record_keyed_send`). What a
+//!     withdrawal takes off the unread counters (`withdrawn_unread`,
+//!     `take_withdrawn_from_unread`);
+//!   - `threads` also: what a member's clear mark hides (`hidden_from`,
+//!     `require_visible`);
+//!   - `lifecycle`: a message's life: only the sender edits or withdraws,
+//!     within the window (`require_own_change`), and the one edit,
+//!     withdrawal and clear (`record_edit`, `record_withdrawal`,
+//!     `record_clear`), over [`LifeStorage`].
 //! - **Methods take `&mut self`**, so a backend whose transaction needs
 //!   exclusive access to run a statement (the synchronous `postgres` crate's
 //!   `Transaction`) implements them directly; SQLite's holds a shared
@@ -109,11 +118,14 @@ pub(crate) trait Backend: Send + Sync {
 /// Everything one transaction can do: the per-aggregate traits together.
 /// The domain code receives `&mut` a `Tx` (or one of its parts).
 pub(crate) trait Tx:
-    AccountStorage + ThreadStorage + MessageStorage + ImportStorage
+    AccountStorage + ThreadStorage + MessageStorage + LifeStorage + ImportStorage
 {
 }
 
-impl<T: AccountStorage + ThreadStorage + MessageStorage + ImportStorage + ?Sized> Tx for T {}
+impl<T: AccountStorage + ThreadStorage + MessageStorage + LifeStorage + ImportStorage + ?Sized> Tx
+    for T
+{
+}
 
 /// The source of an [`Error::Storage`](crate::Error::Storage) a backend
 /// returns when an insert breaks a uniqueness rule (an id or a key already
@@ -448,4 +460,43 @@ pub(crate) trait MessageStorage {
     /// Up to `limit` users with ids above `after`, in id order, with their
     /// stored unread totals.
     fn unread_totals_after(&mut self, after: UserId, limit: i64) -> Result<Vec<(UserId, i64)>>;
+}
+
+/// A message's life after its send ([`LifeStorage`]): edits, withdrawals
+/// (delete for everyone) and per-member clear marks (clear for me).
+///
+/// How the rest of the seam treats them (every backend must agree):
+/// - a withdrawn message (`deleted_at` set) keeps its row, so history pages
+///   stay exact; it is never unread: [`MessageStorage::set_message_read`]
+///   and [`MessageStorage::set_messages_read`] skip it and
+///   [`MessageStorage::recount_member_unread`] does not count it;
+/// - a member's clear mark `c` (see [`LifeStorage::cleared_through`]) hides
+///   the thread's messages with ids `<= c` from that member only:
+///   [`MessageStorage::recount_member_unread`] counts only ids above it,
+///   [`ThreadStorage::summary`] and [`ThreadStorage::inbox`] give no last
+///   message at or below it, and [`ThreadStorage::inbox`] leaves out the
+///   member's threads whose newest message id is not above it (an empty
+///   thread included). A member who never cleared has no mark.
+pub(crate) trait LifeStorage {
+    /// Replaces the text of message `id` and sets its `edited_at`. The old
+    /// text must not stay readable in the store's files beyond what the
+    /// backend's own log keeps until it is recycled (SQLite: `secure_delete`
+    /// zeroes it in the pages).
+    fn set_message_text(
+        &mut self,
+        id: MessageId,
+        text: &str,
+        edited_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Withdraws message `id`: sets `deleted_at` and replaces the text with
+    /// the empty string, overwriting the old bytes (as for
+    /// [`LifeStorage::set_message_text`]). Id, thread, sender, `created_at`,
+    /// `read_at`, `edited_at` and the client key stay.
+    fn withdraw_message(&mut self, id: MessageId, deleted_at: DateTime<Utc>) -> Result<()>;
+    /// The member's clear mark: `None` if `user` never cleared the thread
+    /// (or is not a member), else the newest message id when they last
+    /// cleared it (`MessageId(0)` for a thread that was empty).
+    fn cleared_through(&mut self, user: UserId, thread: ThreadId) -> Result<Option<MessageId>>;
+    /// Sets the member's clear mark.
+    fn set_cleared_through(&mut self, user: UserId, thread: ThreadId, id: MessageId) -> Result<()>;
 }

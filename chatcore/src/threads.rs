@@ -7,7 +7,7 @@
 
 use crate::accounts::{Caller, Session};
 use crate::error::{Error, Result};
-use crate::ids::{ThreadId, UserId};
+use crate::ids::{MessageId, ThreadId, UserId};
 use crate::storage::{NewThread, ThreadStorage};
 use chrono::{DateTime, Utc};
 
@@ -39,6 +39,27 @@ pub(crate) fn other_of(participants: [UserId; 2], user: UserId) -> Result<UserId
         [a, b] if b == user => Ok(a),
         _ => Err(Error::NotParticipant),
     }
+}
+
+/// Whether a member's clear mark (`floor`, `None` if they never cleared
+/// the thread) hides `message` from them: it does when its id is at or
+/// below the mark.
+pub(crate) fn hidden_from(message: &crate::models::Message, floor: Option<MessageId>) -> bool {
+    floor.is_some_and(|floor| message.id <= floor)
+}
+
+/// A message the caller cleared from their view is, to them, not there:
+/// [`Error::MessageNotFound`].
+pub(crate) fn require_visible(
+    tx: &mut (impl crate::storage::LifeStorage + ?Sized),
+    message: &crate::models::Message,
+    caller: UserId,
+) -> Result<()> {
+    let floor = tx.cleared_through(caller, message.thread_id)?;
+    if hidden_from(message, floor) {
+        return Err(Error::MessageNotFound(message.id.0));
+    }
+    Ok(())
 }
 
 /// The thread with this id, or [`Error::ThreadNotFound`].

@@ -495,6 +495,43 @@ int main(int argc, char **argv) {
     EXPECT(chat_message_send_with_key(as, tid, "twice", "key-1", &keyed, &keyed_created), CHAT_ERR_INVALID_ARGUMENT);
     TRUE(keyed == SENTINEL_PTR);
 
+    /* ---- a message's life: edit, withdraw (delete for everyone), clear for me ---- */
+    chat_message *life = SENTINEL_PTR;
+    EXPECT(chat_message_edit(NULL, keyed_id, "x", &life), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_message_edit(as, keyed_id, NULL, &life), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_message_edit(as, keyed_id, "x", NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_message_edit(as, keyed_id, BAD, &life), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_message_edit(as, keyed_id, "   ", &life), CHAT_ERR_INVALID_TEXT);
+    EXPECT(chat_message_edit(bs, keyed_id, "x", &life), CHAT_ERR_NOT_SENDER);
+    EXPECT(chat_message_edit(es, keyed_id, "x", &life), CHAT_ERR_NOT_PARTICIPANT);
+    EXPECT(chat_message_edit(as, 999999, "x", &life), CHAT_ERR_MESSAGE_NOT_FOUND);
+    TRUE(life == SENTINEL_PTR);
+    EXPECT(chat_message_edit(as, keyed_id, "edited", &life), CHAT_OK);
+    TRUE(life->id == keyed_id && life->edited_at > 0 && life->deleted_at == 0);
+    TRUE(strcmp(life->text, "edited") == 0);
+    chat_message_free(life);
+    life = SENTINEL_PTR;
+    EXPECT(chat_message_delete(NULL, keyed_id, &life), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_message_delete(bs, keyed_id, &life), CHAT_ERR_NOT_SENDER);
+    EXPECT(chat_message_delete(es, keyed_id, &life), CHAT_ERR_NOT_PARTICIPANT);
+    EXPECT(chat_message_delete(as, 999999, &life), CHAT_ERR_MESSAGE_NOT_FOUND);
+    TRUE(life == SENTINEL_PTR);
+    EXPECT(chat_message_delete(as, keyed_id, &life), CHAT_OK);
+    TRUE(life->id == keyed_id && life->deleted_at > 0 && life->text[0] == '\0');
+    chat_message_free(life);
+    EXPECT(chat_message_delete(as, keyed_id, NULL), CHAT_OK); /* again: nothing changes */
+    life = SENTINEL_PTR;
+    EXPECT(chat_message_edit(as, keyed_id, "back", &life), CHAT_ERR_INVALID_ARGUMENT); /* a tombstone */
+    TRUE(life == SENTINEL_PTR);
+    int64_t through = -1;
+    EXPECT(chat_thread_clear(NULL, tid, &through), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_thread_clear(es, tid, &through), CHAT_ERR_NOT_PARTICIPANT);
+    EXPECT(chat_thread_clear(bs, 999999, &through), CHAT_ERR_THREAD_NOT_FOUND);
+    TRUE(through == -1);
+    EXPECT(chat_thread_clear(bs, tid, &through), CHAT_OK);
+    TRUE(through >= keyed_id);
+    EXPECT(chat_thread_clear(bs, tid, NULL), CHAT_OK);
+
     /* ---- delete ---- */
     EXPECT(chat_thread_delete(NULL, tid), CHAT_ERR_INVALID_ARGUMENT);
     EXPECT(chat_thread_delete(as, 999999), CHAT_ERR_THREAD_NOT_FOUND);

@@ -38,7 +38,7 @@ import java.lang.invoke.MethodHandle
 import java.nio.file.Path
 
 /** The ABI version whose struct layouts this file mirrors (CHAT_ABI_VERSION). */
-const val CHAT_ABI_VERSION = 2
+const val CHAT_ABI_VERSION = 3
 
 /** Pass as `after` to [Session.messages] for a thread's oldest page (CHAT_FROM_OLDEST). */
 const val CHAT_FROM_OLDEST = -1L
@@ -167,6 +167,8 @@ private object Layouts {
         ADDRESS.withName("text"),
         JAVA_LONG.withName("created_at"),
         JAVA_LONG.withName("read_at"),
+        JAVA_LONG.withName("edited_at"),
+        JAVA_LONG.withName("deleted_at"),
     ).withName("chat_message")
     val THREAD: StructLayout = MemoryLayout.structLayout(
         JAVA_LONG.withName("id"),

@@ -35,6 +35,8 @@ int main(void) {
     FIELD(chat_message, text);
     FIELD(chat_message, created_at);
     FIELD(chat_message, read_at);
+    FIELD(chat_message, edited_at);
+    FIELD(chat_message, deleted_at);
     SIZE(chat_thread);
     FIELD(chat_thread, id);
     FIELD(chat_thread, participants);

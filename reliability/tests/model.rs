@@ -1,7 +1,10 @@
 //! A model-based test: random sequences of register / login / resume /
 //! logout / create-or-get / send / send with a key / list / mark read /
-//! mark thread read / delete thread / unread / reopen, run against a file
-//! store and against a plain in-memory model, compared after every step.
+//! mark thread read / delete thread / unread / reopen / edit / withdraw
+//! (delete for everyone) / clear for me, run against a file store and
+//! against a plain in-memory model, compared after every step (and after
+//! each edit, withdrawal and clear, `verify_unread` finds every counter
+//! exact).
 //!
 //! `RELIABILITY_MODEL_CASES` sets the number of sequences, each of up to
 //! 100 steps (`cargo test`: 32; CI: 256; the longer run in the README's
@@ -73,6 +76,19 @@ enum Op {
     },
     Unread(usize),
     Reopen,
+    Edit {
+        session: usize,
+        message: usize,
+        text: usize,
+    },
+    Withdraw {
+        session: usize,
+        message: usize,
+    },
+    Clear {
+        session: usize,
+        thread: usize,
+    },
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -102,6 +118,9 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (i(), i()).prop_map(|(session, thread)| Op::DeleteThread { session, thread }),
         2 => i().prop_map(Op::Unread),
         1 => Just(Op::Reopen),
+        2 => (i(), i(), 0..TEXTS.len()).prop_map(|(session, message, text)| Op::Edit { session, message, text }),
+        2 => (i(), i()).prop_map(|(session, message)| Op::Withdraw { session, message }),
+        1 => (i(), i()).prop_map(|(session, thread)| Op::Clear { session, thread }),
     ]
 }
 
@@ -117,6 +136,10 @@ struct ModelMessage {
     read: bool,
     /// The client key it was sent under, if any.
     key: Option<&'static str>,
+    /// Edited by its sender.
+    edited: bool,
+    /// Withdrawn by its sender (its text is then "").
+    deleted: bool,
 }
 
 #[derive(Debug, Default)]
@@ -128,6 +151,8 @@ struct Model {
     /// Threads: id → (pair of user indexes, deleted).
     threads: BTreeMap<i64, ([usize; 2], bool)>,
     messages: BTreeMap<i64, ModelMessage>,
+    /// Clear marks: (user index, thread) → the newest message id when cleared.
+    cleared: BTreeMap<(usize, i64), i64>,
 }
 
 impl Model {
@@ -147,10 +172,29 @@ impl Model {
         }
     }
 
+    /// Whether `me` cleared `m` from their view.
+    fn hidden(&self, me: usize, m: &ModelMessage) -> bool {
+        self.cleared
+            .get(&(me, m.thread))
+            .is_some_and(|floor| m.id <= *floor)
+    }
+
+    /// Resolves a message the way the caller may change it (edit, withdraw).
+    fn own_message(&self, me: usize, id: i64) -> Result<&ModelMessage, &'static str> {
+        let m = self.messages.get(&id).ok_or("message_not_found")?;
+        match self.threads[&m.thread] {
+            (_, true) => Err("message_not_found"),
+            (pair, false) if !pair.contains(&me) => Err("not_participant"),
+            _ if self.hidden(me, m) => Err("message_not_found"),
+            _ if m.sender != me => Err("not_sender"),
+            _ => Ok(m),
+        }
+    }
+
     fn unread(&self, me: usize) -> u64 {
         self.messages
             .values()
-            .filter(|m| !m.read && m.sender != me)
+            .filter(|m| !m.read && m.sender != me && !m.deleted && !self.hidden(me, m))
             .filter(|m| self.threads[&m.thread].0.contains(&me))
             .count() as u64
     }
@@ -358,6 +402,8 @@ fn step(model: &mut Model, real: &mut Real<'_>, op: &Op) -> Result<(), String> {
                         text: TEXTS[text],
                         read: false,
                         key: None,
+                        edited: false,
+                        deleted: false,
                     },
                 );
             }
@@ -378,7 +424,9 @@ fn step(model: &mut Model, real: &mut Real<'_>, op: &Op) -> Result<(), String> {
                     .values()
                     .find(|m| m.sender == me && m.key == Some(key));
                 match first {
-                    Some(m) if m.thread == thread && m.text == text => Ok((me, Some(m.id))),
+                    Some(m) if m.thread == thread && (m.text == text || m.edited || m.deleted) => {
+                        Ok((me, Some(m.id)))
+                    }
                     Some(_) => Err("invalid_argument"),
                     None => Ok((me, None)),
                 }
@@ -410,6 +458,8 @@ fn step(model: &mut Model, real: &mut Real<'_>, op: &Op) -> Result<(), String> {
                             text,
                             read: false,
                             key: Some(key),
+                            edited: false,
+                            deleted: false,
                         },
                     );
                 }
@@ -452,7 +502,7 @@ fn step(model: &mut Model, real: &mut Real<'_>, op: &Op) -> Result<(), String> {
                 let all: Vec<&ModelMessage> = model
                     .messages
                     .values()
-                    .filter(|m| m.thread == thread)
+                    .filter(|m| m.thread == thread && !model.hidden(me, m))
                     .collect();
                 let limit = limit as usize;
                 let (mut page, more): (Vec<&ModelMessage>, bool) = match (query.before, query.after)
@@ -510,10 +560,12 @@ fn step(model: &mut Model, real: &mut Real<'_>, op: &Op) -> Result<(), String> {
                 match model.threads[&m.thread] {
                     (_, true) => Err("message_not_found"),
                     (pair, false) if !pair.contains(&me) => Err("not_participant"),
+                    _ if model.hidden(me, m) => Err("message_not_found"),
                     _ if m.sender == me => Err("not_recipient"),
                     _ => Ok(()),
                 }
             });
+            let withdrawn = model.messages.get(&message).is_some_and(|m| m.deleted);
             let result = match session_of(real, s) {
                 Some(session) => session.mark_read(MessageId(message)),
                 None => Err(chatcore::Error::SessionInvalid),
@@ -522,10 +574,12 @@ fn step(model: &mut Model, real: &mut Real<'_>, op: &Op) -> Result<(), String> {
                 return differ("mark_read", &expected, &code(&result));
             }
             if let Ok(stored) = result {
-                if stored.read_at.is_none() || stored.id.0 != message {
+                // A withdrawn message is never unread: marking it changes nothing.
+                let read = model.messages.get(&message).is_some_and(|m| m.read);
+                if stored.read_at.is_some() != (read || !withdrawn) || stored.id.0 != message {
                     return Err(format!("{op:?}: mark_read returned {stored:?}"));
                 }
-                if let Some(m) = model.messages.get_mut(&message) {
+                if let Some(m) = model.messages.get_mut(&message).filter(|_| !withdrawn) {
                     m.read = true;
                 }
             }
@@ -543,6 +597,7 @@ fn step(model: &mut Model, real: &mut Real<'_>, op: &Op) -> Result<(), String> {
                     .messages
                     .values()
                     .filter(|m| m.thread == thread && m.sender != me && !m.read)
+                    .filter(|m| !m.deleted && !model.hidden(me, m))
                     .filter(|m| up_to.is_none_or(|bound| m.id <= bound))
                     .map(|m| m.id)
                     .collect::<Vec<_>>())
@@ -592,6 +647,89 @@ fn step(model: &mut Model, real: &mut Real<'_>, op: &Op) -> Result<(), String> {
                 return differ("unread_count", &expected, &got);
             }
         }
+        Op::Edit {
+            session: s,
+            message,
+            text,
+        } => {
+            let message = pick(&message_ids, message, 999_999);
+            let expected = model.live_session(index_of(s)).and_then(|me| {
+                match model.own_message(me, message)? {
+                    m if m.deleted => Err("invalid_argument"),
+                    _ => Ok(()),
+                }
+            });
+            let result = match session_of(real, s) {
+                Some(session) => session.edit_message(MessageId(message), TEXTS[text]),
+                None => Err(chatcore::Error::SessionInvalid),
+            };
+            if code(&result) != expected {
+                return differ("edit_message", &expected, &code(&result));
+            }
+            if let Ok(edited) = result {
+                let m = model.messages.get_mut(&message).ok_or("no message")?;
+                if edited.text != TEXTS[text]
+                    || edited.edited_at.is_none()
+                    || edited.read_at.is_some() != m.read
+                {
+                    return Err(format!("{op:?}: edit_message returned {edited:?}"));
+                }
+                m.text = TEXTS[text];
+                m.edited = true;
+            }
+            exact_counters(real, op)?;
+        }
+        Op::Withdraw {
+            session: s,
+            message,
+        } => {
+            let message = pick(&message_ids, message, 999_999);
+            let expected = model
+                .live_session(index_of(s))
+                .and_then(|me| model.own_message(me, message).map(|_| ()));
+            let result = match session_of(real, s) {
+                Some(session) => session.delete_message(MessageId(message)),
+                None => Err(chatcore::Error::SessionInvalid),
+            };
+            if code(&result) != expected {
+                return differ("delete_message", &expected, &code(&result));
+            }
+            if let Ok(tomb) = result {
+                if !tomb.text.is_empty() || tomb.deleted_at.is_none() {
+                    return Err(format!("{op:?}: delete_message returned {tomb:?}"));
+                }
+                let m = model.messages.get_mut(&message).ok_or("no message")?;
+                m.text = "";
+                m.deleted = true;
+            }
+            exact_counters(real, op)?;
+        }
+        Op::Clear { session: s, thread } => {
+            let thread = pick(&thread_ids, thread, 999_999);
+            let expected = model.live_session(index_of(s)).and_then(|me| {
+                model.thread_for(me, thread)?;
+                let newest = model
+                    .messages
+                    .values()
+                    .filter(|m| m.thread == thread)
+                    .map(|m| m.id)
+                    .max()
+                    .unwrap_or(0);
+                Ok((me, newest))
+            });
+            let result = match session_of(real, s) {
+                Some(session) => session.clear_thread(ThreadId(thread)),
+                None => Err(chatcore::Error::SessionInvalid),
+            };
+            let got = result.map(|id| id.0).map_err(|err| err.code());
+            if got != expected.map(|(_, newest)| newest) {
+                return differ("clear_thread", &expected, &got);
+            }
+            if let Ok((me, newest)) = expected {
+                model.cleared.insert((me, thread), newest);
+            }
+            exact_counters(real, op)?;
+        }
         Op::Reopen => {
             real.sessions.clear();
             real.store = None;
@@ -607,6 +745,18 @@ fn step(model: &mut Model, real: &mut Real<'_>, op: &Op) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Every unread counter agrees with the messages.
+fn exact_counters(real: &Real<'_>, op: &Op) -> Result<(), String> {
+    let report = real.store().verify_unread().map_err(|e| e.to_string())?;
+    match report.mismatches.is_empty() {
+        true => Ok(()),
+        false => Err(format!(
+            "{op:?}: counters disagree: {:?}",
+            report.mismatches
+        )),
+    }
 }
 
 #[test]

@@ -50,7 +50,7 @@ pub fn run(ctx: &mut Context, args: &MessagesArgs, out: &mut dyn Write) -> CliRe
                     relative(m.created_at, now),
                     sender.to_string(),
                     new.to_string(),
-                    m.text.clone(),
+                    shown_text(m),
                 ]
             })
             .collect();
@@ -73,3 +73,16 @@ pub fn run(ctx: &mut Context, args: &MessagesArgs, out: &mut dyn Write) -> CliRe
         Ok(())
     }))
 }
+
+/// A message's text as the history shows it: "message withdrawn" in place
+/// of a withdrawn one, "(edited)" after an edited one.
+pub(crate) fn shown_text(message: &chatcore::Message) -> String {
+    match (message.deleted_at, message.edited_at) {
+        (Some(_), _) => WITHDRAWN.to_string(),
+        (None, Some(_)) => format!("{} (edited)", message.text),
+        (None, None) => message.text.clone(),
+    }
+}
+
+/// What a withdrawn message shows in place of its text.
+pub(crate) const WITHDRAWN: &str = "message withdrawn";

@@ -12,6 +12,7 @@ pub mod delete;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod life;
 pub mod messages;
 pub mod open;
 pub mod read;
@@ -36,6 +37,9 @@ pub fn run(ctx: &mut Context, command: Command, out: &mut dyn Write) -> CliResul
         Command::Threads(args) => threads::run(ctx, &args, out),
         Command::Open(args) => open::run(ctx, &args, out),
         Command::Send(args) => send::run(ctx, &args, out),
+        Command::Edit(args) => life::edit(ctx, &args, out),
+        Command::Unsend(args) => life::unsend(ctx, &args, out),
+        Command::Clear(args) => life::clear(ctx, &args, out),
         Command::Messages(args) => messages::run(ctx, &args, out),
         Command::Read(args) => read::run(ctx, &args, out),
         Command::Unread => unread::run(ctx, out),

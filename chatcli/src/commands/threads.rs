@@ -36,6 +36,7 @@ pub fn run(ctx: &mut Context, args: &ThreadsArgs, out: &mut dyn Write) -> CliRes
                     n => format!("* {n} new"),
                 };
                 let last = match &summary.last_message {
+                    Some(m) if m.deleted_at.is_some() => super::messages::WITHDRAWN.to_string(),
                     Some(m) if m.sender_id == me => format!("you: {}", preview(&m.text, 40)),
                     Some(m) => preview(&m.text, 45),
                     None => "(no messages)".to_string(),

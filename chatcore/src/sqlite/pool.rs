@@ -288,6 +288,9 @@ impl Backend {
         };
         conn.busy_timeout(self.busy_timeout)?;
         conn.pragma_update(None, "foreign_keys", true)?;
+        // A withdrawn or edited message's old text is zeroed where it lay,
+        // not left in free space (`Session::delete_message`).
+        conn.pragma_update(None, "secure_delete", true)?;
         // Without this, SQLite re-plans the cached paging statements on every
         // call whose LIMIT or key binding changed (see PERF-NOTES).
         conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;

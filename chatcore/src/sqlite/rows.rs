@@ -8,7 +8,8 @@ use rusqlite::Row;
 pub(crate) const USER_COLUMNS: &str = "id, email, username, first_name, last_name, created_at";
 
 /// The columns [`message_from_row_at`] reads, in order.
-pub(crate) const MESSAGE_COLUMNS: &str = "id, thread_id, sender_id, text, created_at, read_at";
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "id, thread_id, sender_id, text, created_at, read_at, edited_at, deleted_at";
 
 /// The columns [`thread_from_row`] reads, in order.
 pub(crate) const THREAD_COLUMNS: &str = "id, user_low, user_high, created_at, last_activity_at";
@@ -25,7 +26,7 @@ pub(crate) fn user_from_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Use
     })
 }
 
-/// Maps the six message columns starting at column `at` (the order of [`MESSAGE_COLUMNS`]).
+/// Maps the eight message columns starting at column `at` (the order of [`MESSAGE_COLUMNS`]).
 pub(crate) fn message_from_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<Message> {
     Ok(Message {
         id: row.get(at)?,
@@ -33,11 +34,18 @@ pub(crate) fn message_from_row_at(row: &Row<'_>, at: usize) -> rusqlite::Result<
         sender_id: row.get(at + 2)?,
         text: row.get(at + 3)?,
         created_at: from_millis(row.get(at + 4)?)?,
-        read_at: row
-            .get::<_, Option<i64>>(at + 5)?
-            .map(from_millis)
-            .transpose()?,
+        read_at: optional_time(row, at + 5)?,
+        edited_at: optional_time(row, at + 6)?,
+        deleted_at: optional_time(row, at + 7)?,
     })
+}
+
+/// A nullable time column.
+fn optional_time(
+    row: &Row<'_>,
+    at: usize,
+) -> rusqlite::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    row.get::<_, Option<i64>>(at)?.map(from_millis).transpose()
 }
 
 /// Maps a message row of [`MESSAGE_COLUMNS`].

@@ -9,12 +9,20 @@
 //! - 3: `messages.client_key`, the sender's key of an idempotent send
 //!   (`Session::send_with_key`), unique per sender among keyed messages
 //!   (a partial index: unkeyed sends pay nothing).
+//! - 4 ([`LIFE_VERSION`]): a message's life (issue 17): `messages.edited_at`,
+//!   `messages.deleted_at` (a withdrawn message: its text is emptied) and
+//!   `members.cleared_through_id` (NULL: never cleared; else that member's
+//!   history starts after this id).
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The newest schema version this library knows.
-pub(crate) const VERSION: i64 = 3;
+pub(crate) const VERSION: i64 = LIFE_VERSION;
+
+/// The version that adds edits, withdrawn messages and clear marks
+/// ([`V4`]); one constant so that its place in the chain can move.
+pub(crate) const LIFE_VERSION: i64 = 4;
 
 /// Version 1. Times are milliseconds since the Unix epoch (UTC).
 ///
@@ -96,6 +104,20 @@ CREATE UNIQUE INDEX messages_client_key ON messages(sender_id, client_key)
     WHERE client_key IS NOT NULL;
 ";
 
+/// Version 4 ([`LIFE_VERSION`]): a message's life. `edited_at` and
+/// `deleted_at` are NULL for every message before this version. A withdrawn
+/// message keeps its row (id, thread, sender, times, read time, client key)
+/// with `text = ''`; connections run with `secure_delete` on, so the old
+/// text's bytes are zeroed in the pages, not left in free space.
+/// `cleared_through_id` is per member: NULL until the member clears the
+/// thread, then the newest message id at that moment (0 for an empty
+/// thread); messages at or below it are hidden from that member only.
+const V4: &str = "
+ALTER TABLE messages ADD COLUMN edited_at INTEGER;
+ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
+ALTER TABLE members ADD COLUMN cleared_through_id INTEGER;
+";
+
 /// Reads the file's schema version without writing anything.
 pub(crate) fn version(conn: &Connection) -> Result<i64> {
     Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
@@ -168,6 +190,7 @@ fn upgrade_from(conn: &Connection, version: i64) -> Result<()> {
         0 => conn.execute_batch(V1)?,
         1 => recompute_username_keys(conn)?,
         2 => conn.execute_batch(V3)?,
+        v if v == LIFE_VERSION - 1 => conn.execute_batch(V4)?,
         other => {
             return Err(Error::Internal(format!(
                 "no migration from schema version {other}"

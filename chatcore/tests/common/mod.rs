@@ -23,10 +23,20 @@ pub fn file_store() -> (tempfile::TempDir, PathBuf, Store) {
     (dir, path, store)
 }
 
-/// Takes a file back from schema version 3 to version 2's tables (the
-/// client key column and its index); the caller sets `user_version`.
-pub const UNDO_V3: &str =
-    "DROP INDEX messages_client_key; ALTER TABLE messages DROP COLUMN client_key;";
+/// Takes a file back from the newest schema to version 2's tables (undoing
+/// the life columns of version 4 with [`UNDO_LIFE`], then the client key
+/// column and its index); the caller sets `user_version`.
+pub const UNDO_V3: &str = "ALTER TABLE messages DROP COLUMN edited_at;
+     ALTER TABLE messages DROP COLUMN deleted_at;
+     ALTER TABLE members DROP COLUMN cleared_through_id;
+     DROP INDEX messages_client_key; ALTER TABLE messages DROP COLUMN client_key;";
+
+/// Takes a file back from schema version 4 (a message's life: edits,
+/// withdrawals, clear marks) to the version before; the caller sets
+/// `user_version` (`LIFE_VERSION - 1`).
+pub const UNDO_LIFE: &str = "ALTER TABLE messages DROP COLUMN edited_at;
+     ALTER TABLE messages DROP COLUMN deleted_at;
+     ALTER TABLE members DROP COLUMN cleared_through_id;";
 
 pub const PASSWORD: &str = "password123";
 
