@@ -12,7 +12,8 @@
 //!   sessions), [`ThreadStorage`] (threads and their member rows),
 //!   [`MessageStorage`] (messages, read marks, unread counters) and
 //!   [`ImportStorage`] (what a whole-store import or export needs: deferred
-//!   references, the activity recompute, id-ordered pages). [`Tx`] is their
+//!   references, the activity recompute, id-ordered pages) and
+//!   [`CopyStorage`] (every stored field, for `Store::copy_to`). [`Tx`] is their
 //!   union; the transaction object a backend hands out implements it. The
 //!   methods are plain reads and writes of records: none decides anything a
 //!   rule decides.
@@ -65,6 +66,9 @@ use crate::ids::{MessageId, ThreadId, UserId};
 use crate::models::{Message, Thread, ThreadSummary, User};
 use chrono::{DateTime, Utc};
 
+mod copy;
+pub(crate) use copy::{CopyStorage, MemberKey, MemberRow, UserRow};
+
 /// How [`Backend::run`] runs the work of one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -109,11 +113,14 @@ pub(crate) trait Backend: Send + Sync {
 /// Everything one transaction can do: the per-aggregate traits together.
 /// The domain code receives `&mut` a `Tx` (or one of its parts).
 pub(crate) trait Tx:
-    AccountStorage + ThreadStorage + MessageStorage + ImportStorage
+    AccountStorage + ThreadStorage + MessageStorage + ImportStorage + CopyStorage
 {
 }
 
-impl<T: AccountStorage + ThreadStorage + MessageStorage + ImportStorage + ?Sized> Tx for T {}
+impl<T: AccountStorage + ThreadStorage + MessageStorage + ImportStorage + CopyStorage + ?Sized> Tx
+    for T
+{
+}
 
 /// The source of an [`Error::Storage`](crate::Error::Storage) a backend
 /// returns when an insert breaks a uniqueness rule (an id or a key already

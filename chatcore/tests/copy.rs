@@ -1,0 +1,276 @@
+//! `Store::copy_to`: a whole store into an empty one, through the storage
+//! seam, verified at the end.
+
+mod common;
+
+use chatcore::{
+    BulkMessage, Config, CopyProgress, CopyStage, MessageQuery, Store, ThreadQuery, UserId,
+};
+use chrono::{Duration, Utc};
+use common::{PASSWORD, user};
+use std::path::Path;
+
+fn open(path: &Path) -> Store {
+    Store::open_with(path, Config::insecure_fast_for_tests()).unwrap()
+}
+
+/// A store with everything a copy must keep: hashes, live and logged-out
+/// sessions, a deleted thread (gaps in the ids), keyed sends, single and
+/// backlog read marks, and a thread of 6,100 bulk-loaded messages (more
+/// than one write batch), some read.
+struct Source {
+    store: Store,
+    tokens: Vec<String>,
+}
+
+fn populate(store: Store) -> Source {
+    let (ann, ann_s) = user(&store, "ann");
+    let (bob, bob_s) = user(&store, "bob");
+    let (cat, cat_s) = user(&store, "cat");
+    let (dan, dan_s) = user(&store, "dan");
+    let gone = store.login("dan@example.com", PASSWORD).unwrap();
+    gone.logout().unwrap();
+
+    let (ab, _) = ann_s.create_thread(&[ann.id, bob.id]).unwrap();
+    let (doomed, _) = ann_s.create_thread(&[ann.id, dan.id]).unwrap();
+    ann_s.send(doomed.id, "soon gone").unwrap();
+    ann_s.delete_thread(doomed.id).unwrap();
+    let (bc, _) = bob_s.create_thread(&[bob.id, cat.id]).unwrap();
+    let (cd, _) = cat_s.create_thread(&[cat.id, dan.id]).unwrap();
+
+    for n in 0..7 {
+        ann_s.send(ab.id, &format!("ann {n}")).unwrap();
+        bob_s.send(ab.id, &format!("bob {n}")).unwrap();
+    }
+    ann_s.send_with_key(ab.id, "hello once", "key-1").unwrap();
+    let first = bob_s.send_with_key(bc.id, "keyed", "key-2").unwrap();
+    bob_s.send(bc.id, "plain").unwrap();
+    cat_s.mark_read(first.0.id).unwrap();
+    let page = bob_s
+        .list_messages(ab.id, &MessageQuery::default())
+        .unwrap();
+    let middle = page.items[page.items.len() / 2].id;
+    bob_s.mark_thread_read(ab.id, Some(middle)).unwrap();
+
+    let start = Utc::now() - Duration::days(3);
+    store
+        .bulk_load(|bulk| {
+            for n in 0..6_100i64 {
+                let sender = if n % 3 == 0 { cat.id } else { dan.id };
+                bulk.add_message(&BulkMessage {
+                    thread_id: cd.id,
+                    sender_id: sender,
+                    text: &format!("bulk {n}"),
+                    created_at: start + Duration::seconds(n),
+                    read_at: (n < 4_000).then(|| start + Duration::seconds(n + 1)),
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    dan_s.send(cd.id, "latest").unwrap();
+
+    let tokens = [ann_s, bob_s, cat_s, dan_s]
+        .iter()
+        .map(|session| session.token().to_string())
+        .collect();
+    Source { store, tokens }
+}
+
+fn ndjson(store: &Store, token: &str) -> String {
+    let mut out = Vec::new();
+    store
+        .resume(token)
+        .unwrap()
+        .export_ndjson(&mut out)
+        .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn django(store: &Store) -> String {
+    let mut out = Vec::new();
+    store.export_django(&mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+/// The first line where two exports differ, for a readable failure.
+fn assert_lines_eq(left: &str, right: &str) {
+    for (n, (a, b)) in left.lines().zip(right.lines()).enumerate() {
+        assert_eq!(a, b, "line {n}");
+    }
+    assert_eq!(left.lines().count(), right.lines().count());
+}
+
+fn inbox(store: &Store, token: &str) -> String {
+    let session = store.resume(token).unwrap();
+    let page = session.list_threads(&ThreadQuery::default()).unwrap();
+    serde_json::to_string(&page.items).unwrap()
+}
+
+/// Everything a user can see, per user, and the whole-store export.
+fn assert_same(source: &Source, copy: &Store) {
+    assert_lines_eq(&django(&source.store), &django(copy));
+    for token in &source.tokens {
+        assert_lines_eq(&ndjson(&source.store, token), &ndjson(copy, token));
+        assert_eq!(inbox(&source.store, token), inbox(copy, token));
+        let (here, there) = (
+            source.store.resume(token).unwrap(),
+            copy.resume(token).unwrap(),
+        );
+        assert_eq!(here.unread_count().unwrap(), there.unread_count().unwrap());
+        let ids = |session: &chatcore::Session| {
+            let mut ids: Vec<_> = session.sessions().unwrap().iter().map(|s| s.id).collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(ids(&here), ids(&there));
+    }
+    assert!(copy.verify_unread().unwrap().mismatches.is_empty());
+}
+
+#[test]
+fn a_copy_to_a_new_file_holds_everything_and_every_session_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = populate(open(&dir.path().join("a.db")));
+    let target = dir.path().join("b.db");
+    let mut seen: Vec<CopyProgress> = Vec::new();
+    let report = source
+        .store
+        .copy_to(&target, |progress| seen.push(*progress))
+        .unwrap();
+    assert_eq!(
+        (
+            report.users,
+            report.sessions,
+            report.threads,
+            report.messages
+        ),
+        (4, 4, 3, 14 + 1 + 2 + 6_100 + 1)
+    );
+    // Nothing but the file itself is left in the folder (the temporary
+    // file's WAL went into it before the move).
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.starts_with("b.db") || name.starts_with(".chatcore-"))
+        .collect();
+    names.sort();
+    assert_eq!(names, ["b.db"]);
+    let copy = open(&target);
+    assert_same(&source, &copy);
+
+    // The stages in order, each ending with everything done.
+    let mut stages: Vec<CopyStage> = seen.iter().map(|p| p.stage).collect();
+    stages.dedup();
+    use CopyStage::*;
+    assert_eq!(
+        stages,
+        [Users, Sessions, Threads, Messages, ReadState, Verifying]
+    );
+    for stage in stages {
+        let last = seen.iter().rfind(|p| p.stage == stage).unwrap();
+        assert_eq!(last.done, last.total, "{stage:?}");
+    }
+    assert!(seen.iter().filter(|p| p.stage == Messages).count() >= 3);
+}
+
+#[test]
+fn the_copy_goes_on_like_the_source_new_ids_above_the_copied_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = populate(open(&dir.path().join("a.db")));
+    let target = dir.path().join("b.db");
+    source.store.copy_to(&target, |_| {}).unwrap();
+    let copy = open(&target);
+    let mut made = Vec::new();
+    for store in [&source.store, &copy] {
+        let ann = store.resume(&source.tokens[0]).unwrap();
+        let bob = store.resume(&source.tokens[1]).unwrap();
+        let (thread, created) = ann.create_thread(&[UserId(1), UserId(4)]).unwrap();
+        assert!(created);
+        let before = bob.unread_count().unwrap();
+        let (ab, _) = ann.create_thread(&[UserId(1), UserId(2)]).unwrap();
+        let sent = ann.send(ab.id, "after the copy").unwrap();
+        assert_eq!(bob.unread_count().unwrap(), before + 1);
+        // A keyed retry finds the copied message, not a new one.
+        let (again, new) = ann.send_with_key(ab.id, "hello once", "key-1").unwrap();
+        assert!(!new);
+        assert_eq!(again.text, "hello once");
+        let second = ann.send(thread.id, "new thread").unwrap();
+        let eve = store
+            .register(&chatcore::NewUser {
+                email: "eve@example.com",
+                username: "eve",
+                password: PASSWORD,
+                ..Default::default()
+            })
+            .unwrap();
+        made.push((thread.id, sent.id, second.id, eve.id));
+    }
+    // The same ids on both: the counters were brought past the copied ids
+    // (the deleted thread's and message's ids are not reused either).
+    assert_eq!(made[0], made[1]);
+    assert!(copy.verify_unread().unwrap().mismatches.is_empty());
+}
+
+#[test]
+fn a_copy_into_an_existing_empty_store_is_written_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = populate(open(&dir.path().join("a.db")));
+    let target = dir.path().join("b.db");
+    drop(open(&target));
+    source.store.copy_to(&target, |_| {}).unwrap();
+    assert_same(&source, &open(&target));
+}
+
+#[test]
+fn a_target_that_is_not_empty_is_refused_and_left_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = populate(open(&dir.path().join("a.db")));
+    let target_path = dir.path().join("b.db");
+    let target = open(&target_path);
+    user(&target, "zed");
+    let before = django(&target);
+    let mut calls = 0;
+    let err = source
+        .store
+        .copy_to(&target_path, |_| calls += 1)
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_argument", "{err}");
+    assert!(err.to_string().contains("not empty"), "{err}");
+    assert_eq!(calls, 0);
+    assert_eq!(django(&target), before);
+    // Nor into itself.
+    let err = source
+        .store
+        .copy_to(dir.path().join("a.db"), |_| {})
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_argument", "{err}");
+}
+
+#[test]
+fn a_copy_that_cannot_be_written_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = populate(open(&dir.path().join("a.db")));
+    let target = dir.path().join("missing-folder").join("b.db");
+    let err = source.store.copy_to(&target, |_| {}).unwrap_err();
+    assert_eq!(err.code(), "storage", "{err}");
+    assert!(!target.exists());
+}
+
+#[test]
+fn an_empty_store_copies_to_an_empty_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("a.db"));
+    let report = store.copy_to(dir.path().join("b.db"), |_| {}).unwrap();
+    assert_eq!(report, chatcore::CopyReport::default());
+    assert_eq!(django(&open(&dir.path().join("b.db"))), django(&store));
+}
+
+#[test]
+fn an_in_memory_store_copies_to_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = populate(common::store());
+    let target = dir.path().join("b.db");
+    source.store.copy_to(&target, |_| {}).unwrap();
+    assert_same(&source, &open(&target));
+}
