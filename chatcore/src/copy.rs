@@ -188,11 +188,11 @@ impl Store {
             let store = Store::open_with(target, config)?;
             return copy_into(self, &store, &mut progress).map_err(|failure| match failure {
                 Failure::Refused(err) => err,
+                // The target is not named: a URL may carry a password.
                 Failure::Partial(err) => Error::Storage {
                     message: format!(
-                        "the copy into {} stopped: {err}; the target is partial: empty it \
-                         (drop its tables or schema, or delete the file) before copying again",
-                        target.display()
+                        "the copy stopped: {err}; the target is partial: empty it (drop its \
+                         schema, or delete the file) before copying again"
                     ),
                     source: Some(Box::new(err)),
                 },
