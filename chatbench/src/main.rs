@@ -17,11 +17,15 @@ mod floor;
 mod keyed;
 mod latency;
 mod memory;
+mod pg;
+mod pg_floor;
+mod pg_proxy;
 mod stats;
 
 use chatcore::{Config, MessageId, MessageQuery, Session, Store, ThreadQuery};
 use data::{PASSWORD, Size, World};
 use floor::Floor;
+use memory::vm_hwm_kib;
 use stats::{Plan, Summary, human};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
         Some("page-through") => page_through(&argv[1..]),
         Some("latency") => latency::command(&argv[1..]),
         Some("login-rss") => memory::child(&argv[1..]),
+        _ if argv.iter().any(|arg| arg == "--postgres") => pg::command(&argv),
         _ => parse(&argv).and_then(run),
     };
     match result {
@@ -93,19 +98,6 @@ fn parse(argv: &[String]) -> R<Args> {
         }
     }
     Ok(args)
-}
-
-/// Peak resident set size of this process so far, in KiB.
-fn vm_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))
-                .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn now_ms() -> i64 {
