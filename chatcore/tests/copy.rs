@@ -159,3 +159,68 @@ fn an_in_memory_store_copies_to_a_file() {
     source.store.copy_to(&target, |_| {}).unwrap();
     assert_same(&source, &open(&target));
 }
+
+#[test]
+fn every_kind_of_row_copies_across_many_pages() {
+    use chatcore::{BulkMessage, BulkUser};
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("a.db"));
+    let (hub, hub_session) = user(&store, "hub");
+    let now = chrono::Utc::now();
+    store
+        .bulk_load(|bulk| {
+            for n in 0..1_100 {
+                let email = format!("u{n}@example.com");
+                let other = bulk.add_user(&BulkUser {
+                    email: &email,
+                    username: &format!("u{n}"),
+                    ..Default::default()
+                })?;
+                let (thread, _) = bulk.add_thread([hub.id, other], now)?;
+                bulk.add_message(&BulkMessage {
+                    thread_id: thread,
+                    sender_id: other,
+                    text: "hi",
+                    created_at: now,
+                    read_at: None,
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    let mut tokens = vec![hub_session.token().to_string()];
+    for _ in 0..600 {
+        tokens.push(
+            store
+                .login("hub@example.com", PASSWORD)
+                .unwrap()
+                .token()
+                .to_string(),
+        );
+    }
+    let target = dir.path().join("b.db");
+    let report = store.copy_to(&target, |_| {}).unwrap();
+    assert_eq!(
+        (
+            report.users,
+            report.sessions,
+            report.threads,
+            report.messages
+        ),
+        (1_101, 601, 1_100, 1_100)
+    );
+    let copy = open(&target);
+    assert_eq!(django(&store), django(&copy));
+    // Every token resumes on the copy, with the same session id.
+    for token in &tokens {
+        assert_eq!(
+            store.resume(token).unwrap().id(),
+            copy.resume(token).unwrap().id()
+        );
+    }
+    let source = copy_support::Source {
+        store,
+        tokens: vec![tokens[0].clone()],
+    };
+    assert_same(&source, &copy);
+}

@@ -42,28 +42,27 @@ impl CopyStorage for SqliteTx<'_> {
         limit: u32,
     ) -> Result<Vec<(SessionRow, [u8; 32])>> {
         // Ids are stored as lowercase hyphenated text (`insert_session`),
-        // whose order is the UUID's byte order.
+        // whose order is the UUID's byte order; '' sorts before every id,
+        // and a plain `id > ?` is a search of the primary key's index.
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, user_id, created_at, last_used_at, expires_at, token_hash FROM sessions
-             WHERE (?1 IS NULL OR id > ?1) AND user_id <= ?2 ORDER BY id LIMIT ?3",
+             WHERE id > ?1 AND user_id <= ?2 ORDER BY id LIMIT ?3",
         )?;
+        let after = after.map(|id| id.to_string()).unwrap_or_default();
         let rows = stmt
-            .query_map(
-                params![after.map(|id| id.to_string()), up_to_user, limit],
-                |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        SessionRow {
-                            id: uuid::Uuid::nil(),
-                            user_id: row.get(1)?,
-                            created_at: from_millis(row.get(2)?)?,
-                            last_used_at: from_millis(row.get(3)?)?,
-                            expires_at: from_millis(row.get(4)?)?,
-                        },
-                        row.get::<_, Vec<u8>>(5)?,
-                    ))
-                },
-            )?
+            .query_map(params![after, up_to_user, limit], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    SessionRow {
+                        id: uuid::Uuid::nil(),
+                        user_id: row.get(1)?,
+                        created_at: from_millis(row.get(2)?)?,
+                        last_used_at: from_millis(row.get(3)?)?,
+                        expires_at: from_millis(row.get(4)?)?,
+                    },
+                    row.get::<_, Vec<u8>>(5)?,
+                ))
+            })?
             .collect::<rusqlite::Result<Vec<_>>>()?;
         rows.into_iter()
             .map(|(id, row, hash)| {
