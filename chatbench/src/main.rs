@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Options: `--quick`, `--out FILE` (also write the markdown table there),
-//! `--keep DIR` (generate into DIR/bench.db and keep it). The program fails
+//! `--keep DIR` (generate into DIR/bench.db and keep it); `--postgres URL`
+//! runs the rows on PostgreSQL instead (module `pg`). The program fails
 //! only if the benchmark itself breaks (an error, a wrong result, unread
 //! counters that disagree with the messages), never because of a timing.
 
@@ -89,7 +90,7 @@ fn parse(argv: &[String]) -> R<Args> {
             "--keep" => args.keep = Some(rest.next().ok_or("--keep needs a directory")?.into()),
             "-h" | "--help" => {
                 println!(
-                    "usage: chatbench [--quick] [--out FILE] [--keep DIR]\n\
+                    "usage: chatbench [--quick] [--out FILE] [--keep DIR | --postgres URL]\n\
                      Full size by default (1,000,000-message thread); --quick for CI."
                 );
                 std::process::exit(0);

@@ -43,12 +43,15 @@ pub fn run(ctx: &mut Context, args: &CopyArgs, out: &mut dyn Write) -> CliResult
 fn shown_target(target: &Path) -> String {
     let text = target.to_string_lossy();
     if let Some((scheme, rest)) = text.split_once("://") {
-        if let Some((credentials, host)) = rest.split_once('@') {
-            if let Some((user, _password)) = credentials.split_once(':') {
-                return format!("{scheme}://{user}:***@{host}");
-            }
-        }
-        return text.into_owned();
+        let end = rest.find(['/', '?']).unwrap_or(rest.len());
+        let (authority, tail) = rest.split_at(end);
+        return match authority.rsplit_once('@') {
+            Some((credentials, host)) => match credentials.split_once(':') {
+                Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+                None => text.into_owned(),
+            },
+            None => text.into_owned(),
+        };
     }
     if text.contains("password=") {
         return text
@@ -118,6 +121,10 @@ mod tests {
         assert_eq!(
             shown_target(Path::new("host=db user=ann password=s3cret dbname=chat")),
             "host=db user=ann password=*** dbname=chat"
+        );
+        assert_eq!(
+            shown_target(Path::new("postgres://ann:p@ss@db/chat?options=a@b")),
+            "postgres://ann:***@db/chat?options=a@b"
         );
         assert_eq!(
             shown_target(Path::new("postgresql://db.example/chat")),
