@@ -211,16 +211,21 @@ impl Floor {
              SELECT id, false FROM existing WHERE EXISTS (SELECT 1 FROM caller)
              UNION ALL SELECT id, true FROM ins"
         ))?;
+        // The page's member rows first (a range scan of `members_inbox`
+        // that stops at the limit: the user id as a scalar subquery, so the
+        // index order is used), then three primary-key look-ups each.
         let inbox = prepare(&format!(
-            "WITH {SESSION}
+            "WITH {SESSION},
+             page AS (SELECT mb.thread_id, mb.other_id, mb.unread, mb.last_activity_at
+                      FROM members mb WHERE mb.user_id = (SELECT user_id FROM s)
+                      ORDER BY mb.last_activity_at DESC, mb.thread_id DESC LIMIT $3)
              SELECT t.id, t.user_low, t.user_high, t.created_at, t.last_activity_at,
                     u.id, u.email, u.username, u.first_name, u.last_name, u.created_at,
-                    lm.id, lm.sender_id, lm.text, lm.created_at, lm.read_at, mb.unread
-             FROM s JOIN members mb ON mb.user_id = s.user_id
-             JOIN threads t ON t.id = mb.thread_id
-             JOIN users u ON u.id = mb.other_id
+                    lm.id, lm.sender_id, lm.text, lm.created_at, lm.read_at, page.unread
+             FROM page JOIN threads t ON t.id = page.thread_id
+             JOIN users u ON u.id = page.other_id
              LEFT JOIN messages lm ON lm.id = t.last_message_id
-             ORDER BY mb.last_activity_at DESC, mb.thread_id DESC LIMIT $3"
+             ORDER BY page.last_activity_at DESC, page.thread_id DESC"
         ))?;
         let history = prepare(
             "SELECT m.id, m.thread_id, m.sender_id, m.text, m.created_at, m.read_at
