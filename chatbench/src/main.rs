@@ -7,7 +7,8 @@
 //! ```
 //!
 //! Options: `--quick`, `--out FILE` (also write the markdown table there),
-//! `--keep DIR` (generate into DIR/bench.db and keep it). The program fails
+//! `--keep DIR` (generate into DIR/bench.db and keep it); `--postgres URL`
+//! runs the rows on PostgreSQL instead (module `pg`). The program fails
 //! only if the benchmark itself breaks (an error, a wrong result, unread
 //! counters that disagree with the messages), never because of a timing.
 
@@ -18,11 +19,15 @@ mod keyed;
 mod latency;
 mod life;
 mod memory;
+mod pg;
+mod pg_floor;
+mod pg_proxy;
 mod stats;
 
 use chatcore::{Config, MessageId, MessageQuery, Session, Store, ThreadQuery};
 use data::{PASSWORD, Size, World};
 use floor::Floor;
+use memory::vm_hwm_kib;
 use stats::{Plan, Summary, human};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -60,6 +65,7 @@ fn main() -> ExitCode {
         Some("page-through") => page_through(&argv[1..]),
         Some("latency") => latency::command(&argv[1..]),
         Some("login-rss") => memory::child(&argv[1..]),
+        _ if argv.iter().any(|arg| arg == "--postgres") => pg::command(&argv),
         _ => parse(&argv).and_then(run),
     };
     match result {
@@ -85,7 +91,7 @@ fn parse(argv: &[String]) -> R<Args> {
             "--keep" => args.keep = Some(rest.next().ok_or("--keep needs a directory")?.into()),
             "-h" | "--help" => {
                 println!(
-                    "usage: chatbench [--quick] [--out FILE] [--keep DIR]\n\
+                    "usage: chatbench [--quick] [--out FILE] [--keep DIR | --postgres URL]\n\
                      Full size by default (1,000,000-message thread); --quick for CI."
                 );
                 std::process::exit(0);
@@ -94,19 +100,6 @@ fn parse(argv: &[String]) -> R<Args> {
         }
     }
     Ok(args)
-}
-
-/// Peak resident set size of this process so far, in KiB.
-fn vm_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find(|line| line.starts_with("VmHWM:"))
-                .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn now_ms() -> i64 {

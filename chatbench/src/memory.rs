@@ -89,3 +89,16 @@ pub fn login_rss_row(dir: &Path) -> R<String> {
     eprintln!("  {}", line.trim());
     Ok(line)
 }
+
+/// Peak resident set size of this process so far, in KiB.
+pub fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}

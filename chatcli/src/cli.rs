@@ -227,6 +227,19 @@ Examples:
   chat backup ~/chat-$(date +%F).db")]
     Backup(BackupArgs),
 
+    /// Copy the whole store into an empty one: a new file, or a PostgreSQL database.
+    ///
+    /// Users (with password hashes), sessions, threads, messages, read
+    /// state and unread counters, verified at the end. A new file is
+    /// written aside and appears only when complete; an existing empty
+    /// target is written in place (and left partial if the copy fails).
+    /// Stop the apps first: writes during the copy make the check fail.
+    #[command(after_long_help = "\
+Examples:
+  chat copy --to local-copy.db
+  chat copy --to 'postgres://chat@db.example/chat'")]
+    Copy(CopyArgs),
+
     /// Set a user's password, as the database's administrator (no login needed).
     ///
     /// For accounts imported from Django that cannot log in (an unusable `!`
@@ -450,6 +463,15 @@ pub struct BackupArgs {
     /// The new file for the copy.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+}
+
+/// Arguments of `chat copy`.
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The empty target: a file path, or a PostgreSQL URL (the password
+    /// from PGPASSWORD or ~/.pgpass, never on the command line).
+    #[arg(long, value_name = "TARGET")]
+    pub to: PathBuf,
 }
 
 /// Arguments of `chat set-password`.

@@ -37,6 +37,7 @@
 mod accounts;
 mod bulk;
 mod config;
+mod copy;
 mod django;
 mod error;
 mod export;
@@ -67,6 +68,7 @@ pub use accounts::{
 };
 pub use bulk::{BULK_CACHE_KIB, BulkLoad, BulkMessage, BulkStats, BulkUser};
 pub use config::{Checkpoints, Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
+pub use copy::{CopyProgress, CopyReport, CopyStage};
 pub use django::ImportReport;
 pub use error::{Error, Result};
 pub use ids::{MessageId, ThreadId, UserId};

@@ -11,9 +11,10 @@
 //! - **Storage is one trait per aggregate**: [`AccountStorage`] (users,
 //!   sessions), [`ThreadStorage`] (threads and their member rows),
 //!   [`MessageStorage`] (messages, read marks, unread counters),
-//!   [`LifeStorage`] (edits, withdrawals, clear marks) and
+//!   [`LifeStorage`] (edits, withdrawals, clear marks),
 //!   [`ImportStorage`] (what a whole-store import or export needs: deferred
-//!   references, the activity recompute, id-ordered pages). [`Tx`] is their
+//!   references, the activity recompute, id-ordered pages) and
+//!   [`CopyStorage`] (every stored field, for `Store::copy_to`). [`Tx`] is their
 //!   union; the transaction object a backend hands out implements it. The
 //!   methods are plain reads and writes of records: none decides anything a
 //!   rule decides.
@@ -74,6 +75,9 @@ use crate::ids::{MessageId, ThreadId, UserId};
 use crate::models::{Message, Thread, ThreadSummary, User};
 use chrono::{DateTime, Utc};
 
+mod copy;
+pub(crate) use copy::{CopyStorage, MemberKey, MemberRow, UserRow};
+
 /// How [`Backend::run`] runs the work of one call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Mode {
@@ -118,11 +122,11 @@ pub(crate) trait Backend: Send + Sync {
 /// Everything one transaction can do: the per-aggregate traits together.
 /// The domain code receives `&mut` a `Tx` (or one of its parts).
 pub(crate) trait Tx:
-    AccountStorage + ThreadStorage + MessageStorage + LifeStorage + ImportStorage
+    AccountStorage + ThreadStorage + MessageStorage + LifeStorage + ImportStorage + CopyStorage
 {
 }
 
-impl<T: AccountStorage + ThreadStorage + MessageStorage + LifeStorage + ImportStorage + ?Sized> Tx
+impl<T: AccountStorage + ThreadStorage + MessageStorage + LifeStorage + ImportStorage + CopyStorage + ?Sized> Tx
     for T
 {
 }

@@ -8,6 +8,7 @@ use std::io::Write;
 pub mod account;
 pub mod backup;
 pub mod completions;
+pub mod copy;
 pub mod delete;
 pub mod demo;
 pub mod export;
@@ -49,6 +50,7 @@ pub fn run(ctx: &mut Context, command: Command, out: &mut dyn Write) -> CliResul
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
         Command::Backup(args) => backup::run(ctx, &args, out),
+        Command::Copy(args) => copy::run(ctx, &args, out),
         Command::SetPassword(args) => set_password::run(ctx, &args, out),
         Command::Completions(args) => completions::run(&args, out),
     };
