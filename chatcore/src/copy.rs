@@ -9,9 +9,11 @@
 //! the target in transactions of up to [`BATCH_ROWS`] rows, with their ids
 //! and every stored field (hashes, keys, counters, read marks, times).
 //! Order: users (with their unread totals), sessions, threads (with both
-//! member rows), messages (with their client keys), then the threads'
-//! newest message and the id counters ([`ImportStorage::recompute_activity`]),
-//! then every member row's activity, unread counter and read mark as stored.
+//! member rows), messages (with their client keys, edit times and
+//! withdrawals: a tombstone stays a tombstone), then the threads' newest
+//! message and the id counters ([`ImportStorage::recompute_activity`]),
+//! then every member row's activity, unread counter, read mark and clear
+//! mark as stored.
 //!
 //! Only rows up to the highest ids read at the start are copied. Copy a
 //! store nobody writes to meanwhile (stop the apps): a send during the copy
@@ -360,8 +362,16 @@ fn copy_rows(
                 created_at: message.created_at,
                 read_at: message.read_at,
                 client_key: client_key.as_deref(),
-            })
-            .map(drop)
+            })?;
+            // A message's life: its edit time (the text is already the
+            // current one), then its withdrawal (the text already empty).
+            if let Some(edited_at) = message.edited_at {
+                tx.set_message_text(message.id, &message.text, edited_at)?;
+            }
+            if let Some(deleted_at) = message.deleted_at {
+                tx.withdraw_message(message.id, deleted_at)?;
+            }
+            Ok(())
         },
     )?;
     // Each thread's newest message, and the id counters past the copied

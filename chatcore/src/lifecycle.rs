@@ -79,8 +79,13 @@ fn caller_message(
     id: MessageId,
     caller: UserId,
 ) -> Result<(Message, UserId)> {
+    let found = tx.message(id)?.ok_or(Error::MessageNotFound(id.0))?;
+    let thread = existing(tx, found.thread_id)?;
+    // Read again now that the thread is held (`existing` locks it where
+    // writers run concurrently, as on PostgreSQL): the decisions rest on the
+    // message as it is under that lock, not as a concurrent mark, edit or
+    // withdrawal left it before (on SQLite, the one writer, it is the same).
     let message = tx.message(id)?.ok_or(Error::MessageNotFound(id.0))?;
-    let thread = existing(tx, message.thread_id)?;
     let other = require_participant(&thread, caller)?;
     require_visible(tx, &message, caller)?;
     Ok((message, other))

@@ -126,8 +126,15 @@ pub(crate) trait Tx:
 {
 }
 
-impl<T: AccountStorage + ThreadStorage + MessageStorage + LifeStorage + ImportStorage + CopyStorage + ?Sized> Tx
-    for T
+impl<
+    T: AccountStorage
+        + ThreadStorage
+        + MessageStorage
+        + LifeStorage
+        + ImportStorage
+        + CopyStorage
+        + ?Sized,
+> Tx for T
 {
 }
 

@@ -9,15 +9,14 @@ use chatcore::{
     ThreadQuery,
 };
 use chrono::{Duration, TimeZone, Utc};
-use common::user;
+use common::{TestBackend, user};
 use std::sync::Arc;
 
-fn clocked() -> (Arc<ManualClock>, Store) {
+fn clocked(backend: &TestBackend) -> (Arc<ManualClock>, Store) {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap(),
     ));
-    let store =
-        Store::open_in_memory_with(Config::insecure_fast_for_tests().clock(clock.clone())).unwrap();
+    let store = backend.store_with(Config::insecure_fast_for_tests().clock(clock.clone()));
     (clock, store)
 }
 
@@ -29,8 +28,8 @@ struct Pair {
     thread: ThreadId,
 }
 
-fn pair() -> Pair {
-    let (clock, store) = clocked();
+fn pair(backend: &TestBackend) -> Pair {
+    let (clock, store) = clocked(backend);
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -68,9 +67,8 @@ fn inbox_ids(session: &Session) -> Vec<ThreadId> {
 // ---------------------------------------------------------------------------
 // Edit
 
-#[test]
-fn the_sender_edits_in_place_and_read_state_stays() {
-    let p = pair();
+fn the_sender_edits_in_place_and_read_state_stays(backend: &TestBackend) {
+    let p = pair(backend);
     let first = p.a.send(p.thread, "see you at 8").unwrap();
     let second = p.a.send(p.thread, "bring cake").unwrap();
     p.b.mark_read(first.id).unwrap();
@@ -95,6 +93,7 @@ fn the_sender_edits_in_place_and_read_state_stays() {
     assert_eq!(p.b.unread_count().unwrap(), 1);
     exact(&p.store);
 }
+both!(the_sender_edits_in_place_and_read_state_stays);
 
 trait NowForTest {
     fn now_for_test(&self) -> chrono::DateTime<Utc>;
@@ -106,9 +105,8 @@ impl NowForTest for ManualClock {
     }
 }
 
-#[test]
-fn only_the_sender_edits_and_nothing_changes_on_refusal() {
-    let p = pair();
+fn only_the_sender_edits_and_nothing_changes_on_refusal(backend: &TestBackend) {
+    let p = pair(backend);
     let sent = p.a.send(p.thread, "mine").unwrap();
     let err = p.b.edit_message(sent.id, "hijacked").unwrap_err();
     assert!(matches!(err, Error::NotSender), "{err:?}");
@@ -133,10 +131,10 @@ fn only_the_sender_edits_and_nothing_changes_on_refusal() {
     assert_eq!(history(&p.b, p.thread), vec![sent]);
     exact(&p.store);
 }
+both!(only_the_sender_edits_and_nothing_changes_on_refusal);
 
-#[test]
-fn the_window_closes_after_48_hours_by_default() {
-    let p = pair();
+fn the_window_closes_after_48_hours_by_default(backend: &TestBackend) {
+    let p = pair(backend);
     let sent = p.a.send(p.thread, "typo").unwrap();
     p.clock.advance(Duration::hours(48));
     p.a.edit_message(sent.id, "at the edge").unwrap();
@@ -158,9 +156,9 @@ fn the_window_closes_after_48_hours_by_default() {
     assert!(items[0].deleted_at.is_none());
     exact(&p.store);
 }
+both!(the_window_closes_after_48_hours_by_default);
 
-#[test]
-fn the_window_is_configurable() {
+fn the_window_is_configurable(backend: &TestBackend) {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap(),
     ));
@@ -175,7 +173,7 @@ fn the_window_is_configurable() {
         Config::default().edit_window_value(),
         std::time::Duration::from_secs(48 * 3600)
     );
-    let store = Store::open_in_memory_with(config).unwrap();
+    let store = backend.store_with(config);
     let (ann, a) = user(&store, "ann");
     let (bob, _) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -187,13 +185,13 @@ fn the_window_is_configurable() {
         "{err:?}"
     );
 }
+both!(the_window_is_configurable);
 
 // ---------------------------------------------------------------------------
 // Withdraw (delete for everyone)
 
-#[test]
-fn withdrawing_an_unread_message_leaves_a_tombstone_and_drops_the_count() {
-    let p = pair();
+fn withdrawing_an_unread_message_leaves_a_tombstone_and_drops_the_count(backend: &TestBackend) {
+    let p = pair(backend);
     let one = p.a.send(p.thread, "one").unwrap();
     let two = p.a.send(p.thread, "secret two").unwrap();
     let three = p.a.send(p.thread, "three").unwrap();
@@ -239,10 +237,10 @@ fn withdrawing_an_unread_message_leaves_a_tombstone_and_drops_the_count() {
     assert!(history(&p.b, p.thread)[1].read_at.is_none());
     exact(&p.store);
 }
+both!(withdrawing_an_unread_message_leaves_a_tombstone_and_drops_the_count);
 
-#[test]
-fn withdrawing_a_read_message_leaves_the_counts_alone() {
-    let p = pair();
+fn withdrawing_a_read_message_leaves_the_counts_alone(backend: &TestBackend) {
+    let p = pair(backend);
     let read = p.a.send(p.thread, "read me").unwrap();
     let _unread = p.a.send(p.thread, "later").unwrap();
     p.b.mark_read(read.id).unwrap();
@@ -253,10 +251,10 @@ fn withdrawing_a_read_message_leaves_the_counts_alone() {
     // The sender's own count never moved.
     assert_eq!(p.a.unread_count().unwrap(), 0);
 }
+both!(withdrawing_a_read_message_leaves_the_counts_alone);
 
-#[test]
-fn only_the_sender_withdraws_and_a_tombstone_cannot_be_edited() {
-    let p = pair();
+fn only_the_sender_withdraws_and_a_tombstone_cannot_be_edited(backend: &TestBackend) {
+    let p = pair(backend);
     let sent = p.a.send(p.thread, "mine").unwrap();
     assert!(matches!(p.b.delete_message(sent.id), Err(Error::NotSender)));
     let (_, c) = user(&p.store, "cid");
@@ -279,10 +277,10 @@ fn only_the_sender_withdraws_and_a_tombstone_cannot_be_edited() {
     assert_eq!(history(&p.a, p.thread)[0].text, "");
     exact(&p.store);
 }
+both!(only_the_sender_withdraws_and_a_tombstone_cannot_be_edited);
 
-#[test]
-fn a_withdrawn_newest_message_previews_as_its_tombstone() {
-    let p = pair();
+fn a_withdrawn_newest_message_previews_as_its_tombstone(backend: &TestBackend) {
+    let p = pair(backend);
     p.a.send(p.thread, "older").unwrap();
     let newest = p.a.send(p.thread, "regret").unwrap();
     let tomb = p.a.delete_message(newest.id).unwrap();
@@ -293,10 +291,10 @@ fn a_withdrawn_newest_message_previews_as_its_tombstone() {
         assert_eq!(inbox.items[0].last_message, Some(tomb.clone()));
     }
 }
+both!(a_withdrawn_newest_message_previews_as_its_tombstone);
 
-#[test]
-fn a_keyed_retry_after_an_edit_or_withdrawal_returns_the_message_as_it_is() {
-    let p = pair();
+fn a_keyed_retry_after_an_edit_or_withdrawal_returns_the_message_as_it_is(backend: &TestBackend) {
+    let p = pair(backend);
     let (sent, _) = p.a.send_with_key(p.thread, "first", "k1").unwrap();
     let edited = p.a.edit_message(sent.id, "first!").unwrap();
     assert_eq!(
@@ -313,13 +311,13 @@ fn a_keyed_retry_after_an_edit_or_withdrawal_returns_the_message_as_it_is() {
     assert_eq!(history(&p.b, p.thread).len(), 2);
     exact(&p.store);
 }
+both!(a_keyed_retry_after_an_edit_or_withdrawal_returns_the_message_as_it_is);
 
 // ---------------------------------------------------------------------------
 // Clear for me
 
-#[test]
-fn clearing_hides_my_history_and_counts_and_a_new_message_brings_it_back() {
-    let (clock, store) = clocked();
+fn clearing_hides_my_history_and_counts_and_a_new_message_brings_it_back(backend: &TestBackend) {
+    let (clock, store) = clocked(backend);
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (cid, c) = user(&store, "cid");
@@ -388,10 +386,10 @@ fn clearing_hides_my_history_and_counts_and_a_new_message_brings_it_back() {
     exact(&store);
     assert_eq!(history(&a, thread.id).len(), 4);
 }
+both!(clearing_hides_my_history_and_counts_and_a_new_message_brings_it_back);
 
-#[test]
-fn paging_across_the_clear_mark_is_exact() {
-    let p = pair();
+fn paging_across_the_clear_mark_is_exact(backend: &TestBackend) {
+    let p = pair(backend);
     let ids: Vec<MessageId> = (0..6)
         .map(|n| p.a.send(p.thread, &format!("m{n}")).unwrap().id)
         .collect();
@@ -438,10 +436,10 @@ fn paging_across_the_clear_mark_is_exact() {
     // The sender still pages through everything.
     assert_eq!(history(&p.a, p.thread).len(), 9);
 }
+both!(paging_across_the_clear_mark_is_exact);
 
-#[test]
-fn clearing_an_empty_thread_hides_it_until_its_first_message() {
-    let p = pair();
+fn clearing_an_empty_thread_hides_it_until_its_first_message(backend: &TestBackend) {
+    let p = pair(backend);
     assert_eq!(p.b.clear_thread(p.thread).unwrap(), MessageId(0));
     assert!(inbox_ids(&p.b).is_empty());
     assert_eq!(inbox_ids(&p.a), vec![p.thread]);
@@ -450,10 +448,10 @@ fn clearing_an_empty_thread_hides_it_until_its_first_message() {
     assert_eq!(history(&p.b, p.thread), vec![first]);
     exact(&p.store);
 }
+both!(clearing_an_empty_thread_hides_it_until_its_first_message);
 
-#[test]
-fn clear_refuses_other_peoples_and_unknown_threads() {
-    let p = pair();
+fn clear_refuses_other_peoples_and_unknown_threads(backend: &TestBackend) {
+    let p = pair(backend);
     p.a.send(p.thread, "ours").unwrap();
     let (_, c) = user(&p.store, "cid");
     assert!(matches!(
@@ -468,10 +466,10 @@ fn clear_refuses_other_peoples_and_unknown_threads() {
     assert_eq!(p.b.unread_count().unwrap(), 1);
     exact(&p.store);
 }
+both!(clear_refuses_other_peoples_and_unknown_threads);
 
-#[test]
-fn delete_thread_still_deletes_for_both_after_a_clear() {
-    let p = pair();
+fn delete_thread_still_deletes_for_both_after_a_clear(backend: &TestBackend) {
+    let p = pair(backend);
     p.a.send(p.thread, "x").unwrap();
     p.b.clear_thread(p.thread).unwrap();
     p.a.send(p.thread, "y").unwrap();
@@ -480,13 +478,13 @@ fn delete_thread_still_deletes_for_both_after_a_clear() {
     assert_eq!(p.b.unread_count().unwrap(), 0);
     exact(&p.store);
 }
+both!(delete_thread_still_deletes_for_both_after_a_clear);
 
 // ---------------------------------------------------------------------------
 // Exports
 
-#[test]
-fn the_ndjson_export_keeps_tombstones_edits_and_clear_marks() {
-    let p = pair();
+fn the_ndjson_export_keeps_tombstones_edits_and_clear_marks(backend: &TestBackend) {
+    let p = pair(backend);
     let edited = p.a.send(p.thread, "draft").unwrap();
     p.a.edit_message(edited.id, "final").unwrap();
     let gone = p.a.send(p.thread, "never mind").unwrap();
@@ -513,10 +511,10 @@ fn the_ndjson_export_keeps_tombstones_edits_and_clear_marks() {
         serde_json::from_str(String::from_utf8(out).unwrap().lines().next().unwrap()).unwrap();
     assert!(first.get("cleared_through_id").is_none());
 }
+both!(the_ndjson_export_keeps_tombstones_edits_and_clear_marks);
 
-#[test]
-fn the_django_export_leaves_tombstones_out_and_imports_back() {
-    let p = pair();
+fn the_django_export_leaves_tombstones_out_and_imports_back(backend: &TestBackend) {
+    let p = pair(backend);
     let kept = p.a.send(p.thread, "draft").unwrap();
     p.a.edit_message(kept.id, "final").unwrap();
     let gone = p.a.send(p.thread, "never mind").unwrap();
@@ -531,7 +529,8 @@ fn the_django_export_leaves_tombstones_out_and_imports_back() {
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["pk"], kept.id.0);
     assert_eq!(messages[0]["fields"]["text"], "final");
-    let copy = common::store();
+    let copy = backend.store();
     copy.import_django(&out[..], false).unwrap();
     exact(&copy);
 }
+both!(the_django_export_leaves_tombstones_out_and_imports_back);

@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use postgres::Row;
 use uuid::Uuid;
 
-const SESSION_COLUMNS: &str = "id, user_id, created_at, last_used_at, expires_at";
+pub(super) const SESSION_COLUMNS: &str = "id, user_id, created_at, last_used_at, expires_at";
 
-fn session_from_row(row: &Row) -> Result<SessionRow> {
+pub(super) fn session_from_row(row: &Row) -> Result<SessionRow> {
     Ok(SessionRow {
         id: row.try_get(0)?,
         user_id: UserId(row.try_get(1)?),

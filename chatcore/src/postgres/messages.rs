@@ -87,7 +87,8 @@ impl MessageStorage for PgTx<'_> {
 
     fn set_message_read(&mut self, id: MessageId, now: DateTime<Utc>) -> Result<bool> {
         let changed = self.execute(
-            "UPDATE messages SET read_at = $2 WHERE id = $1 AND read_at IS NULL",
+            "UPDATE messages SET read_at = $2
+             WHERE id = $1 AND read_at IS NULL AND deleted_at IS NULL",
             &[&id.0, &to_millis(now)],
         )?;
         Ok(changed > 0)
@@ -183,7 +184,8 @@ impl MessageStorage for PgTx<'_> {
         let rows = self.query(
             "SELECT mb.thread_id, mb.unread,
                     (SELECT count(*) FROM messages m
-                     WHERE m.thread_id = mb.thread_id AND m.sender_id = mb.other_id AND m.read_at IS NULL)
+                     WHERE m.thread_id = mb.thread_id AND m.id > coalesce(mb.cleared_through_id, 0)
+                       AND m.sender_id = mb.other_id AND m.read_at IS NULL AND m.deleted_at IS NULL)
              FROM members mb WHERE mb.user_id = $1",
             &[&user.0],
         )?;
@@ -209,19 +211,23 @@ impl MessageStorage for PgTx<'_> {
 }
 
 /// The history page queries.
-pub(crate) const PAGE_BEFORE: &str = "SELECT id, thread_id, sender_id, text, created_at, read_at
+pub(crate) const PAGE_BEFORE: &str =
+    "SELECT id, thread_id, sender_id, text, created_at, read_at, edited_at, deleted_at
      FROM messages WHERE thread_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
 /// See [`PAGE_BEFORE`].
-pub(crate) const PAGE_AFTER: &str = "SELECT id, thread_id, sender_id, text, created_at, read_at
+pub(crate) const PAGE_AFTER: &str =
+    "SELECT id, thread_id, sender_id, text, created_at, read_at, edited_at, deleted_at
      FROM messages WHERE thread_id = $1 AND id > $2 ORDER BY id ASC LIMIT $3";
 
 /// A sender's message by client key (the partial unique index).
-pub(crate) const BY_CLIENT_KEY: &str = "SELECT id, thread_id, sender_id, text, created_at, read_at
+pub(crate) const BY_CLIENT_KEY: &str =
+    "SELECT id, thread_id, sender_id, text, created_at, read_at, edited_at, deleted_at
      FROM messages WHERE sender_id = $1 AND client_key = $2 AND client_key IS NOT NULL";
 
 /// Marking a thread's backlog read.
 pub(crate) const MARK_RANGE_READ: &str = "UPDATE messages SET read_at = $5
-     WHERE thread_id = $1 AND id > $2 AND id <= $3 AND sender_id = $4 AND read_at IS NULL";
+     WHERE thread_id = $1 AND id > $2 AND id <= $3 AND sender_id = $4 AND read_at IS NULL
+       AND deleted_at IS NULL";
 
 /// The session's expiry and its user's counter in one statement.
 pub(crate) const UNREAD_FOR_SESSION: &str = "SELECT s.expires_at, u.unread_total

@@ -7,7 +7,8 @@
 //! passwords from `PGPASSWORD` / `~/.pgpass`, `tls`), `pool` (the
 //! [`Backend`]: modes, retries), `schema` (versions and migrations),
 //! `error` (the server's errors as [`crate::Error`]s), `rows`, and one file
-//! per aggregate: `accounts`, `threads`, `messages`, `import`.
+//! per aggregate: `accounts`, `threads`, `messages`, `life`, `import`,
+//! `copy`.
 //!
 //! # How the guarantees of a single SQLite writer are kept
 //!
@@ -35,8 +36,10 @@
 
 mod accounts;
 mod connect;
+mod copy;
 mod error;
 mod import;
+mod life;
 mod messages;
 mod pgpass;
 mod pool;

@@ -10,7 +10,8 @@ use postgres::Row;
 pub(crate) const USER_COLUMNS: &str = "id, email, username, first_name, last_name, created_at";
 
 /// The columns [`message_at`] reads, in order.
-pub(crate) const MESSAGE_COLUMNS: &str = "id, thread_id, sender_id, text, created_at, read_at";
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "id, thread_id, sender_id, text, created_at, read_at, edited_at, deleted_at";
 
 /// The columns [`thread_at`] reads, in order.
 pub(crate) const THREAD_COLUMNS: &str = "id, user_low, user_high, created_at, last_activity_at";
@@ -27,7 +28,7 @@ pub(crate) fn user_at(row: &Row, at: usize) -> Result<User> {
     })
 }
 
-/// Maps the six message columns starting at column `at` (the order of [`MESSAGE_COLUMNS`]).
+/// Maps the eight message columns starting at column `at` (the order of [`MESSAGE_COLUMNS`]).
 pub(crate) fn message_at(row: &Row, at: usize) -> Result<Message> {
     Ok(Message {
         id: MessageId(row.try_get(at)?),
@@ -35,11 +36,17 @@ pub(crate) fn message_at(row: &Row, at: usize) -> Result<Message> {
         sender_id: UserId(row.try_get(at + 2)?),
         text: row.try_get(at + 3)?,
         created_at: from_millis(row.try_get(at + 4)?)?,
-        read_at: row
-            .try_get::<_, Option<i64>>(at + 5)?
-            .map(from_millis)
-            .transpose()?,
+        read_at: optional_time(row, at + 5)?,
+        edited_at: optional_time(row, at + 6)?,
+        deleted_at: optional_time(row, at + 7)?,
     })
+}
+
+/// A nullable time column.
+fn optional_time(row: &Row, at: usize) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    row.try_get::<_, Option<i64>>(at)?
+        .map(from_millis)
+        .transpose()
 }
 
 /// Maps a message row of [`MESSAGE_COLUMNS`].

@@ -15,6 +15,9 @@
 //!   with their ordered pair unique, per-participant `members` rows with
 //!   unread counters and read marks, messages with the partial unique
 //!   index of client keys.
+//! - 2 ([`LIFE_VERSION`]): a message's life (SQLite's version 4):
+//!   `messages.edited_at`, `messages.deleted_at` and
+//!   `members.cleared_through_id` ([`V2`]).
 
 use crate::error::{Error, Result};
 use postgres::Client;
@@ -89,9 +92,32 @@ CREATE UNIQUE INDEX messages_client_key ON messages(sender_id, client_key)
     WHERE client_key IS NOT NULL;
 "#;
 
+/// Version 2 ([`LIFE_VERSION`]): a message's life, as SQLite's version 4.
+/// `edited_at` and `deleted_at` are NULL for every message before it. A
+/// withdrawn message keeps its row with `text = ''`; `cleared_through_id`
+/// is per member: NULL until the member clears the thread, then the newest
+/// message id at that moment (0 for an empty thread). Adding nullable
+/// columns without a default rewrites nothing (a catalog change only).
+///
+/// What an overwrite removes on PostgreSQL: the live row holds the new
+/// text at once, but an `UPDATE` writes a new row version, and the old one
+/// (with the old text, in the table or its TOAST table) stays in the files
+/// until `VACUUM` (or autovacuum) reclaims it, and its bytes may stay in
+/// the page's free space until it is reused; the write-ahead log (and any
+/// WAL archive or replica) keeps it until recycled. chatcore runs no
+/// `VACUUM` itself (it cannot run inside a transaction, and the server's
+/// autovacuum owns that schedule): see the README's PostgreSQL section.
+const V2: &str = r#"
+ALTER TABLE messages ADD COLUMN edited_at BIGINT, ADD COLUMN deleted_at BIGINT;
+ALTER TABLE members ADD COLUMN cleared_through_id BIGINT;
+"#;
+
 /// Every migration, in order: `MIGRATIONS[n]` brings version `n` to `n + 1`.
 /// A new version appends its SQL here.
-pub(crate) const MIGRATIONS: &[&str] = &[V1];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+
+/// The version that adds edits, withdrawn messages and clear marks ([`V2`]).
+pub(crate) const LIFE_VERSION: i64 = 2;
 
 /// The newest schema version this library knows.
 pub(crate) const VERSION: i64 = MIGRATIONS.len() as i64;

@@ -357,3 +357,61 @@ fn backups_to_a_file_are_refused_with_what_to_use_instead() {
     assert!(err.to_string().contains("copy"), "{err}");
     assert!(!dir.path().join("copy.db").exists());
 }
+
+#[test]
+fn the_life_step_upgrades_an_older_schema_in_place() {
+    let Some(server) = server() else { return };
+    let schema = Schema::new(&server);
+    let mut client = schema.client();
+    // A store at the version before a message's life, with a message.
+    client
+        .batch_execute(
+            "CREATE TABLE chatcore_schema_version (
+                 version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .unwrap();
+    let before = super::schema::LIFE_VERSION - 1;
+    for (at, step) in super::schema::MIGRATIONS[..before as usize]
+        .iter()
+        .enumerate()
+    {
+        client.batch_execute(step).unwrap();
+        client
+            .execute(
+                "INSERT INTO chatcore_schema_version (version) VALUES ($1)",
+                &[&(at as i64 + 1)],
+            )
+            .unwrap();
+    }
+    client
+        .batch_execute(
+            "INSERT INTO users (id, email, email_key, username, username_key, created_at)
+                 VALUES (1, 'a@x', 'a@x', 'a', 'a', 0), (2, 'b@x', 'b@x', 'b', 'b', 0);
+             INSERT INTO threads (id, user_low, user_high, created_at, last_activity_at, last_message_id)
+                 VALUES (1, 1, 2, 0, 0, 1);
+             INSERT INTO members (user_id, thread_id, other_id, last_activity_at)
+                 VALUES (1, 1, 2, 0), (2, 1, 1, 0);
+             INSERT INTO messages (id, thread_id, sender_id, text, created_at)
+                 VALUES (1, 1, 1, 'kept', 0)",
+        )
+        .unwrap();
+
+    Store::open_with(schema.url(), Config::insecure_fast_for_tests()).unwrap();
+    assert_eq!(
+        super::schema::version(&mut client).unwrap(),
+        super::schema::VERSION
+    );
+    let row = client
+        .query_one(
+            "SELECT m.text, m.edited_at, m.deleted_at, mb.cleared_through_id
+             FROM messages m JOIN members mb ON mb.thread_id = m.thread_id AND mb.user_id = 2",
+            &[],
+        )
+        .unwrap();
+    let (text, edited, deleted, cleared): (String, Option<i64>, Option<i64>, Option<i64>) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    assert_eq!(
+        (text.as_str(), edited, deleted, cleared),
+        ("kept", None, None, None)
+    );
+}

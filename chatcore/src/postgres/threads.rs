@@ -176,11 +176,13 @@ macro_rules! summary_select {
         "SELECT t.id, t.user_low, t.user_high, t.created_at, t.last_activity_at,
                 m.last_activity_at, m.unread,
                 u.id, u.email, u.username, u.first_name, u.last_name, u.created_at,
-                msg.id, msg.thread_id, msg.sender_id, msg.text, msg.created_at, msg.read_at
+                msg.id, msg.thread_id, msg.sender_id, msg.text, msg.created_at, msg.read_at,
+                msg.edited_at, msg.deleted_at
          FROM members m
          JOIN threads t ON t.id = m.thread_id
          JOIN users u ON u.id = m.other_id
-         LEFT JOIN messages msg ON msg.id = t.last_message_id"
+         LEFT JOIN messages msg ON msg.id = t.last_message_id
+             AND msg.id > coalesce(m.cleared_through_id, 0)"
     };
 }
 
@@ -188,6 +190,7 @@ macro_rules! summary_select {
 pub(crate) const INBOX: &str = concat!(
     summary_select!(),
     " WHERE m.user_id = $1 AND (m.last_activity_at, m.thread_id) < ($2, $3)
+        AND (m.cleared_through_id IS NULL OR t.last_message_id > m.cleared_through_id)
       ORDER BY m.last_activity_at DESC, m.thread_id DESC
       LIMIT $4"
 );

@@ -87,7 +87,7 @@ impl CopyStorage for SqliteTx<'_> {
              FROM messages WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![after, up_to, limit], |row| {
-            Ok((message_from_row_at(row, 0)?, row.get(6)?))
+            Ok((message_from_row_at(row, 0)?, row.get(8)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
@@ -101,8 +101,8 @@ impl CopyStorage for SqliteTx<'_> {
         // `members_thread` finds the thread; the row value comparison keeps
         // the keyset exact within it.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT user_id, thread_id, last_activity_at, unread, last_read_id FROM members
-             WHERE (thread_id, user_id) > (?1, ?2) AND thread_id <= ?3
+            "SELECT user_id, thread_id, last_activity_at, unread, last_read_id, cleared_through_id
+             FROM members WHERE (thread_id, user_id) > (?1, ?2) AND thread_id <= ?3
              ORDER BY thread_id, user_id LIMIT ?4",
         )?;
         let rows = stmt.query_map(params![after.0, after.1, up_to_thread, limit], |row| {
@@ -112,6 +112,7 @@ impl CopyStorage for SqliteTx<'_> {
                 last_activity_at: from_millis(row.get(2)?)?,
                 unread: row.get(3)?,
                 last_read_id: row.get(4)?,
+                cleared_through: row.get(5)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -121,7 +122,8 @@ impl CopyStorage for SqliteTx<'_> {
         let changed = self
             .conn
             .prepare_cached(
-                "UPDATE members SET last_activity_at = ?3, unread = ?4, last_read_id = ?5
+                "UPDATE members SET last_activity_at = ?3, unread = ?4, last_read_id = ?5,
+                                    cleared_through_id = ?6
                  WHERE user_id = ?1 AND thread_id = ?2",
             )?
             .execute(params![
@@ -129,7 +131,8 @@ impl CopyStorage for SqliteTx<'_> {
                 row.thread_id,
                 to_millis(row.last_activity_at),
                 row.unread,
-                row.last_read_id
+                row.last_read_id,
+                row.cleared_through
             ])?;
         Ok(changed > 0)
     }

@@ -6,7 +6,9 @@
 //! through the ordinary inserts ([`AccountStorage::insert_user`],
 //! [`AccountStorage::insert_session`], [`ThreadStorage::insert_thread`],
 //! [`MessageStorage::insert_message`]); these methods add what those do not
-//! carry (the stored keys and counters, member read state). All are plain
+//! carry (the stored keys and counters, member read state and clear marks);
+//! a message's `edited_at` and `deleted_at` are written back through
+//! [`LifeStorage`](super::LifeStorage). All are plain
 //! reads and writes: no rule is decided here.
 //!
 //! [`AccountStorage::insert_user`]: super::AccountStorage::insert_user
@@ -50,6 +52,9 @@ pub(crate) struct MemberRow {
     pub unread: i64,
     /// The member's read mark.
     pub last_read_id: MessageId,
+    /// The member's clear mark (`LifeStorage::cleared_through`), `None` if
+    /// they never cleared the thread.
+    pub cleared_through: Option<MessageId>,
 }
 
 /// A position in the (thread id, user id) order of member rows: rows
@@ -75,8 +80,9 @@ pub(crate) trait CopyStorage {
         up_to_user: i64,
         limit: u32,
     ) -> Result<Vec<(SessionRow, [u8; 32])>>;
-    /// Up to `limit` messages with ids in `(after, up_to]`, by id, each with
-    /// its client key (`None` for a send without one).
+    /// Up to `limit` messages with ids in `(after, up_to]`, by id (with
+    /// `edited_at` and `deleted_at`), each with its client key (`None` for a
+    /// send without one).
     fn message_rows_page(
         &mut self,
         after: i64,
@@ -91,8 +97,9 @@ pub(crate) trait CopyStorage {
         up_to_thread: i64,
         limit: u32,
     ) -> Result<Vec<MemberRow>>;
-    /// Sets the activity time, unread counter and read mark of the existing
-    /// member row `(row.user_id, row.thread_id)` to those of `row`, in one
-    /// write; whether the row exists (`false`: nothing written).
+    /// Sets the activity time, unread counter, read mark and clear mark of
+    /// the existing member row `(row.user_id, row.thread_id)` to those of
+    /// `row`, in one write; whether the row exists (`false`: nothing
+    /// written).
     fn set_member_row(&mut self, row: &MemberRow) -> Result<bool>;
 }

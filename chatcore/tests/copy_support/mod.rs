@@ -7,8 +7,9 @@ use chrono::{Duration, Utc};
 
 /// A store with everything a copy must keep: hashes, live and logged-out
 /// sessions, a deleted thread (gaps in the ids), keyed sends, single and
-/// backlog read marks, and a thread of 6,100 bulk-loaded messages (more
-/// than one write batch), some read.
+/// backlog read marks, edits, withdrawn messages, a clear mark, and a
+/// thread of 6,100 bulk-loaded messages (more than one write batch), some
+/// read.
 pub struct Source {
     pub store: Store,
     pub tokens: Vec<String>,
@@ -29,9 +30,10 @@ pub fn populate(store: Store) -> Source {
     let (bc, _) = bob_s.create_thread(&[bob.id, cat.id]).unwrap();
     let (cd, _) = cat_s.create_thread(&[cat.id, dan.id]).unwrap();
 
+    let mut sent = Vec::new();
     for n in 0..7 {
-        ann_s.send(ab.id, &format!("ann {n}")).unwrap();
-        bob_s.send(ab.id, &format!("bob {n}")).unwrap();
+        sent.push(ann_s.send(ab.id, &format!("ann {n}")).unwrap().id);
+        sent.push(bob_s.send(ab.id, &format!("bob {n}")).unwrap().id);
     }
     ann_s.send_with_key(ab.id, "hello once", "key-1").unwrap();
     let first = bob_s.send_with_key(bc.id, "keyed", "key-2").unwrap();
@@ -42,6 +44,13 @@ pub fn populate(store: Store) -> Source {
         .unwrap();
     let middle = page.items[page.items.len() / 2].id;
     bob_s.mark_thread_read(ab.id, Some(middle)).unwrap();
+    // A message's life: an edit, an edited message withdrawn, an unread
+    // one withdrawn, and a thread cleared by one participant.
+    ann_s.edit_message(sent[12], "ann 6, fixed").unwrap();
+    ann_s.edit_message(sent[2], "ann 1, fixed").unwrap();
+    ann_s.delete_message(sent[2]).unwrap();
+    bob_s.delete_message(sent[13]).unwrap();
+    cat_s.clear_thread(bc.id).unwrap();
 
     let start = Utc::now() - Duration::days(3);
     store
