@@ -8,14 +8,15 @@
 //!
 //! `RELIABILITY_MODEL_CASES` sets the number of sequences, each of up to
 //! 100 steps (`cargo test`: 32; CI: 256; the longer run in the README's
-//! "Guarantees": 5,000).
+//! "Guarantees": 5,000). The same model runs on PostgreSQL when
+//! `CHATCORE_TEST_POSTGRES_URL` names a server (`cargo test`: 8 cases).
 
 use chatcore::{MessageId, MessageQuery, NewUser, Session, Store, ThreadId, UserId};
 use chatcore_reliability::{PASSWORD, check_file, config, grouped, size};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const USERS: usize = 4;
 const TEXTS: &[&str] = &[
@@ -761,7 +762,88 @@ fn exact_counters(real: &Real<'_>, op: &Op) -> Result<(), String> {
 
 #[test]
 fn the_store_behaves_like_the_model() {
-    let cases = size("RELIABILITY_MODEL_CASES", 32) as u32;
+    run_model("file", 32, &|| {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("model.db");
+        (path, Box::new(dir))
+    });
+}
+
+/// The same model against PostgreSQL (issue 14), one new schema per case,
+/// on the server named by `CHATCORE_TEST_POSTGRES_URL` (else skipped).
+#[test]
+fn the_postgres_store_behaves_like_the_model() {
+    let Some(server) = std::env::var("CHATCORE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
+        eprintln!("skipped: CHATCORE_TEST_POSTGRES_URL is not set (the model on PostgreSQL)");
+        return;
+    };
+    // Fewer cases by default: each opens a new schema and its connections.
+    run_model("postgres", 8, &|| {
+        let schema = Schema::new(&server);
+        (PathBuf::from(schema.url.clone()), Box::new(schema))
+    });
+}
+
+/// A schema of the test server, dropped with the value.
+struct Schema {
+    server: String,
+    name: String,
+    url: String,
+}
+
+impl Schema {
+    fn new(server: &str) -> Schema {
+        let name = format!("chatrel_model_{}", uuid::Uuid::new_v4().simple());
+        postgres::Client::connect(server, postgres::NoTls)
+            .unwrap()
+            .batch_execute(&format!("CREATE SCHEMA {name}"))
+            .unwrap();
+        let separator = if server.contains('?') { '&' } else { '?' };
+        let url = format!("{server}{separator}options=-csearch_path%3D{name}");
+        Schema {
+            server: server.to_string(),
+            name,
+            url,
+        }
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.server, postgres::NoTls) {
+            let _ = client.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name));
+        }
+    }
+}
+
+/// The messages stored at `location`: the file check (integrity, counters)
+/// of a file, a count on the server for a PostgreSQL URL (whose counters
+/// `verify_unread` checked at every step).
+fn stored_messages(location: &Path) -> u64 {
+    match location.to_str().filter(|l| l.starts_with("postgres")) {
+        Some(url) => {
+            let count: i64 = postgres::Client::connect(url, postgres::NoTls)
+                .unwrap()
+                .query_one("SELECT count(*) FROM messages", &[])
+                .unwrap()
+                .get(0);
+            count as u64
+        }
+        None => check_file(location).messages,
+    }
+}
+
+/// Runs the model's cases, each on a new store at the location `fresh`
+/// gives (with a guard that removes it when dropped).
+fn run_model(
+    backend: &str,
+    default_cases: u64,
+    fresh: &dyn Fn() -> (PathBuf, Box<dyn std::any::Any>),
+) {
+    let cases = size("RELIABILITY_MODEL_CASES", default_cases) as u32;
     let mut runner = TestRunner::new(ProptestConfig {
         cases,
         max_shrink_iters: 2_000,
@@ -771,8 +853,7 @@ fn the_store_behaves_like_the_model() {
     let steps = std::cell::Cell::new(0u64);
     let started = std::time::Instant::now();
     let result = runner.run(&prop::collection::vec(op(), 1..=100), |ops| {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("model.db");
+        let (path, _guard) = fresh();
         let mut model = Model::default();
         let mut real = Real {
             path: &path,
@@ -786,15 +867,14 @@ fn the_store_behaves_like_the_model() {
             steps.set(steps.get() + 1);
         }
         drop(real);
-        let check = check_file(&path);
-        prop_assert_eq!(check.messages, model.messages.len() as u64);
+        prop_assert_eq!(stored_messages(&path), model.messages.len() as u64);
         Ok(())
     });
     if let Err(err) = result {
         panic!("{err}");
     }
     println!(
-        "model: {cases} cases, {} steps (up to 100 per case), store and model agreed at every step ({:.1} s)",
+        "model ({backend}): {cases} cases, {} steps (up to 100 per case), store and model agreed at every step ({:.1} s)",
         grouped(steps.get()),
         started.elapsed().as_secs_f64()
     );
