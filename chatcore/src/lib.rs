@@ -51,6 +51,7 @@ mod names;
 mod page;
 mod password;
 mod rfc3339;
+pub mod search;
 mod sqlite;
 mod storage;
 mod store;
@@ -74,8 +75,17 @@ pub use lookup::{EMAIL_PREFIX, ID_PREFIX, USERNAME_PREFIX, UserCandidate, UserRe
 pub use messages::{MAX_CLIENT_KEY_BYTES, MessagePage, MessageQuery, UnreadMismatch, UnreadReport};
 pub use models::{Message, Thread, ThreadSummary, User};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
+pub use search::{SearchHit, SearchOrder, SearchPage, SearchQuery};
 pub use store::Store;
 pub use uuid::Uuid;
 
 /// The schema version this library writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = sqlite::schema::VERSION;
+
+/// The schema version that added the search index (files below it get the
+/// index built when opened).
+pub const SEARCH_SCHEMA_VERSION: i64 = sqlite::schema::SEARCH_VERSION;
+
+/// The schema version the search step upgrades from (for migration tests).
+#[doc(hidden)]
+pub const SCHEMA_VERSION_BEFORE_SEARCH: i64 = sqlite::schema::BEFORE_SEARCH;

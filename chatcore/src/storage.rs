@@ -12,7 +12,8 @@
 //!   sessions), [`ThreadStorage`] (threads and their member rows),
 //!   [`MessageStorage`] (messages, read marks, unread counters) and
 //!   [`ImportStorage`] (what a whole-store import or export needs: deferred
-//!   references, the activity recompute, id-ordered pages). [`Tx`] is their
+//!   references, the activity recompute, id-ordered pages) and
+//!   [`SearchStorage`] (the full-text index, in `storage/search.rs`). [`Tx`] is their
 //!   union; the transaction object a backend hands out implements it. The
 //!   methods are plain reads and writes of records: none decides anything a
 //!   rule decides.
@@ -109,11 +110,17 @@ pub(crate) trait Backend: Send + Sync {
 /// Everything one transaction can do: the per-aggregate traits together.
 /// The domain code receives `&mut` a `Tx` (or one of its parts).
 pub(crate) trait Tx:
-    AccountStorage + ThreadStorage + MessageStorage + ImportStorage
+    AccountStorage + ThreadStorage + MessageStorage + ImportStorage + SearchStorage
 {
 }
 
-impl<T: AccountStorage + ThreadStorage + MessageStorage + ImportStorage + ?Sized> Tx for T {}
+impl<T: AccountStorage + ThreadStorage + MessageStorage + ImportStorage + SearchStorage + ?Sized> Tx
+    for T
+{
+}
+
+pub(crate) mod search;
+pub(crate) use search::{SearchKey, SearchPlan, SearchRow, SearchStorage};
 
 /// The source of an [`Error::Storage`](crate::Error::Storage) a backend
 /// returns when an insert breaks a uniqueness rule (an id or a key already

@@ -127,7 +127,8 @@ fn a_version_1_file_is_upgraded_and_keeps_everything() {
     // Make it a version-1 file: keys as version 1 computed them.
     raw(&path)
         .execute_batch(&format!(
-            "UPDATE users SET username_key = lower(username); {} PRAGMA user_version = 1;",
+            "UPDATE users SET username_key = lower(username); {} {} PRAGMA user_version = 1;",
+            common::UNDO_SEARCH,
             common::UNDO_V3
         ))
         .unwrap();

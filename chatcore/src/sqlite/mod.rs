@@ -19,6 +19,7 @@ pub(crate) mod open;
 mod pool;
 pub(crate) mod rows;
 pub(crate) mod schema;
+pub(crate) mod search;
 pub(crate) mod threads;
 
 use chrono::{DateTime, Utc};

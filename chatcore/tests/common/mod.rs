@@ -22,6 +22,12 @@ pub fn file_store() -> (tempfile::TempDir, PathBuf, Store) {
 pub const UNDO_V3: &str =
     "DROP INDEX messages_client_key; ALTER TABLE messages DROP COLUMN client_key;";
 
+/// Takes a file back from the search version (`SEARCH_SCHEMA_VERSION`) to
+/// the tables before it (no search index); the caller sets `user_version`.
+pub const UNDO_SEARCH: &str =
+    "DROP TRIGGER messages_search_insert; DROP TRIGGER messages_search_delete;
+     DROP TRIGGER messages_search_update; DROP TABLE messages_fts; DROP TABLE messages_trigram;";
+
 pub const PASSWORD: &str = "password123";
 
 /// Registers `name` (email `name@example.com`) and logs in.
