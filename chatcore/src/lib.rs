@@ -52,6 +52,7 @@ mod page;
 mod password;
 mod rfc3339;
 pub mod search;
+pub mod search_query;
 mod sqlite;
 mod storage;
 mod store;

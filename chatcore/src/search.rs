@@ -17,7 +17,7 @@
 //! no hit is shown twice within a page, but one near the boundary may be
 //! skipped or repeated.
 
-pub mod query;
+pub use crate::search_query as query;
 
 use crate::accounts::Session;
 use crate::error::{Error, Result};
@@ -30,18 +30,7 @@ use crate::store::Store;
 use crate::threads::{existing, require_participant};
 use serde::Serialize;
 
-pub use query::ParsedQuery;
-
-/// The order of search hits.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SearchOrder {
-    /// Most relevant first (bm25), newer first among equals.
-    #[default]
-    Relevance,
-    /// Newest first.
-    Recent,
-}
+pub use crate::search_query::{ParsedQuery, SearchOrder};
 
 /// What to search for, and which page.
 ///

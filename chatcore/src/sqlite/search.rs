@@ -8,7 +8,7 @@
 //!   indexes for 2 and 3 characters (fast `meet*`). Every message.
 //! - `messages_trigram`: the `trigram` tokenizer (substrings of three or more
 //!   characters), only for messages with a character of a script written
-//!   without spaces (`search::query::NO_SPACE_RANGES`, tested by `GLOB` in
+//!   without spaces (`search_query::NO_SPACE_RANGES`, tested by `GLOB` in
 //!   the triggers), so Latin-only text pays nothing for it.
 //!
 //! Both are external-content tables over `messages` (the text is stored
@@ -18,8 +18,7 @@
 use super::SqliteTx;
 use super::rows::{message_from_row_at, user_from_row_at};
 use crate::error::Result;
-use crate::search::SearchOrder;
-use crate::search::query::{NO_SPACE_RANGES, Term, TermKind};
+use crate::search_query::{NO_SPACE_RANGES, SearchOrder, Term, TermKind};
 use crate::storage::{SearchPlan, SearchRow, SearchStorage};
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, Row};

@@ -1,12 +1,12 @@
 //! [`SearchStorage`]: the full-text index of the messages, as the domain
 //! module `search` asks for it. The query rules (what a typed query means)
-//! are `search::query`'s; a backend only translates a [`ParsedQuery`] into
+//! are `search_query`'s; a backend only translates a [`ParsedQuery`] into
 //! its own syntax, always quoting each term's text as a literal.
 
 use crate::error::Result;
 use crate::ids::{MessageId, ThreadId, UserId};
 use crate::models::{Message, User};
-use crate::search::{ParsedQuery, SearchOrder};
+use crate::search_query::{ParsedQuery, SearchOrder};
 
 /// Where a page of hits continues: hits strictly after this one in the
 /// page's order come next.

@@ -1,4 +1,4 @@
-//! The search query language: what people type, parsed into [`Term`]s that
+//! The search query language (also `chatcore::search::query`): what people type, parsed into [`Term`]s that
 //! any backend translates into its own full-text syntax (SQLite: an FTS5
 //! `MATCH` expression of quoted strings; PostgreSQL later: a `tsquery`).
 //!
@@ -23,6 +23,18 @@
 //!   refused with [`Error::InvalidArgument`] and a message for people.
 
 use crate::error::{Error, Result};
+use serde::Serialize;
+
+/// The order of search hits.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchOrder {
+    /// Most relevant first (bm25), newer first among equals.
+    #[default]
+    Relevance,
+    /// Newest first.
+    Recent,
+}
 
 /// The longest query, in characters.
 pub const MAX_QUERY_CHARS: usize = 500;
