@@ -15,6 +15,7 @@ pub mod import;
 pub mod messages;
 pub mod open;
 pub mod read;
+pub mod search;
 pub mod send;
 pub mod sessions;
 pub mod set_password;
@@ -37,6 +38,7 @@ pub fn run(ctx: &mut Context, command: Command, out: &mut dyn Write) -> CliResul
         Command::Open(args) => open::run(ctx, &args, out),
         Command::Send(args) => send::run(ctx, &args, out),
         Command::Messages(args) => messages::run(ctx, &args, out),
+        Command::Search(args) => search::run(ctx, &args, out),
         Command::Read(args) => read::run(ctx, &args, out),
         Command::Unread => unread::run(ctx, out),
         Command::Delete(args) => delete::run(ctx, &args, out),
