@@ -17,6 +17,7 @@ mod floor;
 mod keyed;
 mod latency;
 mod memory;
+mod search;
 mod stats;
 
 use chatcore::{Config, MessageId, MessageQuery, Session, Store, ThreadQuery};
@@ -59,6 +60,7 @@ fn main() -> ExitCode {
         Some("page-through") => page_through(&argv[1..]),
         Some("latency") => latency::command(&argv[1..]),
         Some("login-rss") => memory::child(&argv[1..]),
+        Some("search") => search::command(&argv[1..]),
         _ => parse(&argv).and_then(run),
     };
     match result {

@@ -443,3 +443,51 @@ fn the_migration_builds_the_index_for_existing_messages() {
     assert_eq!(texts(&a, "京タワ").len(), 1);
     assert_eq!(store.verify_search_index().unwrap(), None);
 }
+
+/// A bulk load indexes its messages when it ends; a failed one leaves the
+/// index as it was and later sends are indexed again.
+#[test]
+fn a_bulk_load_indexes_at_its_end_and_a_failed_one_changes_nothing() {
+    let (_dir, path, store) = file_store();
+    let (ann, a) = user(&store, "ann");
+    let (bob, _) = user(&store, "bob");
+    let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
+    let now = chrono::Utc::now();
+    let failed = store.bulk_load(|bulk| {
+        bulk.add_message(&BulkMessage {
+            thread_id: thread.id,
+            sender_id: ann.id,
+            text: "lost kumquat",
+            created_at: now,
+            read_at: None,
+        })?;
+        Err::<(), _>(Error::InvalidArgument("stop".into()))
+    });
+    assert!(failed.is_err());
+    store
+        .bulk_load(|bulk| {
+            for text in ["bulk kumquat", "東京タワー kumquat"] {
+                bulk.add_message(&BulkMessage {
+                    thread_id: thread.id,
+                    sender_id: ann.id,
+                    text,
+                    created_at: now,
+                    read_at: None,
+                })?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    a.send(thread.id, "sent kumquat").unwrap();
+    assert_eq!(texts(&a, "kumquat").len(), 3);
+    assert_eq!(texts(&a, "京タワ").len(), 1);
+    assert_eq!(store.verify_search_index().unwrap(), None);
+    let triggers: i64 = raw(&path)
+        .query_row(
+            "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger' AND name LIKE 'messages_search_%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(triggers, 3);
+}

@@ -36,6 +36,7 @@ pub(crate) fn no_space_glob() -> String {
 /// documentation.
 fn schema() -> String {
     let has = no_space_glob();
+    let insert = insert_trigger();
     format!(
         "
 CREATE VIRTUAL TABLE messages_fts USING fts5(
@@ -44,12 +45,7 @@ CREATE VIRTUAL TABLE messages_fts USING fts5(
 CREATE VIRTUAL TABLE messages_trigram USING fts5(
     text, content='messages', content_rowid='id',
     tokenize='trigram remove_diacritics 1');
-CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
-    INSERT INTO messages_trigram(rowid, text)
-        SELECT new.id, new.text WHERE new.text GLOB '{has}';
-END;
-CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
+{insert}CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
     INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
     INSERT INTO messages_trigram(messages_trigram, rowid, text)
         SELECT 'delete', old.id, old.text WHERE old.text GLOB '{has}';
@@ -64,6 +60,49 @@ CREATE TRIGGER messages_search_update AFTER UPDATE OF text ON messages BEGIN
 END;
 "
     )
+}
+
+/// The trigger that indexes each new message.
+fn insert_trigger() -> String {
+    let has = no_space_glob();
+    format!(
+        "CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+    INSERT INTO messages_trigram(rowid, text)
+        SELECT new.id, new.text WHERE new.text GLOB '{has}';
+END;
+"
+    )
+}
+
+/// A bulk load starts: new messages are indexed at its end, in one
+/// statement per index (several times faster than a trigger per row).
+/// Drops the insert trigger inside the bulk load's transaction (a failed
+/// load rolls the drop back) and returns the highest message id so far:
+/// a bulk load's messages all get higher ids.
+pub(crate) fn suspend_indexing(conn: &Connection) -> Result<i64> {
+    conn.execute_batch("DROP TRIGGER messages_search_insert;")?;
+    Ok(
+        conn.query_row("SELECT coalesce(max(id), 0) FROM messages", [], |row| {
+            row.get(0)
+        })?,
+    )
+}
+
+/// A bulk load ends: indexes the messages above `after` and puts the insert
+/// trigger back, in the same transaction.
+pub(crate) fn resume_indexing(conn: &Connection, after: i64) -> Result<()> {
+    conn.execute(
+        "INSERT INTO messages_fts(rowid, text) SELECT id, text FROM messages WHERE id > ?1",
+        [after],
+    )?;
+    conn.execute(
+        "INSERT INTO messages_trigram(rowid, text)
+         SELECT id, text FROM messages WHERE id > ?1 AND text GLOB ?2",
+        rusqlite::params![after, no_space_glob()],
+    )?;
+    conn.execute_batch(&insert_trigger())?;
+    Ok(())
 }
 
 /// The schema step that adds search: the tables, their triggers, and the
