@@ -247,6 +247,14 @@ impl Store {
         self.write(|tx| tx.rebuild_search_index())
     }
 
+    /// Whether opening the file at `path` will first build the search index
+    /// (a store from before search: the upgrade indexes every message once,
+    /// which takes a while on a large store; a host may say so first).
+    /// Reads only; `false` for a missing file or one that cannot be read.
+    pub fn will_build_search_index(path: impl AsRef<std::path::Path>) -> bool {
+        crate::sqlite::search::file_needs_index(path.as_ref())
+    }
+
     /// Checks the search index against the messages: `Ok(None)` when it
     /// agrees, `Ok(Some(what))` when it does not (repair with
     /// [`Store::rebuild_search_index`]).

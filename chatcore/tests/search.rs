@@ -433,7 +433,12 @@ fn the_migration_builds_the_index_for_existing_messages() {
             chatcore::SCHEMA_VERSION_BEFORE_SEARCH
         ))
         .unwrap();
+    assert!(Store::will_build_search_index(&path));
     let store = Store::open_with(&path, chatcore::Config::insecure_fast_for_tests()).unwrap();
+    assert!(!Store::will_build_search_index(&path));
+    assert!(!Store::will_build_search_index(
+        path.with_extension("missing")
+    ));
     let version: i64 = raw(&path)
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();

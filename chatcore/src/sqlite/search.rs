@@ -105,6 +105,23 @@ pub(crate) fn resume_indexing(conn: &Connection, after: i64) -> Result<()> {
     Ok(())
 }
 
+/// Whether opening the file at `path` will build the search index: it is
+/// a store of a version before [`super::schema::SEARCH_VERSION`]. Reads
+/// only; a missing or unreadable file is `false` (opening reports it).
+pub(crate) fn file_needs_index(path: &std::path::Path) -> bool {
+    let flags =
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if !path.exists() {
+        return false;
+    }
+    match Connection::open_with_flags(path, flags)
+        .and_then(|conn| conn.pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0)))
+    {
+        Ok(version) => version > 0 && version < super::schema::SEARCH_VERSION,
+        Err(_) => false,
+    }
+}
+
 /// The schema step that adds search: the tables, their triggers, and the
 /// index of every message already stored.
 pub(crate) fn create_index(conn: &Connection) -> Result<u64> {
