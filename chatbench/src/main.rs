@@ -18,6 +18,7 @@ mod keyed;
 mod latency;
 mod life;
 mod memory;
+mod search;
 mod stats;
 
 use chatcore::{Config, MessageId, MessageQuery, Session, Store, ThreadQuery};
@@ -60,6 +61,7 @@ fn main() -> ExitCode {
         Some("page-through") => page_through(&argv[1..]),
         Some("latency") => latency::command(&argv[1..]),
         Some("login-rss") => memory::child(&argv[1..]),
+        Some("search") => search::command(&argv[1..]),
         _ => parse(&argv).and_then(run),
     };
     match result {

@@ -13,7 +13,8 @@
 //!   [`MessageStorage`] (messages, read marks, unread counters),
 //!   [`LifeStorage`] (edits, withdrawals, clear marks) and
 //!   [`ImportStorage`] (what a whole-store import or export needs: deferred
-//!   references, the activity recompute, id-ordered pages). [`Tx`] is their
+//!   references, the activity recompute, id-ordered pages) and
+//!   [`SearchStorage`] (the full-text index, in `storage/search.rs`). [`Tx`] is their
 //!   union; the transaction object a backend hands out implements it. The
 //!   methods are plain reads and writes of records: none decides anything a
 //!   rule decides.
@@ -118,14 +119,24 @@ pub(crate) trait Backend: Send + Sync {
 /// Everything one transaction can do: the per-aggregate traits together.
 /// The domain code receives `&mut` a `Tx` (or one of its parts).
 pub(crate) trait Tx:
-    AccountStorage + ThreadStorage + MessageStorage + LifeStorage + ImportStorage
+    AccountStorage + ThreadStorage + MessageStorage + LifeStorage + ImportStorage + SearchStorage
 {
 }
 
-impl<T: AccountStorage + ThreadStorage + MessageStorage + LifeStorage + ImportStorage + ?Sized> Tx
-    for T
+impl<
+    T: AccountStorage
+        + ThreadStorage
+        + MessageStorage
+        + LifeStorage
+        + ImportStorage
+        + SearchStorage
+        + ?Sized,
+> Tx for T
 {
 }
+
+pub(crate) mod search;
+pub(crate) use search::{SearchKey, SearchPlan, SearchRow, SearchStorage};
 
 /// The source of an [`Error::Storage`](crate::Error::Storage) a backend
 /// returns when an insert breaks a uniqueness rule (an id or a key already
