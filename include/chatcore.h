@@ -80,6 +80,12 @@
 // are CHAT_ERR_INVALID_ARGUMENT.
 #define CHAT_MAX_PAGE_LIMIT 500
 
+// `order` of `chat_search`: most relevant first (bm25), newer first among equals.
+#define CHAT_SEARCH_RELEVANCE 0
+
+// `order` of `chat_search`: newest first.
+#define CHAT_SEARCH_RECENT 1
+
 // The result of every fallible call. The numbers are stable: a number never
 // changes meaning, and new kinds are appended with new numbers.
 //
@@ -340,6 +346,46 @@ typedef struct chat_message_list {
   // Whether more messages lie beyond this page in the direction paged.
   bool has_more;
 } chat_message_list;
+
+// Where one match is in a hit's `snippet`: bytes `[start, end)` of the UTF-8 text.
+typedef struct chat_search_match {
+  // The first byte of the match.
+  size_t start;
+  // One past the last byte of the match.
+  size_t end;
+} chat_search_match;
+
+// One message found by `chat_search`.
+typedef struct chat_search_hit {
+  // The message (its thread is `message->thread_id`); never NULL.
+  // Borrowed from the hit: freed with the list.
+  const struct chat_message *message;
+  // The other participant of the thread; never NULL. Borrowed, freed
+  // with the list.
+  const struct chat_user *other;
+  // An excerpt of the text around the matches (UTF-8, `…` where cut),
+  // without marks: `matches` says where they are. Borrowed.
+  const char *snippet;
+  // The matches in `snippet`, `matches[0..matches_len]` (NULL when 0).
+  // Borrowed.
+  const struct chat_search_match *matches;
+  // How many matches.
+  size_t matches_len;
+} chat_search_hit;
+
+// A page of search hits in the order asked: `items[0..len]` (`items` is
+// NULL when `len` is 0). `has_more` is false on the last page; else pass
+// `next_cursor` to `chat_search` (same query, thread and order) for the next.
+typedef struct chat_search_hit_list {
+  // The hits. Borrowed from the list: freed with it.
+  const struct chat_search_hit *items;
+  // How many.
+  size_t len;
+  // Whether more hits follow this page (then `next_cursor` is set).
+  bool has_more;
+  // The cursor of the next page, or NULL on the last page. Borrowed.
+  const char *next_cursor;
+} chat_search_hit_list;
 
 #ifdef __cplusplus
 extern "C" {
@@ -776,6 +822,31 @@ enum chat_status chat_user_find_by_username(struct chat_session *session,
 enum chat_status chat_user_find_by_email(struct chat_session *session,
                                          const char *email,
                                          struct chat_user **out_user);
+
+// Searches the messages of the session user's threads for `query` (UTF-8,
+// what a person typed: words match as prefixes, case and accents folded;
+// "quoted words" are a phrase; a leading `-` excludes a word; Chinese,
+// Japanese or Thai text is found by any 3 or more characters of it).
+// `thread_id` 0 searches every thread, else only that one; `limit` 1 to
+// `CHAT_MAX_PAGE_LIMIT`; `cursor` NULL for the first page, else a
+// `next_cursor` exactly as returned; `order` `CHAT_SEARCH_RELEVANCE` or
+// `CHAT_SEARCH_RECENT`. The caller owns `*out_hits` and frees it with
+// `chat_search_hit_list_free`. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (a query with nothing to find, with a
+// message for people in `chat_last_error`; a bad limit, cursor or order),
+// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT,
+// CHAT_ERR_SESSION_INVALID, CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
+enum chat_status chat_search(struct chat_session *session,
+                             const char *query,
+                             int64_t thread_id,
+                             uint32_t limit,
+                             const char *cursor,
+                             uint32_t order,
+                             struct chat_search_hit_list **out_hits);
+
+// Frees a page from `chat_search`, with every hit, message, user, snippet
+// and match in it. NULL is a no-op.
+void chat_search_hit_list_free(struct chat_search_hit_list *hits);
 
 // Sends `text` to the thread at most once per client `key` (UTF-8, 1 to
 // 64 bytes, no control characters, no whitespace at either end; e.g. a

@@ -22,6 +22,7 @@ mod memory;
 mod pg;
 mod pg_floor;
 mod pg_proxy;
+mod search;
 mod stats;
 
 use chatcore::{Config, MessageId, MessageQuery, Session, Store, ThreadQuery};
@@ -65,6 +66,7 @@ fn main() -> ExitCode {
         Some("page-through") => page_through(&argv[1..]),
         Some("latency") => latency::command(&argv[1..]),
         Some("login-rss") => memory::child(&argv[1..]),
+        Some("search") => search::command(&argv[1..]),
         _ if argv.iter().any(|arg| arg == "--postgres") => pg::command(&argv),
         _ => parse(&argv).and_then(run),
     };

@@ -151,6 +151,23 @@ Example:
   chat messages 3 --before 120 --limit 20")]
     Messages(MessagesArgs),
 
+    /// Search your conversations; words match as typed and as prefixes.
+    ///
+    /// Case and accents are ignored (`cafe` finds `Café`); "quoted words"
+    /// are a phrase; a leading - leaves out messages with that word; text in
+    /// Chinese, Japanese or Thai is found by any 3 or more characters of it.
+    /// Most relevant first, or newest first with --recent. Matches are bold
+    /// on a terminal and [in brackets] otherwise. Give the options before
+    /// the query: every word from the first one on is the query (so that
+    /// -word excludes). --rebuild rebuilds the search index from the
+    /// messages (for repair; no login needed).
+    #[command(after_long_help = "\
+Examples:
+  chat search lunch friday
+  chat search --recent \"big plan\" -draft
+  chat search --thread 3 --limit 10 東京タワー")]
+    Search(SearchArgs),
+
     /// Mark a message read, or a whole thread with --thread.
     #[command(after_long_help = "\
 Examples:
@@ -364,6 +381,34 @@ pub struct MessagesArgs {
     /// At most this many messages (default 50, at most 500).
     #[arg(long, value_name = "N")]
     pub limit: Option<u32>,
+}
+
+/// Arguments of `chat search`.
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What to find: words, "a phrase", -excluded.
+    #[arg(
+        value_name = "QUERY",
+        required_unless_present = "rebuild",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub words: Vec<String>,
+    /// Only in this thread.
+    #[arg(long, value_name = "THREAD")]
+    pub thread: Option<i64>,
+    /// At most this many hits (default 20, at most 500).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u32>,
+    /// Newest first instead of most relevant first.
+    #[arg(long)]
+    pub recent: bool,
+    /// Continue after a previous page (its `next_cursor`).
+    #[arg(long)]
+    pub cursor: Option<String>,
+    /// Rebuild the search index from the messages instead of searching.
+    #[arg(long, conflicts_with_all = ["words", "thread", "limit", "recent", "cursor"])]
+    pub rebuild: bool,
 }
 
 /// Arguments of `chat read`.

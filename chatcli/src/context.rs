@@ -93,7 +93,22 @@ impl Context {
                 } else {
                     Config::default()
                 };
-                Ok(slot.insert(Store::open_with(&self.db_path, config)?))
+                // Opening a store from before search builds its index once:
+                // say so on a terminal (before and after), it can take a while.
+                let tell = std::io::stderr().is_terminal()
+                    && Store::will_build_search_index(&self.db_path);
+                if tell {
+                    eprintln!("Upgrading the database: building the search index…");
+                }
+                let started = std::time::Instant::now();
+                let store = Store::open_with(&self.db_path, config)?;
+                if tell {
+                    eprintln!(
+                        "Search index built in {:.1} s.",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+                Ok(slot.insert(store))
             }
         }
     }

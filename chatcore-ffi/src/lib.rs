@@ -54,6 +54,7 @@ mod life_tests;
 mod lookup;
 #[cfg(test)]
 mod lookup_tests;
+mod search;
 mod send_key;
 #[cfg(test)]
 mod send_key_tests;
@@ -72,6 +73,10 @@ use chatcore::{
 };
 pub use life::{chat_message_delete, chat_message_edit, chat_thread_clear};
 pub use lookup::{chat_user_find_by_email, chat_user_find_by_username};
+pub use search::{
+    CHAT_SEARCH_RECENT, CHAT_SEARCH_RELEVANCE, chat_search, chat_search_hit, chat_search_hit_list,
+    chat_search_hit_list_free, chat_search_match,
+};
 pub use send_key::chat_message_send_with_key;
 use std::ffi::{CString, c_char};
 use std::fs::File;

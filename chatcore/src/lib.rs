@@ -55,6 +55,8 @@ mod page;
 mod password;
 mod postgres;
 mod rfc3339;
+pub mod search;
+pub mod search_query;
 mod sqlite;
 mod storage;
 mod store;
@@ -81,6 +83,7 @@ pub use lookup::{EMAIL_PREFIX, ID_PREFIX, USERNAME_PREFIX, UserCandidate, UserRe
 pub use messages::{MAX_CLIENT_KEY_BYTES, MessagePage, MessageQuery, UnreadMismatch, UnreadReport};
 pub use models::{Message, Thread, ThreadSummary, User};
 pub use page::{DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT};
+pub use search::{SearchHit, SearchOrder, SearchPage, SearchQuery};
 pub use store::Store;
 pub use uuid::Uuid;
 
@@ -89,6 +92,14 @@ pub const SCHEMA_VERSION: i64 = sqlite::schema::VERSION;
 /// The schema version that adds a message's life (edits, withdrawn
 /// messages, clear marks); the version before it has none of them.
 pub const LIFE_SCHEMA_VERSION: i64 = sqlite::schema::LIFE_VERSION;
+
+/// The schema version that added the search index (files below it get the
+/// index built when opened).
+pub const SEARCH_SCHEMA_VERSION: i64 = sqlite::schema::SEARCH_VERSION;
+
+/// The schema version the search step upgrades from (for migration tests).
+#[doc(hidden)]
+pub const SCHEMA_VERSION_BEFORE_SEARCH: i64 = sqlite::schema::BEFORE_SEARCH;
 
 /// The schema version this library writes in a PostgreSQL store (the
 /// highest row of its `chatcore_schema_version` table).

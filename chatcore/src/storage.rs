@@ -14,7 +14,8 @@
 //!   [`LifeStorage`] (edits, withdrawals, clear marks),
 //!   [`ImportStorage`] (what a whole-store import or export needs: deferred
 //!   references, the activity recompute, id-ordered pages) and
-//!   [`CopyStorage`] (every stored field, for `Store::copy_to`). [`Tx`] is their
+//!   [`CopyStorage`] (every stored field, for `Store::copy_to`) and
+//!   [`SearchStorage`] (the full-text index, in `storage/search.rs`). [`Tx`] is their
 //!   union; the transaction object a backend hands out implements it. The
 //!   methods are plain reads and writes of records: none decides anything a
 //!   rule decides.
@@ -122,7 +123,7 @@ pub(crate) trait Backend: Send + Sync {
 /// Everything one transaction can do: the per-aggregate traits together.
 /// The domain code receives `&mut` a `Tx` (or one of its parts).
 pub(crate) trait Tx:
-    AccountStorage + ThreadStorage + MessageStorage + LifeStorage + ImportStorage + CopyStorage
+    AccountStorage + ThreadStorage + MessageStorage + LifeStorage + ImportStorage + CopyStorage + SearchStorage
 {
 }
 
@@ -133,10 +134,14 @@ impl<
         + LifeStorage
         + ImportStorage
         + CopyStorage
+        + SearchStorage
         + ?Sized,
 > Tx for T
 {
 }
+
+pub(crate) mod search;
+pub(crate) use search::{SearchKey, SearchPlan, SearchRow, SearchStorage};
 
 /// The source of an [`Error::Storage`](crate::Error::Storage) a backend
 /// returns when an insert breaks a uniqueness rule (an id or a key already

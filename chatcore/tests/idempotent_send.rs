@@ -158,7 +158,7 @@ fn a_version_2_file_is_upgraded_to_keyed_sends() {
     let old = a.send(thread.id, "from version 2").unwrap();
     drop((a, store));
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(&format!("{UNDO_V3} PRAGMA user_version = 2;"))
+    conn.execute_batch(&common::downgrade_to(2))
         .unwrap();
     drop(conn);
 

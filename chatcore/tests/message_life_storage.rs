@@ -108,11 +108,7 @@ fn a_file_from_before_is_upgraded_in_place() {
     drop((a, b, store));
     rusqlite::Connection::open(&path)
         .unwrap()
-        .execute_batch(&format!(
-            "{} PRAGMA user_version = {};",
-            common::UNDO_LIFE,
-            LIFE_SCHEMA_VERSION - 1
-        ))
+        .execute_batch(&common::downgrade_to(LIFE_SCHEMA_VERSION - 1))
         .unwrap();
     assert_ne!(schema_of(&path), fresh);
 

@@ -127,8 +127,8 @@ fn a_version_1_file_is_upgraded_and_keeps_everything() {
     // Make it a version-1 file: keys as version 1 computed them.
     raw(&path)
         .execute_batch(&format!(
-            "UPDATE users SET username_key = lower(username); {} PRAGMA user_version = 1;",
-            common::UNDO_V3
+            "UPDATE users SET username_key = lower(username); {}",
+            common::downgrade_to(1)
         ))
         .unwrap();
     let store = Store::open_with(&path, Config::insecure_fast_for_tests()).unwrap();

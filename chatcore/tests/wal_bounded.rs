@@ -239,9 +239,13 @@ fn the_checkpointer_runs_while_the_store_lives_and_stops_with_its_last_handle() 
     assert_eq!(checkpointer_threads_now(1), 1);
     let clone = store.clone();
     drop(store);
-    // Sending wakes it (the WAL passes its threshold) and it keeps the WAL small.
+    // Sending wakes it (the WAL passes its threshold) and the WAL stays
+    // bounded. Under sends back to back a passive checkpoint rarely finds
+    // the log fully copied, so the log restarts late: the bound is the one
+    // where a commit waits for a checkpoint (the 64 MiB), not the
+    // journal size limit (each send also writes the search index's pages).
     let peak = send_many(&ann, thread, &path, 2_000);
-    assert!(peak <= JOURNAL_SIZE_LIMIT, "WAL grew to {peak} bytes");
+    assert!(peak <= WAL_TARGET, "WAL grew to {peak} bytes");
     assert_eq!(checkpointer_threads_now(1), 1, "a clone keeps it");
     drop((clone, ann));
     assert_eq!(

@@ -488,6 +488,29 @@ int main(int argc, char **argv) {
     EXPECT(chat_message_send_with_key(as, tid, "once", "key-1", &keyed, NULL), CHAT_OK); /* a retry */
     TRUE(keyed->id == keyed_id);
     chat_message_free(keyed);
+
+    /* ---- search ---- */
+    chat_search_hit_list *hits = SENTINEL_PTR;
+    EXPECT(chat_search(NULL, "once", 0, 10, NULL, CHAT_SEARCH_RELEVANCE, &hits), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_search(as, NULL, 0, 10, NULL, CHAT_SEARCH_RELEVANCE, &hits), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_search(as, "once", 0, 10, NULL, CHAT_SEARCH_RELEVANCE, NULL), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_search(as, BAD, 0, 10, NULL, CHAT_SEARCH_RELEVANCE, &hits), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_search(as, "once", 0, 10, BAD, CHAT_SEARCH_RELEVANCE, &hits), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_search(as, "once", 0, 10, "not-a-cursor", CHAT_SEARCH_RELEVANCE, &hits), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_search(as, "once", 0, 0, NULL, CHAT_SEARCH_RELEVANCE, &hits), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_search(as, "once", 0, 10, NULL, 7, &hits), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_search(as, "\"( * - ^ :", 0, 10, NULL, CHAT_SEARCH_RELEVANCE, &hits), CHAT_ERR_INVALID_ARGUMENT);
+    EXPECT(chat_search(as, "once", 999999, 10, NULL, CHAT_SEARCH_RELEVANCE, &hits), CHAT_ERR_THREAD_NOT_FOUND);
+    EXPECT(chat_search(es, "once", tid, 10, NULL, CHAT_SEARCH_RELEVANCE, &hits), CHAT_ERR_NOT_PARTICIPANT);
+    TRUE(hits == SENTINEL_PTR);
+    EXPECT(chat_search(es, "once", 0, 10, NULL, CHAT_SEARCH_RECENT, &hits), CHAT_OK); /* not eve's thread */
+    TRUE(hits->len == 0 && hits->items == NULL && !hits->has_more && hits->next_cursor == NULL);
+    chat_search_hit_list_free(hits);
+    EXPECT(chat_search(as, "ONCE", tid, 10, NULL, CHAT_SEARCH_RECENT, &hits), CHAT_OK);
+    TRUE(hits->len == 1 && hits->items[0].message->id == keyed_id && hits->items[0].matches_len == 1);
+    TRUE(hits->items[0].matches[0].end - hits->items[0].matches[0].start == 4);
+    chat_search_hit_list_free(hits);
+    chat_search_hit_list_free(NULL);
     EXPECT(chat_message_send_with_key(as, tid, "once", "key-1", &keyed, &keyed_created), CHAT_OK);
     TRUE(keyed->id == keyed_id && !keyed_created);
     chat_message_free(keyed);

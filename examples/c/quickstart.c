@@ -148,6 +148,17 @@ int main(int argc, char **argv) {
     }
     chat_thread_list_free(inbox);
 
+    /* Search: case and accents are folded, words match as prefixes. */
+    chat_search_hit_list *hits = NULL;
+    CHECK(chat_search(bob_session, "LÜNCH", 0, CHAT_DEFAULT_PAGE_LIMIT, NULL, CHAT_SEARCH_RELEVANCE, &hits));
+    for (size_t i = 0; i < hits->len; i++) {
+        const chat_search_hit *hit = &hits->items[i];
+        printf("bob searched \"LÜNCH\": [%" PRId64 "] %s (with %s, match \"%.*s\")\n", hit->message->id,
+               hit->snippet, hit->other->username, (int)(hit->matches[0].end - hit->matches[0].start),
+               hit->snippet + hit->matches[0].start);
+    }
+    chat_search_hit_list_free(hits);
+
     CHECK(chat_logout(ann_session));
     printf("ann logged out\n");
 

@@ -145,7 +145,9 @@ pub struct FileCheck {
 
 /// Opens `path` as a store and checks everything a crash must not break:
 /// `PRAGMA integrity_check` is `ok`, `PRAGMA foreign_key_check` finds
-/// nothing, and every unread counter equals its recomputation. Panics
+/// nothing, every unread counter equals its recomputation, and the search
+/// index agrees with the messages (`Store::verify_search_index`: FTS5's
+/// integrity-check and a count per index). Panics
 /// with the finding otherwise.
 pub fn check_file(path: &Path) -> FileCheck {
     let store = Store::open_with(path, config())
@@ -175,6 +177,8 @@ pub fn check_file(path: &Path) -> FileCheck {
         "unread counters disagree with the messages: {:?}",
         report.mismatches
     );
+    let search = store.verify_search_index().unwrap();
+    assert_eq!(search, None, "the search index disagrees with the messages");
     let messages: i64 = conn
         .query_row("SELECT count(*) FROM messages", [], |row| row.get(0))
         .unwrap();

@@ -186,6 +186,7 @@ fn assert_quickstart_output(stdout: &str) {
         "bob has 2 unread",
         "bob marked the thread read (2 more); 0 unread",
         "bob's inbox: with ann, last \"the usual place\", 0 unread",
+        "bob searched \"LÜNCH\": [2] lunch at noon? (with ann, match \"lunch\")",
         "done",
     ] {
         assert!(

@@ -17,6 +17,7 @@ pub mod life;
 pub mod messages;
 pub mod open;
 pub mod read;
+pub mod search;
 pub mod send;
 pub mod sessions;
 pub mod set_password;
@@ -42,6 +43,7 @@ pub fn run(ctx: &mut Context, command: Command, out: &mut dyn Write) -> CliResul
         Command::Unsend(args) => life::unsend(ctx, &args, out),
         Command::Clear(args) => life::clear(ctx, &args, out),
         Command::Messages(args) => messages::run(ctx, &args, out),
+        Command::Search(args) => search::run(ctx, &args, out),
         Command::Read(args) => read::run(ctx, &args, out),
         Command::Unread => unread::run(ctx, out),
         Command::Delete(args) => delete::run(ctx, &args, out),

@@ -136,10 +136,17 @@ impl MessageStorage for SqliteTx<'_> {
                 self.conn
                     .pragma_update(None, "cache_size", -super::BULK_CACHE_KIB)?;
                 self.cache_before_bulk = Some(previous);
+                // The prepared insert belongs to the schema before the drop.
+                self.insert_message = None;
+                self.indexed_before_bulk = Some(super::search::suspend_indexing(self.conn)?);
             }
             (false, Some(previous)) => {
                 self.cache_before_bulk = None;
                 self.conn.pragma_update(None, "cache_size", previous)?;
+                self.insert_message = None;
+                if let Some(after) = self.indexed_before_bulk.take() {
+                    super::search::resume_indexing(self.conn, after)?;
+                }
             }
             _ => {}
         }

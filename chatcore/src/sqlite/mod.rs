@@ -21,6 +21,7 @@ pub(crate) mod open;
 mod pool;
 pub(crate) mod rows;
 pub(crate) mod schema;
+pub(crate) mod search;
 pub(crate) mod threads;
 
 use chrono::{DateTime, Utc};
@@ -40,6 +41,9 @@ pub(crate) struct SqliteTx<'c> {
     insert_message: Option<CachedStatement<'c>>,
     /// The page cache size to restore when a bulk load ends.
     cache_before_bulk: Option<i64>,
+    /// During a bulk load, the highest message id already indexed: the
+    /// load's messages are indexed when it ends (`search::resume_indexing`).
+    indexed_before_bulk: Option<i64>,
 }
 
 impl<'c> SqliteTx<'c> {
@@ -49,6 +53,7 @@ impl<'c> SqliteTx<'c> {
             conn,
             insert_message: None,
             cache_before_bulk: None,
+            indexed_before_bulk: None,
         }
     }
 }

@@ -13,16 +13,26 @@
 //!   `messages.deleted_at` (a withdrawn message: its text is emptied) and
 //!   `members.cleared_through_id` (NULL: never cleared; else that member's
 //!   history starts after this id).
+//! - 5 ([`SEARCH_VERSION`]): the full-text search index (`sqlite::search`):
+//!   two FTS5 tables over `messages.text` kept in step by triggers, built
+//!   for the messages already stored.
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The newest schema version this library knows.
-pub(crate) const VERSION: i64 = LIFE_VERSION;
+pub(crate) const VERSION: i64 = SEARCH_VERSION;
 
 /// The version that adds edits, withdrawn messages and clear marks
 /// ([`V4`]); one constant so that its place in the chain can move.
 pub(crate) const LIFE_VERSION: i64 = 4;
+
+/// The version that adds the search index; it applies on top of
+/// [`BEFORE_SEARCH`].
+pub(crate) const SEARCH_VERSION: i64 = 5;
+
+/// The version the search step upgrades from.
+pub(crate) const BEFORE_SEARCH: i64 = LIFE_VERSION;
 
 /// Version 1. Times are milliseconds since the Unix epoch (UTC).
 ///
@@ -149,8 +159,7 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
         refuse_foreign_database(&tx)?;
     }
     while current < VERSION {
-        upgrade_from(&tx, current)?;
-        current += 1;
+        current = upgrade_from(&tx, current)?;
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
@@ -185,17 +194,22 @@ pub(crate) fn refuse_foreign_database(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-fn upgrade_from(conn: &Connection, version: i64) -> Result<()> {
+/// Runs the step from `version`; returns the version it reached.
+fn upgrade_from(conn: &Connection, version: i64) -> Result<i64> {
     match version {
         0 => conn.execute_batch(V1)?,
         1 => recompute_username_keys(conn)?,
         2 => conn.execute_batch(V3)?,
         v if v == LIFE_VERSION - 1 => conn.execute_batch(V4)?,
+        BEFORE_SEARCH => {
+            super::search::create_index(conn)?;
+            return Ok(SEARCH_VERSION);
+        }
         other => {
             return Err(Error::Internal(format!(
                 "no migration from schema version {other}"
             )));
         }
     }
-    Ok(())
+    Ok(version + 1)
 }

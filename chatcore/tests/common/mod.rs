@@ -23,20 +23,39 @@ pub fn file_store() -> (tempfile::TempDir, PathBuf, Store) {
     (dir, path, store)
 }
 
-/// Takes a file back from the newest schema to version 2's tables (undoing
-/// the life columns of version 4 with [`UNDO_LIFE`], then the client key
-/// column and its index); the caller sets `user_version`.
-pub const UNDO_V3: &str = "ALTER TABLE messages DROP COLUMN edited_at;
-     ALTER TABLE messages DROP COLUMN deleted_at;
-     ALTER TABLE members DROP COLUMN cleared_through_id;
-     DROP INDEX messages_client_key; ALTER TABLE messages DROP COLUMN client_key;";
+/// How to take a file back one schema version: `(version, SQL)` undoes
+/// what `version` added, newest first. [`downgrade_to`] applies them.
+pub const UNDO_STEPS: &[(i64, &str)] = &[
+    (
+        chatcore::SEARCH_SCHEMA_VERSION,
+        "DROP TRIGGER messages_search_insert; DROP TRIGGER messages_search_delete;
+         DROP TRIGGER messages_search_update; DROP TABLE messages_fts; DROP TABLE messages_trigram;",
+    ),
+    (
+        chatcore::LIFE_SCHEMA_VERSION,
+        "ALTER TABLE messages DROP COLUMN edited_at;
+         ALTER TABLE messages DROP COLUMN deleted_at;
+         ALTER TABLE members DROP COLUMN cleared_through_id;",
+    ),
+    (
+        3,
+        "DROP INDEX messages_client_key; ALTER TABLE messages DROP COLUMN client_key;",
+    ),
+];
 
-/// Takes a file back from schema version 4 (a message's life: edits,
-/// withdrawals, clear marks) to the version before; the caller sets
-/// `user_version` (`LIFE_VERSION - 1`).
-pub const UNDO_LIFE: &str = "ALTER TABLE messages DROP COLUMN edited_at;
-     ALTER TABLE messages DROP COLUMN deleted_at;
-     ALTER TABLE members DROP COLUMN cleared_through_id;";
+/// SQL that takes a file of the newest schema back to the tables of
+/// `version` and sets its `user_version` to it (a migration test's start).
+pub fn downgrade_to(version: i64) -> String {
+    let mut sql = String::new();
+    for (step, undo) in UNDO_STEPS {
+        if *step > version {
+            sql.push_str(undo);
+            sql.push('\n');
+        }
+    }
+    sql.push_str(&format!("PRAGMA user_version = {version};"));
+    sql
+}
 
 pub const PASSWORD: &str = "password123";
 
