@@ -1,32 +1,25 @@
 //! The bulk path keeps every counter the one-at-a-time API keeps, and bad
 //! input changes nothing.
 
-use chatcore::{
-    BulkMessage, BulkUser, Config, Error, MessageQuery, Store, ThreadId, ThreadQuery, UserId,
-};
+use chatcore::{BulkMessage, BulkUser, Error, MessageQuery, Store, ThreadId, ThreadQuery, UserId};
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::*;
+use std::path::{Path, PathBuf};
+
+mod common;
 
 fn at(minute: i64) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap() + Duration::minutes(minute)
 }
 
-fn store() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open_with(
-        dir.path().join("chat.db"),
-        Config::insecure_fast_for_tests(),
-    )
-    .unwrap();
-    (dir, store)
+/// A new store (a file, or a PostgreSQL schema) and where it is.
+fn store(b: &TestBackend) -> (PathBuf, Store) {
+    b.shared_store()
 }
 
 /// Rows in a table, read through a separate plain connection.
-fn count(store: &Store, table: &str) -> i64 {
-    let conn = rusqlite::Connection::open(store.path().unwrap()).unwrap();
-    conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| {
-        row.get(0)
-    })
-    .unwrap()
+fn count(location: &Path, table: &str) -> i64 {
+    row_count(location, table)
 }
 
 struct World {
@@ -101,9 +94,8 @@ fn load_world(store: &Store, hash: &str) -> World {
     world
 }
 
-#[test]
-fn counters_agree_with_verify_unread_and_with_the_api() {
-    let (_dir, store) = store();
+fn counters_agree_with_verify_unread_and_with_the_api(b: &TestBackend) {
+    let (_location, store) = store(b);
     let hash = store.hash_password_for_import("correct horse").unwrap();
     let world = load_world(&store, &hash);
     let report = store.verify_unread().unwrap();
@@ -144,10 +136,10 @@ fn counters_agree_with_verify_unread_and_with_the_api() {
     assert_eq!(page.items.last().unwrap().text, "live");
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 }
+both!(counters_agree_with_verify_unread_and_with_the_api);
 
-#[test]
-fn a_thread_read_up_to_its_end_keeps_its_read_mark_moving() {
-    let (_dir, store) = store();
+fn a_thread_read_up_to_its_end_keeps_its_read_mark_moving(b: &TestBackend) {
+    let (_location, store) = store(b);
     let hash = store.hash_password_for_import("correct horse").unwrap();
     let world = load_world(&store, &hash);
     // All of ann's backlog read through a load of already-read messages
@@ -176,15 +168,15 @@ fn a_thread_read_up_to_its_end_keeps_its_read_mark_moving() {
     assert_eq!(ann.mark_thread_read(world.threads[0], None).unwrap(), 1);
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 }
+both!(a_thread_read_up_to_its_end_keeps_its_read_mark_moving);
 
-#[test]
-fn bad_input_is_a_typed_error_and_changes_nothing() {
-    let (_dir, store) = store();
+fn bad_input_is_a_typed_error_and_changes_nothing(b: &TestBackend) {
+    let (location, store) = store(b);
     let hash = store.hash_password_for_import("correct horse").unwrap();
     let world = load_world(&store, &hash);
     let before: Vec<i64> = ["users", "threads", "members", "messages"]
         .iter()
-        .map(|table| count(&store, table))
+        .map(|table| count(&location, table))
         .collect();
     let ann = store.login("ann@example.com", "correct horse").unwrap();
     let unread_before = ann.unread_count().unwrap();
@@ -257,9 +249,10 @@ fn bad_input_is_a_typed_error_and_changes_nothing() {
 
     let after: Vec<i64> = ["users", "threads", "members", "messages"]
         .iter()
-        .map(|table| count(&store, table))
+        .map(|table| count(&location, table))
         .collect();
     assert_eq!(before, after);
     assert_eq!(ann.unread_count().unwrap(), unread_before);
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 }
+both!(bad_input_is_a_typed_error_and_changes_nothing);

@@ -6,7 +6,7 @@
 
 use super::connect::Target;
 use crate::storage::{Mode, NewUserRow};
-use crate::{Config, Error, Store};
+use crate::{Clock, Config, Error, Store};
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::time::Duration;
@@ -414,4 +414,69 @@ fn the_life_step_upgrades_an_older_schema_in_place() {
         (text.as_str(), edited, deleted, cleared),
         ("kept", None, None, None)
     );
+}
+
+#[test]
+fn a_row_lock_held_past_the_busy_timeout_is_busy_and_bookkeeping_skips_it() {
+    let Some(server) = server() else { return };
+    let schema = Schema::new(&server);
+    let start = chrono::DateTime::from_timestamp_millis(1_767_225_600_000).unwrap();
+    let clock = std::sync::Arc::new(crate::ManualClock::new(start));
+    let config = Config::insecure_fast_for_tests()
+        .clock(clock.clone())
+        .busy_timeout(Duration::from_millis(200));
+    let store = Store::open_with(schema.url(), config).unwrap();
+    let mut ids = Vec::new();
+    for name in ["ann", "bob"] {
+        let email = format!("{name}@example.com");
+        let user = store
+            .register(&crate::NewUser {
+                email: &email,
+                username: name,
+                password: "password123",
+                ..Default::default()
+            })
+            .unwrap();
+        ids.push(user.id);
+    }
+    let ann = store.login("ann@example.com", "password123").unwrap();
+    let (thread, _) = ann.create_thread(&ids).unwrap();
+
+    // Another transaction holds the thread's row: a send waits for the
+    // busy timeout, then is refused as busy, having written nothing.
+    let mut holder = schema.client();
+    let mut held = holder.transaction().unwrap();
+    held.execute(
+        "SELECT 1 FROM threads WHERE id = $1 FOR UPDATE",
+        &[&thread.id.0],
+    )
+    .unwrap();
+    let err = ann.send(thread.id, "waits").unwrap_err();
+    assert!(matches!(err, Error::Busy), "{err}");
+
+    // The session's row locked: resuming a stale session still works, and
+    // its refresh (a write only if the lock is free) is skipped.
+    held.execute("SELECT 1 FROM sessions FOR UPDATE", &[])
+        .unwrap();
+    clock.advance(chrono::Duration::minutes(5));
+    store.resume(ann.token()).unwrap();
+    let last_used = |client: &mut postgres::Client| -> i64 {
+        client
+            .query_one("SELECT last_used_at FROM sessions", &[])
+            .unwrap()
+            .get(0)
+    };
+    held.rollback().unwrap();
+    let mut reader = schema.client();
+    assert_eq!(last_used(&mut reader), start.timestamp_millis());
+    // Free again: the refresh happens, and sends go through.
+    store.resume(ann.token()).unwrap();
+    assert_eq!(last_used(&mut reader), clock.now().timestamp_millis());
+    ann.send(thread.id, "through").unwrap();
+    let messages: i64 = reader
+        .query_one("SELECT count(*) FROM messages", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(messages, 1);
+    drop(holder);
 }
