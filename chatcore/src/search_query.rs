@@ -101,7 +101,7 @@ pub struct ParsedQuery {
 
 /// Whether a character can be part of a word the index holds: letters,
 /// digits, marks and symbols (emoji), not spaces, controls or punctuation.
-fn is_word_char(c: char) -> bool {
+pub(crate) fn is_word_char(c: char) -> bool {
     if c.is_alphanumeric() {
         return true;
     }

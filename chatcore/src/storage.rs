@@ -123,7 +123,13 @@ pub(crate) trait Backend: Send + Sync {
 /// Everything one transaction can do: the per-aggregate traits together.
 /// The domain code receives `&mut` a `Tx` (or one of its parts).
 pub(crate) trait Tx:
-    AccountStorage + ThreadStorage + MessageStorage + LifeStorage + ImportStorage + CopyStorage + SearchStorage
+    AccountStorage
+    + ThreadStorage
+    + MessageStorage
+    + LifeStorage
+    + ImportStorage
+    + CopyStorage
+    + SearchStorage
 {
 }
 

@@ -11,8 +11,8 @@ use chatcore::{
 use common::*;
 
 /// Two users with a thread; returns the store, ann's session and the thread.
-fn pair() -> (Store, Session, ThreadId) {
-    let store = store();
+fn pair(backend: &TestBackend) -> (Store, Session, ThreadId) {
+    let store = backend.store();
     let (ann, a) = user(&store, "ann");
     let (bob, _) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -37,9 +37,8 @@ fn texts(session: &Session, text: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn only_the_callers_own_threads_are_searched() {
-    let (store, a, thread) = pair();
+fn only_the_callers_own_threads_are_searched(backend: &TestBackend) {
+    let (store, a, thread) = pair(backend);
     let (cat, c) = user(&store, "cat");
     let (dan, _) = user(&store, "dan");
     let (other, _) = c.create_thread(&[cat.id, dan.id]).unwrap();
@@ -60,10 +59,10 @@ fn only_the_callers_own_threads_are_searched() {
         .unwrap_err();
     assert!(matches!(err, Error::NotParticipant), "{err:?}");
 }
+both!(only_the_callers_own_threads_are_searched);
 
-#[test]
-fn the_thread_filter_keeps_to_one_thread() {
-    let (store, a, thread) = pair();
+fn the_thread_filter_keeps_to_one_thread(backend: &TestBackend) {
+    let (store, a, thread) = pair(backend);
     let (cat, _) = user(&store, "cat");
     let (second, _) = a.create_thread(&[a.user_id(), cat.id]).unwrap();
     a.send(thread, "lunch with bob").unwrap();
@@ -78,10 +77,10 @@ fn the_thread_filter_keeps_to_one_thread() {
     let found: Vec<_> = page.items.iter().map(|h| h.message.text.as_str()).collect();
     assert_eq!(found, vec!["lunch with cat"]);
 }
+both!(the_thread_filter_keeps_to_one_thread);
 
-#[test]
-fn case_and_diacritics_are_folded_and_words_match_as_prefixes() {
-    let (_store, a, thread) = pair();
+fn case_and_diacritics_are_folded_and_words_match_as_prefixes(backend: &TestBackend) {
+    let (_store, a, thread) = pair(backend);
     a.send(thread, "Rendez-vous au CAFÉ demain").unwrap();
     a.send(thread, "The meeting is at noon").unwrap();
     assert_eq!(texts(&a, "cafe"), vec!["Rendez-vous au CAFÉ demain"]);
@@ -97,10 +96,10 @@ fn case_and_diacritics_are_folded_and_words_match_as_prefixes() {
         "every word must match"
     );
 }
+both!(case_and_diacritics_are_folded_and_words_match_as_prefixes);
 
-#[test]
-fn quoted_text_is_a_phrase_and_a_dash_excludes() {
-    let (_store, a, thread) = pair();
+fn quoted_text_is_a_phrase_and_a_dash_excludes(backend: &TestBackend) {
+    let (_store, a, thread) = pair(backend);
     a.send(thread, "big plan for friday").unwrap();
     a.send(thread, "plan a big party").unwrap();
     a.send(thread, "lunch plan on friday").unwrap();
@@ -114,10 +113,10 @@ fn quoted_text_is_a_phrase_and_a_dash_excludes() {
     // Exclusion is of the whole word, not words it begins.
     assert_eq!(texts(&a, "party -par"), vec!["plan a big party"]);
 }
+both!(quoted_text_is_a_phrase_and_a_dash_excludes);
 
-#[test]
-fn snippets_carry_the_callers_marks_and_the_match_ranges() {
-    let (_store, a, thread) = pair();
+fn snippets_carry_the_callers_marks_and_the_match_ranges(backend: &TestBackend) {
+    let (_store, a, thread) = pair(backend);
     a.send(thread, "see you at the café").unwrap();
     let page = a
         .search(&SearchQuery {
@@ -131,10 +130,10 @@ fn snippets_carry_the_callers_marks_and_the_match_ranges() {
     let [start, end] = hit.matches[0];
     assert_eq!(&hit.snippet[start..end], "café");
 }
+both!(snippets_carry_the_callers_marks_and_the_match_ranges);
 
-#[test]
-fn hostile_queries_are_plain_text_or_refused_never_a_syntax_error() {
-    let (_store, a, thread) = pair();
+fn hostile_queries_are_plain_text_or_refused_never_a_syntax_error(backend: &TestBackend) {
+    let (_store, a, thread) = pair(backend);
     a.send(thread, "AND OR NOT NEAR are words (here) too: x^2 * y")
         .unwrap();
     a.send(thread, "she said \"hi\" and left").unwrap();
@@ -222,10 +221,10 @@ fn hostile_queries_are_plain_text_or_refused_never_a_syntax_error() {
         );
     }
 }
+both!(hostile_queries_are_plain_text_or_refused_never_a_syntax_error);
 
-#[test]
-fn text_without_spaces_is_found_by_any_substring_of_three_characters() {
-    let (_store, a, thread) = pair();
+fn text_without_spaces_is_found_by_any_substring_of_three_characters(backend: &TestBackend) {
+    let (_store, a, thread) = pair(backend);
     a.send(thread, "我们明天在東京タワー见面吧").unwrap();
     a.send(thread, "ไปกินข้าวที่ร้านอาหารไทยกัน").unwrap();
     a.send(thread, "hello world").unwrap();
@@ -252,20 +251,20 @@ fn text_without_spaces_is_found_by_any_substring_of_three_characters() {
         "{page:?}"
     );
 }
+both!(text_without_spaces_is_found_by_any_substring_of_three_characters);
 
-#[test]
-fn emoji_and_arabic_are_found() {
-    let (_store, a, thread) = pair();
+fn emoji_and_arabic_are_found(backend: &TestBackend) {
+    let (_store, a, thread) = pair(backend);
     a.send(thread, "party tonight 🎉 bring snacks").unwrap();
     a.send(thread, "مرحبا بكم في الاجتماع").unwrap();
     assert_eq!(texts(&a, "🎉"), vec!["party tonight 🎉 bring snacks"]);
     assert_eq!(texts(&a, "الاجتماع"), vec!["مرحبا بكم في الاجتماع"]);
     assert_eq!(texts(&a, "مرح"), vec!["مرحبا بكم في الاجتماع"]);
 }
+both!(emoji_and_arabic_are_found);
 
-#[test]
-fn a_sent_message_is_found_at_once_and_a_deleted_threads_messages_are_gone() {
-    let (_store, a, thread) = pair();
+fn a_sent_message_is_found_at_once_and_a_deleted_threads_messages_are_gone(backend: &TestBackend) {
+    let (_store, a, thread) = pair(backend);
     a.send(thread, "findable right away").unwrap();
     assert_eq!(texts(&a, "findable").len(), 1);
     a.delete_thread(thread).unwrap();
@@ -273,10 +272,10 @@ fn a_sent_message_is_found_at_once_and_a_deleted_threads_messages_are_gone() {
     // The index agrees with the messages afterwards.
     assert_eq!(a.store().verify_search_index().unwrap(), None);
 }
+both!(a_sent_message_is_found_at_once_and_a_deleted_threads_messages_are_gone);
 
-#[test]
-fn relevance_ranks_better_matches_first_and_recent_orders_newest_first() {
-    let (_store, a, thread) = pair();
+fn relevance_ranks_better_matches_first_and_recent_orders_newest_first(backend: &TestBackend) {
+    let (_store, a, thread) = pair(backend);
     let old = a.send(thread, "kiwi kiwi kiwi").unwrap();
     let newer = a
         .send(
@@ -299,10 +298,10 @@ fn relevance_ranks_better_matches_first_and_recent_orders_newest_first() {
     assert_eq!(ids(SearchOrder::Relevance), vec![old.id, newer.id]);
     assert_eq!(ids(SearchOrder::Recent), vec![newer.id, old.id]);
 }
+both!(relevance_ranks_better_matches_first_and_recent_orders_newest_first);
 
-#[test]
-fn pages_are_exact_in_both_orders() {
-    let (_store, a, thread) = pair();
+fn pages_are_exact_in_both_orders(backend: &TestBackend) {
+    let (_store, a, thread) = pair(backend);
     for n in 0..23 {
         // Equal ranks in groups, so ties are broken by id across pages.
         let text = format!("apple {}", "filler ".repeat(n % 4));
@@ -348,10 +347,10 @@ fn pages_are_exact_in_both_orders() {
         .unwrap_err();
     assert!(matches!(err, Error::InvalidArgument(_)));
 }
+both!(pages_are_exact_in_both_orders);
 
-#[test]
-fn imported_and_bulk_loaded_messages_are_indexed() {
-    let store = store();
+fn imported_and_bulk_loaded_messages_are_indexed(backend: &TestBackend) {
+    let store = backend.store();
     let json = r#"[
   {"model": "user.user", "pk": 1, "fields": {"password": "!x", "email": "ann@example.com", "username": "ann", "is_active": true}},
   {"model": "user.user", "pk": 2, "fields": {"password": "!x", "email": "bob@example.com", "username": "bob", "is_active": true}},
@@ -392,6 +391,7 @@ fn imported_and_bulk_loaded_messages_are_indexed() {
     assert_eq!(page.items.len(), 51);
     assert_eq!(store.verify_search_index().unwrap(), None);
 }
+both!(imported_and_bulk_loaded_messages_are_indexed);
 
 #[test]
 fn rebuild_repairs_a_damaged_index_and_verify_notices_the_damage() {

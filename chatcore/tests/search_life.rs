@@ -20,9 +20,8 @@ fn texts(session: &Session, text: &str) -> Vec<String> {
         .collect()
 }
 
-#[test]
-fn an_edit_is_found_by_its_new_text_only() {
-    let store = store();
+fn an_edit_is_found_by_its_new_text_only(backend: &TestBackend) {
+    let store = backend.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -32,10 +31,10 @@ fn an_edit_is_found_by_its_new_text_only() {
     assert!(texts(&b, "harbour").is_empty());
     assert_eq!(texts(&b, "station"), vec!["meet at the station"]);
 }
+both!(an_edit_is_found_by_its_new_text_only);
 
-#[test]
-fn a_withdrawn_message_is_gone_from_every_result() {
-    let store = store();
+fn a_withdrawn_message_is_gone_from_every_result(backend: &TestBackend) {
+    let store = backend.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -46,10 +45,10 @@ fn a_withdrawn_message_is_gone_from_every_result() {
     assert_eq!(texts(&b, "vault"), vec!["the vault is closed"]);
     assert!(texts(&b, "1234").is_empty());
 }
+both!(a_withdrawn_message_is_gone_from_every_result);
 
-#[test]
-fn a_clear_hides_earlier_messages_from_the_clearer_only() {
-    let store = store();
+fn a_clear_hides_earlier_messages_from_the_clearer_only(backend: &TestBackend) {
+    let store = backend.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -61,3 +60,4 @@ fn a_clear_hides_earlier_messages_from_the_clearer_only() {
     assert_eq!(texts(&b, "picnic"), vec!["picnic moved to monday"]);
     assert_eq!(texts(&a, "picnic").len(), 2);
 }
+both!(a_clear_hides_earlier_messages_from_the_clearer_only);

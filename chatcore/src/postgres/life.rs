@@ -8,17 +8,20 @@
 //! write-ahead log keeps it until recycled. See `schema::V2`.
 
 use super::PgTx;
+use super::search_text::{self, Indexed};
 use super::to_millis;
 use crate::error::Result;
 use crate::ids::{MessageId, ThreadId, UserId};
 use crate::storage::LifeStorage;
 use chrono::{DateTime, Utc};
 
-/// An edit: the new text and its time.
-pub(crate) const EDIT: &str = "UPDATE messages SET text = $2, edited_at = $3 WHERE id = $1";
+/// An edit: the new text and its time, and the text's search index.
+pub(crate) const EDIT: &str = "UPDATE messages SET text = $2, edited_at = $3,
+     search_words = $4::text::tsvector, search_folded = $5, search_trigrams = $6 WHERE id = $1";
 
-/// A withdrawal: the text emptied, the time set.
-pub(crate) const WITHDRAW: &str = "UPDATE messages SET text = '', deleted_at = $2 WHERE id = $1";
+/// A withdrawal: the text emptied, the time set, nothing left to find.
+pub(crate) const WITHDRAW: &str = "UPDATE messages SET text = '', deleted_at = $2,
+     search_words = ''::tsvector, search_folded = NULL, search_trigrams = NULL WHERE id = $1";
 
 impl LifeStorage for PgTx<'_> {
     fn set_message_text(
@@ -27,7 +30,22 @@ impl LifeStorage for PgTx<'_> {
         text: &str,
         edited_at: DateTime<Utc>,
     ) -> Result<()> {
-        self.execute(EDIT, &[&id.0, &text, &to_millis(edited_at)])?;
+        let Indexed {
+            words,
+            folded,
+            trigrams,
+        } = search_text::index(text);
+        self.execute(
+            EDIT,
+            &[
+                &id.0,
+                &text,
+                &to_millis(edited_at),
+                &words,
+                &folded,
+                &trigrams,
+            ],
+        )?;
         Ok(())
     }
 

@@ -2,6 +2,7 @@
 //! counters (changed by atomic increments).
 
 use super::rows::{MESSAGE_COLUMNS, all, message};
+use super::search_text::{self, Indexed};
 use super::{PgTx, from_millis, to_millis};
 use crate::error::Result;
 use crate::ids::{MessageId, ThreadId, UserId};
@@ -22,18 +23,34 @@ impl MessageStorage for PgTx<'_> {
         let read = new.read_at.map(to_millis);
         // A key a concurrent send used is a conflict the caller resolves
         // (`record_keyed_send`): the transaction stays usable.
+        // The search index's columns, in the same statement.
+        let Indexed {
+            words,
+            folded,
+            trigrams,
+        } = search_text::index(new.text);
         let id = match new.id {
             Some(id) => self.insert_returning_id(
-                "INSERT INTO messages (id, thread_id, sender_id, text, created_at, read_at, client_key)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING RETURNING id",
-                &[&id.0, &new.thread_id.0, &new.sender_id.0, &new.text, &created, &read, &new.client_key],
+                "INSERT INTO messages (id, thread_id, sender_id, text, created_at, read_at, client_key,
+                                       search_words, search_folded, search_trigrams)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::tsvector, $9, $10)
+                 ON CONFLICT DO NOTHING RETURNING id",
+                &[
+                    &id.0, &new.thread_id.0, &new.sender_id.0, &new.text, &created, &read,
+                    &new.client_key, &words, &folded, &trigrams,
+                ],
                 "the message's id or client key",
                 false,
             )?,
             None => self.insert_returning_id(
-                "INSERT INTO messages (thread_id, sender_id, text, created_at, read_at, client_key)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING id",
-                &[&new.thread_id.0, &new.sender_id.0, &new.text, &created, &read, &new.client_key],
+                "INSERT INTO messages (thread_id, sender_id, text, created_at, read_at, client_key,
+                                       search_words, search_folded, search_trigrams)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7::text::tsvector, $8, $9)
+                 ON CONFLICT DO NOTHING RETURNING id",
+                &[
+                    &new.thread_id.0, &new.sender_id.0, &new.text, &created, &read,
+                    &new.client_key, &words, &folded, &trigrams,
+                ],
                 "the message's client key",
                 false,
             )?,

@@ -8,7 +8,7 @@
 //! [`Backend`]: modes, retries), `schema` (versions and migrations),
 //! `error` (the server's errors as [`crate::Error`]s), `rows`, and one file
 //! per aggregate: `accounts`, `threads`, `messages`, `life`, `import`,
-//! `copy`.
+//! `copy`, `search` (with `search_text`, what the index holds).
 //!
 //! # How the guarantees of a single SQLite writer are kept
 //!
@@ -45,6 +45,8 @@ mod pgpass;
 mod pool;
 mod rows;
 pub(crate) mod schema;
+mod search;
+mod search_text;
 mod threads;
 mod tls;
 
@@ -190,5 +192,7 @@ pub(crate) fn from_millis(millis: i64) -> Result<DateTime<Utc>> {
         .ok_or_else(|| Error::storage(format!("a stored time is out of range: {millis}")))
 }
 
+#[cfg(test)]
+mod search_tests;
 #[cfg(test)]
 mod tests;

@@ -18,6 +18,8 @@
 //! - 2 ([`LIFE_VERSION`]): a message's life (SQLite's version 4):
 //!   `messages.edited_at`, `messages.deleted_at` and
 //!   `members.cleared_through_id` ([`V2`]).
+//! - 3 ([`SEARCH_VERSION`]): the search index columns of `messages` and
+//!   their GIN indexes ([`V3`]), filled for the messages already stored.
 
 use crate::error::{Error, Result};
 use postgres::Client;
@@ -112,11 +114,30 @@ ALTER TABLE messages ADD COLUMN edited_at BIGINT, ADD COLUMN deleted_at BIGINT;
 ALTER TABLE members ADD COLUMN cleared_through_id BIGINT;
 "#;
 
+/// Version 3 ([`SEARCH_VERSION`]): full-text search (`postgres::search`).
+/// `search_words` holds the folded words with positions; `search_folded`
+/// and `search_trigrams` only for a text with a character of a script
+/// written without spaces (substring search). Every insert and text change
+/// writes them in the same statement; the step fills them for the messages
+/// already stored (`search::index_all`, in the step's transaction).
+const V3: &str = r#"
+ALTER TABLE messages ADD COLUMN search_words tsvector,
+                     ADD COLUMN search_folded TEXT,
+                     ADD COLUMN search_trigrams TEXT[];
+CREATE INDEX messages_search_words ON messages USING gin (search_words);
+CREATE INDEX messages_search_trigrams ON messages USING gin (search_trigrams)
+    WHERE search_trigrams IS NOT NULL;
+"#;
+
 /// Every migration, in order: `MIGRATIONS[n]` brings version `n` to `n + 1`.
 /// A new version appends its SQL here.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3];
+
+/// The version that adds the search index ([`V3`]).
+pub(crate) const SEARCH_VERSION: i64 = 3;
 
 /// The version that adds edits, withdrawn messages and clear marks ([`V2`]).
+#[cfg_attr(not(test), allow(dead_code))]
 pub(crate) const LIFE_VERSION: i64 = 2;
 
 /// The newest schema version this library knows.
@@ -161,6 +182,9 @@ pub(crate) fn migrate(client: &mut Client) -> Result<()> {
             )));
         };
         tx.batch_execute(step)?;
+        if current + 1 == SEARCH_VERSION {
+            super::search::index_all(&mut tx)?;
+        }
         tx.execute(
             &format!("INSERT INTO {VERSION_TABLE} (version) VALUES ($1)"),
             &[&(current + 1)],

@@ -12,7 +12,7 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 /// The test server, or `None` after saying once that these tests skip.
-fn server() -> Option<String> {
+pub(super) fn server() -> Option<String> {
     let url = std::env::var("CHATCORE_TEST_POSTGRES_URL")
         .ok()
         .filter(|url| !url.is_empty());
@@ -26,13 +26,13 @@ fn server() -> Option<String> {
 }
 
 /// A new schema on the test server, dropped at the end of the test.
-struct Schema {
+pub(super) struct Schema {
     server: String,
     name: String,
 }
 
 impl Schema {
-    fn new(server: &str) -> Schema {
+    pub(super) fn new(server: &str) -> Schema {
         let name = format!("chatcore_unit_{}", uuid::Uuid::new_v4().simple());
         admin(server)
             .batch_execute(&format!("CREATE SCHEMA {name}"))
@@ -44,14 +44,14 @@ impl Schema {
     }
 
     /// The URL of a store in this schema.
-    fn url(&self) -> String {
+    pub(super) fn url(&self) -> String {
         with_param(
             &self.server,
             &format!("options=-csearch_path%3D{}", self.name),
         )
     }
 
-    fn client(&self) -> postgres::Client {
+    pub(super) fn client(&self) -> postgres::Client {
         postgres::Client::connect(&self.url(), postgres::NoTls).unwrap()
     }
 }
