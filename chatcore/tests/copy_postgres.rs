@@ -47,8 +47,12 @@ fn fresh_schema(url: &str) -> Schema {
 #[test]
 fn a_store_round_trips_sqlite_to_postgresql_to_sqlite() {
     let Ok(url) = std::env::var("CHATCORE_TEST_POSTGRES_URL") else {
-        println!(
-            "skipped: the SQLite -> PostgreSQL -> SQLite copy (CHATCORE_TEST_POSTGRES_URL is not set)"
+        // Straight to stderr, which the test harness does not capture, so
+        // the line shows in every run.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: the SQLite -> PostgreSQL -> SQLite copy (set CHATCORE_TEST_POSTGRES_URL)"
         );
         return;
     };
