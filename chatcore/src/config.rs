@@ -152,6 +152,8 @@ pub struct Config {
     pub(crate) durability: Durability,
     pub(crate) checkpoints: Checkpoints,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) change_retention: ChronoDuration,
+    pub(crate) max_changes_per_user: u64,
 }
 
 impl Default for Config {
@@ -164,6 +166,8 @@ impl Default for Config {
             durability: Durability::Normal,
             checkpoints: Checkpoints::Background,
             clock: Arc::new(SystemClock),
+            change_retention: ChronoDuration::days(30),
+            max_changes_per_user: 10_000,
         }
     }
 }
@@ -221,6 +225,28 @@ impl Config {
     /// The clock used for timestamps and expiry. Default [`SystemClock`].
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Config {
         self.clock = clock;
+        self
+    }
+
+    /// How long entries of the change feed are kept
+    /// ([`Session::changes`](crate::Session::changes)). Default 30 days;
+    /// durations too large to represent are capped at 100 years. Older
+    /// entries are pruned in small steps as the user's feed grows, and a
+    /// cursor before a pruned entry gets
+    /// [`Error::ChangesExpired`](crate::Error::ChangesExpired).
+    pub fn change_retention(mut self, age: Duration) -> Config {
+        let hundred_years = ChronoDuration::days(36_525);
+        self.change_retention = ChronoDuration::from_std(age)
+            .unwrap_or(hundred_years)
+            .min(hundred_years);
+        self
+    }
+
+    /// The most change-feed entries kept per user. Default 10,000; at
+    /// least 1 (0 is taken as 1). Past it the oldest are pruned, a few at
+    /// a time, with the write that passes it.
+    pub fn max_changes_per_user(mut self, count: u64) -> Config {
+        self.max_changes_per_user = count.max(1);
         self
     }
 

@@ -36,10 +36,12 @@
 
 mod accounts;
 mod bulk;
+mod changes;
 mod config;
 mod django;
 mod error;
 mod export;
+mod feed;
 pub mod files;
 mod ids;
 mod import_limits;
@@ -56,15 +58,18 @@ mod storage;
 mod store;
 mod stored_hash;
 mod threads;
+mod waits;
 
 pub use accounts::{
     MAX_EMAIL_BYTES, MAX_NAME_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, NewUser, Session,
     SessionInfo, validate_password,
 };
 pub use bulk::{BULK_CACHE_KIB, BulkLoad, BulkMessage, BulkStats, BulkUser};
+pub use changes::ChangesIter;
 pub use config::{Checkpoints, Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
 pub use django::ImportReport;
 pub use error::{Error, Result};
+pub use feed::{Change, ChangeCursor, ChangeKind, ChangePage, PRUNE_STEP, RECHECK};
 pub use ids::{MessageId, ThreadId, UserId};
 pub use import_limits::{
     AccountWithoutLogin, MAX_IMPORT_ENTRY_BYTES, MAX_IMPORTED_ID, NoLoginReason,

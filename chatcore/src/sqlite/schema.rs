@@ -9,12 +9,20 @@
 //! - 3: `messages.client_key`, the sender's key of an idempotent send
 //!   (`Session::send_with_key`), unique per sender among keyed messages
 //!   (a partial index: unkeyed sends pay nothing).
+//! - 6 ([`FEED_VERSION`]): the change feed (`changes`, and
+//!   `users.changes_pruned_through`); see `crate::feed`. Added empty:
+//!   cursors start at the migration.
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The newest schema version this library knows.
-pub(crate) const VERSION: i64 = 3;
+pub(crate) const VERSION: i64 = FEED_VERSION;
+
+/// The version that adds the change feed ([`FEED`]). Its step applies on
+/// top of whatever version precedes it (it only adds a table, an index and
+/// a column), so it can be renumbered when versions are chained.
+pub(crate) const FEED_VERSION: i64 = 6;
 
 /// Version 1. Times are milliseconds since the Unix epoch (UTC).
 ///
@@ -96,6 +104,33 @@ CREATE UNIQUE INDEX messages_client_key ON messages(sender_id, client_key)
     WHERE client_key IS NOT NULL;
 ";
 
+/// The change feed (`crate::feed`): one row per entry of a user's feed.
+///
+/// - `id` is the entry's cursor: AUTOINCREMENT, so ids are never reused,
+///   and since SQLite has one writer at a time they grow in commit order.
+/// - `seq` numbers a user's entries 1, 2, 3, … (no gaps; pruning removes
+///   a prefix), so the count kept is `newest seq - oldest seq + 1` with
+///   two index seeks.
+/// - `thread_id` / `message_id` / `other_id` are the ids involved, with no
+///   foreign keys: a thread deleted later keeps its entries (the message
+///   is joined at read time and then missing).
+/// - `users.changes_pruned_through` is the highest entry id pruned from
+///   that user's feed: a cursor below it has lost entries (`ChangesExpired`).
+const FEED: &str = "
+CREATE TABLE changes (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    kind       INTEGER NOT NULL,
+    at         INTEGER NOT NULL,
+    thread_id  INTEGER,
+    message_id INTEGER,
+    other_id   INTEGER
+) STRICT;
+CREATE INDEX changes_user ON changes(user_id, id, seq);
+ALTER TABLE users ADD COLUMN changes_pruned_through INTEGER NOT NULL DEFAULT 0;
+";
+
 /// Reads the file's schema version without writing anything.
 pub(crate) fn version(conn: &Connection) -> Result<i64> {
     Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
@@ -127,6 +162,13 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<()> {
         refuse_foreign_database(&tx)?;
     }
     while current < VERSION {
+        // The feed's step is self-contained: it applies on top of the
+        // newest version before it, whichever that is.
+        if current >= LAST_BEFORE_FEED {
+            tx.execute_batch(FEED)?;
+            current = FEED_VERSION;
+            continue;
+        }
         upgrade_from(&tx, current)?;
         current += 1;
     }
@@ -162,6 +204,9 @@ pub(crate) fn refuse_foreign_database(conn: &Connection) -> Result<()> {
     }
     Ok(())
 }
+
+/// The newest version whose steps precede the feed's.
+const LAST_BEFORE_FEED: i64 = 3;
 
 fn upgrade_from(conn: &Connection, version: i64) -> Result<()> {
     match version {

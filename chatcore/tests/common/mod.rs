@@ -17,10 +17,18 @@ pub fn file_store() -> (tempfile::TempDir, PathBuf, Store) {
     (dir, path, store)
 }
 
-/// Takes a file back from schema version 3 to version 2's tables (the
-/// client key column and its index); the caller sets `user_version`.
-pub const UNDO_V3: &str =
-    "DROP INDEX messages_client_key; ALTER TABLE messages DROP COLUMN client_key;";
+/// Takes a file back from the newest schema to version 2's tables: the
+/// change feed ([`UNDO_FEED`]), then version 3's client key column and its
+/// index; the caller sets `user_version`.
+pub const UNDO_V3: &str = concat!(
+    "DROP TABLE changes; ALTER TABLE users DROP COLUMN changes_pruned_through;",
+    "DROP INDEX messages_client_key; ALTER TABLE messages DROP COLUMN client_key;"
+);
+
+/// Takes a file back from the feed's schema version to the one before it
+/// (the `changes` table and the user's prune mark).
+pub const UNDO_FEED: &str =
+    "DROP TABLE changes; ALTER TABLE users DROP COLUMN changes_pruned_through;";
 
 pub const PASSWORD: &str = "password123";
 
