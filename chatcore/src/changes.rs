@@ -5,7 +5,7 @@
 
 use crate::accounts::Session;
 use crate::error::Result;
-use crate::feed::{Change, ChangeCursor, ChangePage, RECHECK, change_from_row, read_page};
+use crate::feed::{Change, ChangeCursor, ChangePage, change_from_row, read_page};
 use crate::store::Store;
 use crate::waits::Woken;
 use std::time::{Duration, Instant};
@@ -108,7 +108,7 @@ impl Session {
             if found {
                 return Ok(true);
             }
-            match ticket.sleep(deadline, RECHECK) {
+            match ticket.sleep(deadline, self.store.config().wait_recheck) {
                 Woken::Changed => {}
                 Woken::Interrupted | Woken::TimedOut => return Ok(false),
             }

@@ -154,6 +154,7 @@ pub struct Config {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) change_retention: ChronoDuration,
     pub(crate) max_changes_per_user: u64,
+    pub(crate) wait_recheck: Duration,
 }
 
 impl Default for Config {
@@ -168,6 +169,7 @@ impl Default for Config {
             clock: Arc::new(SystemClock),
             change_retention: ChronoDuration::days(30),
             max_changes_per_user: 10_000,
+            wait_recheck: Duration::from_secs(1),
         }
     }
 }
@@ -247,6 +249,15 @@ impl Config {
     /// a time, with the write that passes it.
     pub fn max_changes_per_user(mut self, count: u64) -> Config {
         self.max_changes_per_user = count.max(1);
+        self
+    }
+
+    /// How often a [`Session::wait_for_changes`](crate::Session::wait_for_changes)
+    /// looks at the database again even with no wake-up. Default 1 s: a
+    /// bound on a wake-up the watcher of other processes could miss (a
+    /// file system that does not report changes). At least 1 ms.
+    pub fn wait_recheck(mut self, every: Duration) -> Config {
+        self.wait_recheck = every.max(Duration::from_millis(1));
         self
     }
 

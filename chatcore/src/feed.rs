@@ -64,7 +64,8 @@
 //! the cursor: woken by this process's commits at once (`crate::waits`)
 //! and by other processes' commits through the backend's watcher (inotify
 //! on the database folder on Linux, polling elsewhere; `sqlite::watch`).
-//! A waiter also looks again every [`RECHECK`], a bound on any wake-up the
+//! A waiter also looks again every
+//! [`Config::wait_recheck`](crate::Config::wait_recheck) (1 s), a bound on any wake-up the
 //! watcher could miss. [`Store::interrupt_waits`](crate::Store::interrupt_waits) ends the waits running
 //! at that moment (a host shutting down). Reading and waiting are in
 //! `changes`.
@@ -75,13 +76,9 @@ use crate::models::Message;
 use crate::storage::{ChangeRow, NewChange, Tx};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use std::time::Duration;
 
 /// The most entries one append prunes from a user's feed.
 pub const PRUNE_STEP: u32 = 16;
-
-/// How often a waiter looks again even without a wake-up.
-pub const RECHECK: Duration = Duration::from_secs(1);
 
 /// A position in a user's feed: [`Session::changes`](crate::Session::changes) returns the entries
 /// after it. Opaque to hosts: store it as its [`raw`](ChangeCursor::raw)

@@ -69,7 +69,7 @@ pub use changes::ChangesIter;
 pub use config::{Checkpoints, Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
 pub use django::ImportReport;
 pub use error::{Error, Result};
-pub use feed::{Change, ChangeCursor, ChangeKind, ChangePage, PRUNE_STEP, RECHECK};
+pub use feed::{Change, ChangeCursor, ChangeKind, ChangePage, PRUNE_STEP};
 pub use ids::{MessageId, ThreadId, UserId};
 pub use import_limits::{
     AccountWithoutLogin, MAX_IMPORT_ENTRY_BYTES, MAX_IMPORTED_ID, NoLoginReason,
