@@ -48,6 +48,7 @@ compile_error!(
 );
 
 mod boundary;
+mod feed;
 mod lookup;
 #[cfg(test)]
 mod lookup_tests;
@@ -66,6 +67,10 @@ use boundary::{
 use chatcore::{
     Checkpoints, Config, Durability, MessageId, MessageQuery, NewUser, PasswordCost, Session,
     Store, ThreadId, ThreadQuery, UserId, Uuid,
+};
+pub use feed::{
+    chat_change, chat_change_cursor, chat_change_kind, chat_change_list, chat_change_list_free,
+    chat_changes_list, chat_interrupt_waits, chat_wait_changes,
 };
 pub use lookup::{chat_user_find_by_email, chat_user_find_by_username};
 pub use send_key::chat_message_send_with_key;
