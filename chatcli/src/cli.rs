@@ -133,6 +133,18 @@ Example:
   chat unread")]
     Unread,
 
+    /// Print what happens to you as it happens: new messages (thread and
+    /// sender), read receipts, deleted threads; until Ctrl-C.
+    ///
+    /// Changes made in other processes (another `chat`, an app on the same
+    /// database) show at once. With --json, one JSON object per change and
+    /// line (every change, your own too), flushed as it comes.
+    #[command(after_long_help = "\
+Examples:
+  chat watch
+  chat --json watch --count 1")]
+    Watch(WatchArgs),
+
     /// Delete a thread and all its messages, for both participants.
     ///
     /// Asks for confirmation on a terminal; elsewhere --yes is required.
@@ -320,6 +332,14 @@ pub struct MessagesArgs {
     /// At most this many messages (default 50, at most 500).
     #[arg(long, value_name = "N")]
     pub limit: Option<u32>,
+}
+
+/// Arguments of `chat watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Stop after printing this many changes.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
 }
 
 /// Arguments of `chat read`.
