@@ -142,7 +142,7 @@ Example:
     #[command(after_long_help = "\
 Examples:
   chat watch
-  chat --json watch --count 1")]
+  chat watch --count 1")]
     Watch(WatchArgs),
 
     /// Delete a thread and all its messages, for both participants.
