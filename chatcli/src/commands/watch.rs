@@ -34,7 +34,7 @@ impl Names {
 }
 
 /// One line for people about `change`, or `None` for what the user did
-/// themselves (their own sends and reads, seen from another session).
+/// themselves (their own sends, reads, threads, seen from another session).
 pub fn describe(change: &Change, session: &Session, names: &mut Names) -> Option<String> {
     let me = session.user_id();
     let thread = change.thread_id.map_or(0, |id| id.0);
@@ -68,7 +68,7 @@ pub fn describe(change: &Change, session: &Session, names: &mut Names) -> Option
         ChangeKind::ThreadCreated => {
             format!("[thread {thread}] {} started a thread with you", actor())
         }
-        ChangeKind::ThreadDeleted if by_me => format!("[thread {thread}] you deleted the thread"),
+        ChangeKind::ThreadDeleted if by_me => return None,
         ChangeKind::ThreadDeleted => format!("[thread {thread}] {} deleted the thread", actor()),
         ChangeKind::PasswordChanged => "your password was set; all your sessions ended".to_string(),
         ChangeKind::Imported => "data was imported into the store; reload".to_string(),
