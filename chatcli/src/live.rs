@@ -115,10 +115,10 @@ fn run(shared: &Shared, mut printer: impl ExternalPrinter) {
         };
         following = Some((session.id(), page.next_cursor));
         for change in &page.items {
-            if let Some(line) = describe(change, &session, &mut names) {
-                if printer.print(format!("{line}\n")).is_err() {
-                    return;
-                }
+            if let Some(line) = describe(change, &session, &mut names)
+                && printer.print(format!("{line}\n")).is_err()
+            {
+                return;
             }
         }
     }

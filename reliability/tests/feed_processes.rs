@@ -79,7 +79,7 @@ fn four_writer_processes_every_committed_change_appears_once_in_commit_order() {
         cursor = page.next_cursor;
         seen.extend(page.items);
         round += 1;
-        if round % 3 == 0 {
+        if round.is_multiple_of(3) {
             let (_, thread) = &writers[round % WRITERS];
             if r.mark_thread_read(*thread, None).unwrap() > 0 {
                 *marks.entry(*thread).or_default() += 1;

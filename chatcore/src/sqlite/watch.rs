@@ -67,10 +67,10 @@ impl Watcher {
                 .name("chatcore-watch".into())
                 .spawn(move || {
                     #[cfg(target_os = "linux")]
-                    if let Some(stop_fd) = stop_fd {
-                        if inotify::run(&conn, &path, &stop, &stop_fd, &on_commit).is_ok() {
-                            return;
-                        }
+                    if let Some(stop_fd) = stop_fd
+                        && inotify::run(&conn, &path, &stop, &stop_fd, &on_commit).is_ok()
+                    {
+                        return;
                     }
                     let _ = &path;
                     poll_data_version(&conn, &stop, &on_commit);
