@@ -6,7 +6,7 @@
  * another thread (a host shutting down).
  *
  *   ./feed DIR              # uses DIR/feed.db (a fresh database)
- *   ./feed --send DB TEXT   # the second process: ann sends TEXT to thread 1
+ *   ./feed --send DB THREAD TEXT   # the second process: ann sends TEXT
  */
 #define _POSIX_C_SOURCE 200809L
 #include "chatcore.h"
@@ -57,12 +57,12 @@ static double now_ms(void) {
 }
 
 /* The second process: log in as ann and send one message. */
-static int send_mode(const char *path, const char *text) {
+static int send_mode(const char *path, int64_t thread, const char *text) {
     chat_store *store = open_store(path);
     chat_session *ann = NULL;
     CHECK(chat_login(store, "ann@example.com", "correct horse", &ann));
     chat_message *sent = NULL;
-    CHECK(chat_message_send(ann, 1, text, &sent));
+    CHECK(chat_message_send(ann, thread, text, &sent));
     chat_message_free(sent);
     chat_session_free(ann);
     chat_close(store);
@@ -88,11 +88,11 @@ static void *wait_thread(void *arg) {
 }
 
 int main(int argc, char **argv) {
-    if (argc == 4 && strcmp(argv[1], "--send") == 0) {
-        return send_mode(argv[2], argv[3]);
+    if (argc == 5 && strcmp(argv[1], "--send") == 0) {
+        return send_mode(argv[2], strtoll(argv[3], NULL, 10), argv[4]);
     }
     if (argc != 2) {
-        fprintf(stderr, "usage: feed DIR | feed --send DB TEXT\n");
+        fprintf(stderr, "usage: feed DIR | feed --send DB THREAD TEXT\n");
         return 2;
     }
     char path[4096];
@@ -116,7 +116,9 @@ int main(int argc, char **argv) {
     struct wait_job job = {bob_session, cursor, 30000, CHAT_OK, false, 0};
     pthread_t waiter;
     EXPECT(pthread_create(&waiter, NULL, wait_thread, &job) == 0);
-    char *child_argv[] = {argv[0], "--send", path, "hello from another process", NULL};
+    char thread_arg[32];
+    snprintf(thread_arg, sizeof thread_arg, "%" PRId64, thread->id);
+    char *child_argv[] = {argv[0], "--send", path, thread_arg, "hello from another process", NULL};
     pid_t child;
     EXPECT(posix_spawn(&child, argv[0], NULL, NULL, child_argv, environ) == 0);
     int child_status = 0;
