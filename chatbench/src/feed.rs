@@ -160,9 +160,10 @@ pub fn rows(
         met(idle <= 0.5)
     ));
     out.push_str(
-        "\nWake-ups are timed from the moment the send returned (committed) to the moment the \
-         waiting thread returned from `wait_for_changes`; across processes the sender reports \
-         the wall-clock time of its return.\n",
+        "\nWake-ups are timed to the moment the waiting thread returned from \
+         `wait_for_changes`: in process from the start of the `send` call (the waiter may \
+         wake before `send` returns), across processes from the moment the sender's `send` \
+         returned (it reports its wall-clock time).\n",
     );
     Ok(out)
 }
@@ -193,8 +194,9 @@ fn in_process(
             })
         };
         std::thread::sleep(Duration::from_millis(3));
-        a.send(thread, &format!("wake {i}")).map_err(err)?;
+        // From the call's start: the waiter may wake before `send` returns.
         let sent = Instant::now();
+        a.send(thread, &format!("wake {i}")).map_err(err)?;
         let (woke, at) = waiter.join().map_err(|_| "waiter panicked".to_string())?;
         if !woke.map_err(err)? {
             return Err("an in-process wait timed out".into());

@@ -233,7 +233,8 @@ impl Config {
     /// How long entries of the change feed are kept
     /// ([`Session::changes`](crate::Session::changes)). Default 30 days;
     /// durations too large to represent are capped at 100 years. Older
-    /// entries are pruned in small steps as the user's feed grows, and a
+    /// entries are pruned in small steps as the user's feed grows (checked
+    /// every [`PRUNE_STEP`](crate::PRUNE_STEP)th entry of that user), and a
     /// cursor before a pruned entry gets
     /// [`Error::ChangesExpired`](crate::Error::ChangesExpired).
     pub fn change_retention(mut self, age: Duration) -> Config {
@@ -245,8 +246,10 @@ impl Config {
     }
 
     /// The most change-feed entries kept per user. Default 10,000; at
-    /// least 1 (0 is taken as 1). Past it the oldest are pruned, a few at
-    /// a time, with the write that passes it.
+    /// least 1 (0 is taken as 1). Past it the oldest are pruned, at most
+    /// [`PRUNE_STEP`](crate::PRUNE_STEP) at a time, by every
+    /// `PRUNE_STEP`th write to that user's feed (so a user may hold up to
+    /// `PRUNE_STEP - 1` more between two of them).
     pub fn max_changes_per_user(mut self, count: u64) -> Config {
         self.max_changes_per_user = count.max(1);
         self

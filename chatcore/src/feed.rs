@@ -50,9 +50,12 @@
 //! (default 30 days) or beyond
 //! [`Config::max_changes_per_user`](crate::Config::max_changes_per_user)
 //! (default 10,000) are pruned by the writes that append to that user's
-//! feed: each append looks at the user's oldest entry (one index seek) and
-//! prunes at most [`PRUNE_STEP`] entries, so a send never does more than a
-//! few rows of extra work. Only the oldest entries are ever pruned (a
+//! feed: every [`PRUNE_STEP`]th entry of a user (its `seq` a multiple of
+//! it), the append also looks at the user's oldest entry and prunes at most
+//! [`PRUNE_STEP`] entries, so a send never does more than a few rows of
+//! extra work, and most sends none. Between two checks a user may hold up
+//! to `PRUNE_STEP - 1` entries beyond the count bound, and entries a little
+//! past the age. Only the oldest entries are ever pruned (a
 //! prefix), and the user's row keeps the highest id pruned: a cursor below
 //! it gets [`Error::ChangesExpired`] (exactly when entries after it are
 //! gone), and the host reloads its screens and takes a fresh cursor. A
@@ -77,7 +80,8 @@ use crate::storage::{ChangeRow, NewChange, Tx};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// The most entries one append prunes from a user's feed.
+/// How often (every how many entries of a user) an append checks the
+/// user's retention, and the most entries one check prunes.
 pub const PRUNE_STEP: u32 = 16;
 
 /// A position in a user's feed: [`Session::changes`](crate::Session::changes) returns the entries
@@ -326,17 +330,18 @@ fn append(
             message_id: ids.message_id,
             other_id: ids.actor_id,
         })?;
-        prune_step(tx, user, seq, at, config)?;
+        if seq % i64::from(PRUNE_STEP) == 0 {
+            prune_step(tx, user, seq, at, config)?;
+        }
     }
     Ok(())
 }
 
-/// The retention rule: after an append left the user's newest entry at
-/// `newest_seq`, prunes from the oldest end, at most [`PRUNE_STEP`]
-/// entries, those older than the retention and those beyond the count
-/// bound. Past the count bound it prunes a whole step, so that the next
-/// appends prune nothing (the count stays within `max - PRUNE_STEP + 1 ..=
-/// max`). The newest entry is never pruned.
+/// The retention rule, checked every [`PRUNE_STEP`]th append of a user:
+/// after an append left the user's newest entry at `newest_seq`, prunes
+/// from the oldest end, at most [`PRUNE_STEP`] entries, those older than
+/// the retention and those beyond the count bound (down to the bound). The
+/// newest entry is never pruned.
 fn prune_step(
     tx: &mut (impl Tx + ?Sized),
     user: UserId,
@@ -353,11 +358,11 @@ fn prune_step(
     if count <= max && oldest_at >= cutoff {
         return Ok(());
     }
-    let keep_at_least = (max - i64::from(PRUNE_STEP) + 1).max(1);
     let mut through = None;
     for (id, seq, at) in tx.oldest_changes(user, PRUNE_STEP)? {
+        // The entries from this one to the newest.
         let left = newest_seq - seq + 1;
-        let over_count = count > max && left > keep_at_least;
+        let over_count = left > max;
         if seq == newest_seq || !(over_count || at < cutoff) {
             break;
         }
