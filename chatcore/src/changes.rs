@@ -33,8 +33,8 @@ impl Session {
     /// ```
     ///
     /// # Errors
-    /// [`Error::ChangesExpired`] if entries after `after` were pruned;
-    /// [`Error::InvalidArgument`] for a bad limit or a cursor this store
+    /// [`Error::ChangesExpired`](crate::Error::ChangesExpired) if entries after `after` were pruned;
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument) for a bad limit or a cursor this store
     /// never gave; or a session error.
     pub fn changes(&self, after: Option<ChangeCursor>, limit: Option<u32>) -> Result<ChangePage> {
         let limit = crate::page::limit(limit)?;
