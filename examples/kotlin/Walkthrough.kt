@@ -213,7 +213,7 @@ private fun liveUpdates(path: String) {
                     "the feed's item is that message, from ann",
                     item != null && item.kind == ChangeKind.MESSAGE_SENT && item.threadId == thread.id &&
                         item.actorId == annS.userId && item.message?.text == text &&
-                        item.message?.id == item.messageId && page.nextCursor == item.cursor && !page.hasMore,
+                        item.message.id == item.messageId && page.nextCursor == item.cursor && !page.hasMore,
                 ) { "$page" }
 
                 var interrupted: Boolean? = null
