@@ -33,6 +33,8 @@ struct Inner {
     config: Config,
     /// Password hashing at the configured cost, with its one reusable buffer.
     hashing: crate::password::Hashing,
+    /// Wakes the change feed's waiters after commits.
+    waits: Arc<crate::waits::Waits>,
 }
 
 impl fmt::Debug for Store {
@@ -91,6 +93,7 @@ impl Store {
                 backend,
                 config,
                 hashing,
+                waits: Arc::default(),
             }),
         })
     }
@@ -136,6 +139,20 @@ impl Store {
         DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
     }
 
+    /// The feed's wake-up signal.
+    pub(crate) fn waits(&self) -> &crate::waits::Waits {
+        &self.inner.waits
+    }
+
+    /// Makes sure commits of other processes wake this store's waiters
+    /// (the backend's watcher, started once).
+    pub(crate) fn watch_other_processes(&self) -> Result<()> {
+        let waits = Arc::clone(&self.inner.waits);
+        self.inner
+            .backend
+            .watch_other_processes(Arc::new(move || waits.bump()))
+    }
+
     /// Runs `work` through the backend in `mode`; `None` only when a
     /// [`Mode::WriteIfFree`] did not run it.
     fn run<T>(&self, mode: Mode, work: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<Option<T>> {
@@ -148,6 +165,10 @@ impl Store {
             value = Some(work(tx)?);
             Ok(())
         })?;
+        if ran && matches!(mode, Mode::Write | Mode::WriteIfFree) {
+            // Committed: the feed's waiters look again.
+            self.inner.waits.bump();
+        }
         match (ran, value) {
             (false, _) => Ok(None),
             (true, Some(value)) => Ok(Some(value)),

@@ -158,8 +158,7 @@ fn a_version_2_file_is_upgraded_to_keyed_sends() {
     let old = a.send(thread.id, "from version 2").unwrap();
     drop((a, store));
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch(&common::downgrade_to(2))
-        .unwrap();
+    conn.execute_batch(&common::downgrade_to(2)).unwrap();
     drop(conn);
 
     let store = Store::open_with(&path, Config::insecure_fast_for_tests()).unwrap();

@@ -5,11 +5,14 @@
 //! the Unix epoch (`ids`, [`to_millis`]).
 //!
 //! Per aggregate: `threads` ([`crate::storage::ThreadStorage`]),
-//! `messages` ([`crate::storage::MessageStorage`]).
+//! `messages` ([`crate::storage::MessageStorage`]), `feed`
+//! ([`crate::storage::FeedStorage`]); `watch` notices other processes'
+//! commits for the feed's waits.
 
 pub(crate) mod accounts;
 pub(crate) mod checkpoint;
 mod error;
+mod feed;
 pub(crate) use error::explain_used_up_ids;
 pub(crate) use pool::Backend;
 mod ids;
@@ -22,6 +25,7 @@ pub(crate) mod rows;
 pub(crate) mod schema;
 pub(crate) mod search;
 pub(crate) mod threads;
+mod watch;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection};
