@@ -24,6 +24,8 @@
  * Lists, side by side (every list starts with `items`, then `len`; `items`
  * is NULL when `len` is 0):
  *   chat_thread_list        items, len, has_more, next_cursor  paged by cursor
+ *   chat_change_list        items, len, has_more, next_cursor  paged by cursor
+ *                           (the change feed; CHAT_FROM_OLDEST first)
  *   chat_message_list       items, len, has_more               paged by id
  *                           (before = items[0].id, after = items[len-1].id;
  *                           after = CHAT_FROM_OLDEST for the first page)
@@ -140,12 +142,48 @@ typedef enum chat_status {
   // Text naming a user (`chat_user_find`) names two different accounts;
   // `chat_last_error()` lists how to name each one alone. Nothing was done.
   CHAT_ERR_AMBIGUOUS_USER = 22,
+  // A change cursor is older than the feed's kept entries (pruned by
+  // retention): reload the screens and take a fresh `chat_change_cursor`.
+  CHAT_ERR_CHANGES_EXPIRED = 23,
   // Only the sender of a message may edit or withdraw it.
   CHAT_ERR_NOT_SENDER = 24,
   // A bug: a panic caught at the boundary, or an error kind this build
   // of the C ABI does not know.
   CHAT_ERR_INTERNAL = 99,
 } chat_status;
+
+// What a feed entry says happened (`chat_change.kind`). Numbers never
+// change meaning; new kinds may be added, so treat an unknown one as
+// "reload" (like `CHAT_CHANGE_IMPORTED`).
+typedef enum chat_change_kind {
+  // A kind this build of the C ABI does not know.
+  CHAT_CHANGE_KIND_CHAT_CHANGE_OTHER = 0,
+  // A message was sent in one of the user's threads (by them or to
+  // them); `message` is set (unless the thread was deleted since).
+  CHAT_CHANGE_KIND_CHAT_CHANGE_MESSAGE_SENT = 1,
+  // A message was marked read (a read receipt); `message` is set, with
+  // its `read_at`.
+  CHAT_CHANGE_KIND_CHAT_CHANGE_MESSAGE_READ = 2,
+  // A thread was marked read by `actor_id` up to `message_id`.
+  CHAT_CHANGE_KIND_CHAT_CHANGE_THREAD_READ = 3,
+  // A thread with the user was created by `actor_id`.
+  CHAT_CHANGE_KIND_CHAT_CHANGE_THREAD_CREATED = 4,
+  // A thread with the user was deleted by `actor_id`, with its messages.
+  CHAT_CHANGE_KIND_CHAT_CHANGE_THREAD_DELETED = 5,
+  // The user's password was set and all of their sessions ended.
+  CHAT_CHANGE_KIND_CHAT_CHANGE_PASSWORD_CHANGED = 6,
+  // Data was imported into the store: reload everything.
+  CHAT_CHANGE_KIND_CHAT_CHANGE_IMPORTED = 7,
+  // A message was edited by its sender (`actor_id`); `message` is set,
+  // with its new text and `edited_at`.
+  CHAT_CHANGE_KIND_CHAT_CHANGE_MESSAGE_EDITED = 8,
+  // A message was withdrawn by its sender (delete for everyone);
+  // `message` is its tombstone (empty text, `deleted_at` set).
+  CHAT_CHANGE_KIND_CHAT_CHANGE_MESSAGE_DELETED = 9,
+  // The user cleared the thread for themselves; their history starts
+  // after `message_id`.
+  CHAT_CHANGE_KIND_CHAT_CHANGE_THREAD_CLEARED = 10,
+} chat_change_kind;
 
 // A logged-in user's session. Opaque. Holds its own reference to the
 // store, so it stays usable after `chat_close`.
@@ -346,6 +384,41 @@ typedef struct chat_message_list {
   // Whether more messages lie beyond this page in the direction paged.
   bool has_more;
 } chat_message_list;
+
+// One entry of a user's change feed. Ids are 0 when the kind involves none.
+typedef struct chat_change {
+  // The entry's position: pass it as `after` to resume past it.
+  int64_t cursor;
+  // What happened.
+  enum chat_change_kind kind;
+  // When, in ms since the Unix epoch (for a read, the read time).
+  int64_t at;
+  // The thread involved, or 0.
+  int64_t thread_id;
+  // The message involved (for CHAT_CHANGE_THREAD_READ, the read mark), or 0.
+  int64_t message_id;
+  // Who did it (sender, reader, creator, deleter), or 0.
+  int64_t actor_id;
+  // For CHAT_CHANGE_MESSAGE_SENT and CHAT_CHANGE_MESSAGE_READ, the message
+  // as it is now; NULL otherwise, or when it is gone (its thread was
+  // deleted). Borrowed from the change: freed with its list.
+  const struct chat_message *message;
+} chat_change;
+
+// A page of the feed, oldest first: `items[0..len]` (`items` is NULL when
+// `len` is 0). Pass `next_cursor` as `after` for what follows; `has_more`
+// says whether more is already there.
+typedef struct chat_change_list {
+  // The entries, oldest first. Borrowed from the list: freed with it.
+  const struct chat_change *items;
+  // How many.
+  size_t len;
+  // Whether more entries follow (ask again with `next_cursor`).
+  bool has_more;
+  // Where the next page starts: the last item's cursor, or (no items)
+  // the cursor asked with, or the current one for CHAT_FROM_OLDEST.
+  int64_t next_cursor;
+} chat_change_list;
 
 // Where one match is in a hit's `snippet`: bytes `[start, end)` of the UTF-8 text.
 typedef struct chat_search_match {
@@ -804,6 +877,50 @@ enum chat_status chat_message_delete(struct chat_session *session,
 enum chat_status chat_thread_clear(struct chat_session *session,
                                    int64_t thread_id,
                                    int64_t *out_cleared_through);
+
+// The user's feed entries after the cursor `after` (from
+// `chat_change_cursor` or a list's `next_cursor`; `CHAT_FROM_OLDEST` for
+// the oldest kept), oldest first, at most `limit` (1 to
+// `CHAT_MAX_PAGE_LIMIT`). Exact: every committed change once, in commit
+// order, also when other processes write. The caller owns `*out_list` and
+// frees it with `chat_change_list_free`. Thread-safe.
+// Errors: CHAT_ERR_CHANGES_EXPIRED (entries after `after` were pruned:
+// reload the screens and take a fresh `chat_change_cursor`),
+// CHAT_ERR_INVALID_ARGUMENT (a cursor this store never gave, a bad
+// `limit`), CHAT_ERR_SESSION_INVALID, CHAT_ERR_SESSION_EXPIRED,
+// CHAT_ERR_STORAGE.
+enum chat_status chat_changes_list(struct chat_session *session,
+                                   int64_t after,
+                                   uint32_t limit,
+                                   struct chat_change_list **out_list);
+
+// The cursor of "now" (entries after it are those committed later), for a
+// host that just loaded its screens. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
+enum chat_status chat_change_cursor(struct chat_session *session,
+                                    int64_t *out_cursor);
+
+// Blocks the calling thread until the user has a feed entry after `after`
+// (written by this process or any other on the same file), at most
+// `timeout_ms`; then sets `*out_available` to true, or to false at the
+// timeout or when `chat_interrupt_waits` ended the wait. Run it on a
+// thread of its own. Thread-safe.
+// Errors: as `chat_changes_list`.
+enum chat_status chat_wait_changes(struct chat_session *session,
+                                   int64_t after,
+                                   uint32_t timeout_ms,
+                                   bool *out_available);
+
+// Ends every `chat_wait_changes` running at this moment on this store
+// (and on sessions logged in through it), from any thread: they return
+// CHAT_OK with `*out_available` false. Later waits are not affected.
+// Errors: CHAT_ERR_INVALID_ARGUMENT.
+enum chat_status chat_interrupt_waits(struct chat_store *store);
+
+// Frees a page from `chat_changes_list`, with every entry and message in it.
+// NULL is a no-op.
+void chat_change_list_free(struct chat_change_list *list);
 
 // Finds the user whose username is exactly `username` (NFKC-normalised,
 // case-insensitive; a look-alike such as `l` for `1` never matches). The

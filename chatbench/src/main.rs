@@ -13,6 +13,7 @@
 //! counters that disagree with the messages), never because of a timing.
 
 mod data;
+mod feed;
 mod ffi;
 mod floor;
 mod keyed;
@@ -67,6 +68,8 @@ fn main() -> ExitCode {
         Some("latency") => latency::command(&argv[1..]),
         Some("login-rss") => memory::child(&argv[1..]),
         Some("search") => search::command(&argv[1..]),
+        Some("feed-sender") => feed::sender(&argv[1..]),
+        Some("feed-idle") => feed::idle(&argv[1..]),
         _ if argv.iter().any(|arg| arg == "--postgres") => pg::command(&argv),
         _ => parse(&argv).and_then(run),
     };
@@ -359,6 +362,7 @@ fn run(args: Args) -> R<()> {
         &texts,
         life_supply,
     )?;
+    let feed_table = feed::rows(&mut bench, plan, &store, &path, &floor.conn, args.quick)?;
 
     // create-or-get
     let (hub_id, p5) = (world.hub, world.partners[5]);
@@ -734,6 +738,7 @@ fn run(args: Args) -> R<()> {
         seconds,
         args.quick,
     );
+    table.push_str(&feed_table);
     table.push_str(&latency.table());
     table.push_str(&login_rss);
     println!("{table}");

@@ -181,6 +181,18 @@ Example:
   chat unread")]
     Unread,
 
+    /// Print what happens to you as it happens: new messages (thread and
+    /// sender), read receipts, deleted threads; until Ctrl-C.
+    ///
+    /// Changes made in other processes (another `chat`, an app on the same
+    /// database) show at once. With --json, one JSON object per change and
+    /// line (every change, your own too), flushed as it comes.
+    #[command(after_long_help = "\
+Examples:
+  chat watch
+  chat watch --count 1")]
+    Watch(WatchArgs),
+
     /// Delete a thread and all its messages, for both participants.
     ///
     /// Asks for confirmation on a terminal; elsewhere --yes is required.
@@ -409,6 +421,14 @@ pub struct SearchArgs {
     /// Rebuild the search index from the messages instead of searching.
     #[arg(long, conflicts_with_all = ["words", "thread", "limit", "recent", "cursor"])]
     pub rebuild: bool,
+}
+
+/// Arguments of `chat watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Stop after printing this many changes.
+    #[arg(long, value_name = "N")]
+    pub count: Option<u64>,
 }
 
 /// Arguments of `chat read`.

@@ -12,6 +12,7 @@ pub mod commands;
 pub mod context;
 pub mod error;
 pub mod hint;
+pub mod live;
 pub mod local_session;
 pub mod output;
 pub mod paths;

@@ -274,9 +274,17 @@ fn interactive(ctx: &mut Context) -> u8 {
         let _ = editor.load_history(path);
     }
     greet(ctx);
+    // New incoming messages above the prompt (none if the terminal cannot).
+    let live = editor
+        .create_external_printer()
+        .ok()
+        .and_then(crate::live::Live::start);
     loop {
         if let Some(helper) = editor.helper_mut() {
             helper.session = ctx.session_in_memory();
+        }
+        if let Some(live) = &live {
+            live.follow(ctx.session_in_memory());
         }
         match editor.readline(&prompt(ctx)) {
             Ok(line) => {
@@ -298,6 +306,7 @@ fn interactive(ctx: &mut Context) -> u8 {
             }
         }
     }
+    drop(live);
     if let Some(path) = &history {
         let _ = editor.save_history(path);
     }

@@ -65,6 +65,9 @@ pub enum chat_status {
     /// Text naming a user (`chat_user_find`) names two different accounts;
     /// `chat_last_error()` lists how to name each one alone. Nothing was done.
     ChatErrAmbiguousUser = 22,
+    /// A change cursor is older than the feed's kept entries (pruned by
+    /// retention): reload the screens and take a fresh `chat_change_cursor`.
+    ChatErrChangesExpired = 23,
     /// Only the sender of a message may edit or withdraw it.
     ChatErrNotSender = 24,
     /// A bug: a panic caught at the boundary, or an error kind this build
@@ -105,6 +108,7 @@ impl chat_status {
             "schema_too_new" => chat_status::ChatErrSchemaTooNew,
             "invalid_import" => chat_status::ChatErrInvalidImport,
             "ambiguous_user" => chat_status::ChatErrAmbiguousUser,
+            "changes_expired" => chat_status::ChatErrChangesExpired,
             "not_sender" => chat_status::ChatErrNotSender,
             _ => chat_status::ChatErrInternal,
         }

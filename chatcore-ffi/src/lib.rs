@@ -48,6 +48,7 @@ compile_error!(
 );
 
 mod boundary;
+mod feed;
 mod life;
 #[cfg(test)]
 mod life_tests;
@@ -70,6 +71,10 @@ use boundary::{
 use chatcore::{
     Checkpoints, Config, Durability, MessageId, MessageQuery, NewUser, PasswordCost, Session,
     Store, ThreadId, ThreadQuery, UserId, Uuid,
+};
+pub use feed::{
+    chat_change, chat_change_cursor, chat_change_kind, chat_change_list, chat_change_list_free,
+    chat_changes_list, chat_interrupt_waits, chat_wait_changes,
 };
 pub use life::{chat_message_delete, chat_message_edit, chat_thread_clear};
 pub use lookup::{chat_user_find_by_email, chat_user_find_by_username};

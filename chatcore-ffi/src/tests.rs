@@ -132,6 +132,7 @@ fn every_core_error_maps_to_the_spec_number() {
             },
             22,
         ),
+        (Error::ChangesExpired, 23),
         (Error::NotSender, 24),
         (Error::Internal("x".into()), 99),
     ];

@@ -298,12 +298,14 @@ impl Store {
     pub fn set_password(&self, user_id: UserId, password: &str) -> Result<()> {
         validate_password(password)?;
         let hash = self.hashing().hash(password)?;
+        let now = self.now();
         self.write(|tx| {
             if tx.user(user_id)?.is_none() {
                 return Err(Error::UserNotFound(format!("no user has id {user_id}")));
             }
             tx.set_password_hash(user_id, &hash)?;
-            tx.delete_sessions_of(user_id)
+            tx.delete_sessions_of(user_id)?;
+            crate::feed::on_password_set(tx, user_id, now, self.config())
         })
     }
 

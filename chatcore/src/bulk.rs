@@ -164,6 +164,8 @@ impl Store {
                 };
                 let value = load(&mut bulk)?;
                 let stats = bulk.finish()?;
+                // Like an import: one feed entry per user, none per message.
+                crate::feed::on_import(tx, now)?;
                 Ok((value, stats))
             })();
             // Set back even on failure: the connection returns to the pool.

@@ -153,6 +153,9 @@ pub struct Config {
     pub(crate) checkpoints: Checkpoints,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) edit_window: ChronoDuration,
+    pub(crate) change_retention: ChronoDuration,
+    pub(crate) max_changes_per_user: u64,
+    pub(crate) wait_recheck: Duration,
 }
 
 impl Default for Config {
@@ -166,6 +169,9 @@ impl Default for Config {
             checkpoints: Checkpoints::Background,
             clock: Arc::new(SystemClock),
             edit_window: ChronoDuration::hours(48),
+            change_retention: ChronoDuration::days(30),
+            max_changes_per_user: 10_000,
+            wait_recheck: Duration::from_secs(1),
         }
     }
 }
@@ -239,9 +245,43 @@ impl Config {
         self
     }
 
+    /// How long entries of the change feed are kept
+    /// ([`Session::changes`](crate::Session::changes)). Default 30 days;
+    /// durations too large to represent are capped at 100 years. Older
+    /// entries are pruned in small steps as the user's feed grows (checked
+    /// every [`PRUNE_STEP`](crate::PRUNE_STEP)th entry of that user), and a
+    /// cursor before a pruned entry gets
+    /// [`Error::ChangesExpired`](crate::Error::ChangesExpired).
+    pub fn change_retention(mut self, age: Duration) -> Config {
+        let hundred_years = ChronoDuration::days(36_525);
+        self.change_retention = ChronoDuration::from_std(age)
+            .unwrap_or(hundred_years)
+            .min(hundred_years);
+        self
+    }
+
     /// The configured edit window.
     pub fn edit_window_value(&self) -> Duration {
         self.edit_window.to_std().unwrap_or_default()
+    }
+
+    /// The most change-feed entries kept per user. Default 10,000; at
+    /// least 1 (0 is taken as 1). Past it the oldest are pruned, at most
+    /// [`PRUNE_STEP`](crate::PRUNE_STEP) at a time, by every
+    /// `PRUNE_STEP`th write to that user's feed (so a user may hold up to
+    /// `PRUNE_STEP - 1` more between two of them).
+    pub fn max_changes_per_user(mut self, count: u64) -> Config {
+        self.max_changes_per_user = count.max(1);
+        self
+    }
+
+    /// How often a [`Session::wait_for_changes`](crate::Session::wait_for_changes)
+    /// looks at the database again even with no wake-up. Default 1 s: a
+    /// bound on a wake-up the watcher of other processes could miss (a
+    /// file system that does not report changes). At least 1 ms.
+    pub fn wait_recheck(mut self, every: Duration) -> Config {
+        self.wait_recheck = every.max(Duration::from_millis(1));
+        self
     }
 
     /// Settings for tests: the system clock but the cheapest password hashing.

@@ -127,6 +127,8 @@ impl Store {
             // unread counters by the same check as `repair_unread`.
             tx.recompute_activity()?;
             check_unread(tx, true)?;
+            // One feed entry per user, none per message.
+            crate::feed::on_import(tx, now)?;
             Ok(report)
         })
     }

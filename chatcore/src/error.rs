@@ -104,6 +104,12 @@ pub enum Error {
         /// Every account the text could name, with its explicit spelling.
         candidates: Vec<crate::models::UserCandidate>,
     },
+    /// A change cursor is older than the entries the feed still keeps
+    /// (pruned by its retention): entries after it are gone. Reload what
+    /// is on screen and take a fresh cursor
+    /// ([`Session::change_cursor`](crate::Session::change_cursor)).
+    #[error("the change cursor is older than the kept changes; reload and take a fresh cursor")]
+    ChangesExpired,
     /// Only the sender of a message may edit or withdraw it.
     #[error("only the sender can edit or withdraw a message")]
     NotSender,
@@ -138,6 +144,7 @@ impl Error {
             Error::InvalidImport(_) => "invalid_import",
             Error::Internal(_) => "internal",
             Error::AmbiguousUser { .. } => "ambiguous_user",
+            Error::ChangesExpired => "changes_expired",
             Error::NotSender => "not_sender",
         }
     }

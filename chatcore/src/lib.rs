@@ -36,11 +36,13 @@
 
 mod accounts;
 mod bulk;
+mod changes;
 mod config;
 mod copy;
 mod django;
 mod error;
 mod export;
+mod feed;
 pub mod files;
 mod ids;
 mod import_limits;
@@ -63,16 +65,19 @@ mod store;
 mod stored_hash;
 mod threads;
 mod unread_check;
+mod waits;
 
 pub use accounts::{
     MAX_EMAIL_BYTES, MAX_NAME_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, NewUser, Session,
     SessionInfo, validate_password,
 };
 pub use bulk::{BULK_CACHE_KIB, BulkLoad, BulkMessage, BulkStats, BulkUser};
+pub use changes::ChangesIter;
 pub use config::{Checkpoints, Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
 pub use copy::{CopyProgress, CopyReport, CopyStage};
 pub use django::ImportReport;
 pub use error::{Error, Result};
+pub use feed::{Change, ChangeCursor, ChangeKind, ChangePage, PRUNE_STEP};
 pub use ids::{MessageId, ThreadId, UserId};
 pub use import_limits::{
     AccountWithoutLogin, MAX_IMPORT_ENTRY_BYTES, MAX_IMPORTED_ID, NoLoginReason,
@@ -96,6 +101,10 @@ pub const LIFE_SCHEMA_VERSION: i64 = sqlite::schema::LIFE_VERSION;
 /// The schema version that added the search index (files below it get the
 /// index built when opened).
 pub const SEARCH_SCHEMA_VERSION: i64 = sqlite::schema::SEARCH_VERSION;
+
+/// The schema version that added the change feed (files below it get an
+/// empty feed when opened).
+pub const FEED_SCHEMA_VERSION: i64 = sqlite::schema::FEED_VERSION;
 
 /// The schema version the search step upgrades from (for migration tests).
 #[doc(hidden)]

@@ -22,7 +22,9 @@
 //! for the caller alone) and a search index drops or re-indexes.
 
 use crate::accounts::Session;
+use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::feed::ChangeKind;
 use crate::ids::{MessageId, ThreadId, UserId};
 use crate::messages::{Message, take_from_unread, take_withdrawn_from_unread, validate_text};
 use crate::storage::Tx;
@@ -102,10 +104,10 @@ pub(crate) fn record_edit(
     caller: UserId,
     text: &str,
     now: DateTime<Utc>,
-    window: Duration,
+    config: &Config,
 ) -> Result<Message> {
-    let (mut message, _) = caller_message(tx, id, caller)?;
-    require_own_change(&message, caller, now, window)?;
+    let (mut message, recipient) = caller_message(tx, id, caller)?;
+    require_own_change(&message, caller, now, config.edit_window)?;
     if message.deleted_at.is_some() {
         return Err(Error::InvalidArgument(format!(
             "message {} was withdrawn; a withdrawn message cannot be edited",
@@ -115,6 +117,8 @@ pub(crate) fn record_edit(
     tx.set_message_text(id, text, now)?;
     message.text = text.to_string();
     message.edited_at = Some(now);
+    let kind = ChangeKind::MessageEdited;
+    crate::feed::on_message_changed(tx, kind, &message, recipient, now, config)?;
     Ok(message)
 }
 
@@ -129,7 +133,7 @@ pub(crate) fn record_withdrawal(
     id: MessageId,
     caller: UserId,
     now: DateTime<Utc>,
-    window: Duration,
+    config: &Config,
 ) -> Result<(Message, bool)> {
     let (mut message, recipient) = caller_message(tx, id, caller)?;
     if message.sender_id != caller {
@@ -138,11 +142,13 @@ pub(crate) fn record_withdrawal(
     if message.deleted_at.is_some() {
         return Ok((message, false));
     }
-    require_own_change(&message, caller, now, window)?;
+    require_own_change(&message, caller, now, config.edit_window)?;
     take_withdrawn_from_unread(tx, &message, recipient)?;
     tx.withdraw_message(id, now)?;
     message.text.clear();
     message.deleted_at = Some(now);
+    let kind = ChangeKind::MessageDeleted;
+    crate::feed::on_message_changed(tx, kind, &message, recipient, now, config)?;
     Ok((message, true))
 }
 
@@ -167,6 +173,8 @@ pub(crate) fn record_clear(
     tx: &mut (impl Tx + ?Sized),
     thread_id: ThreadId,
     caller: UserId,
+    now: DateTime<Utc>,
+    config: &Config,
 ) -> Result<Cleared> {
     let thread = existing(tx, thread_id)?;
     require_participant(&thread, caller)?;
@@ -185,6 +193,7 @@ pub(crate) fn record_clear(
         tx.set_last_read_id(caller, thread_id, through)?;
     }
     tx.set_cleared_through(caller, thread_id, through)?;
+    crate::feed::on_clear(tx, thread_id, through, caller, now, config)?;
     Ok(Cleared {
         through,
         changed: true,
@@ -223,8 +232,8 @@ impl Session {
     /// for a withdrawn message; or a session error.
     pub fn edit_message(&self, id: MessageId, text: &str) -> Result<Message> {
         validate_text(text, self.store.config().max_text_bytes)?;
-        let window = self.store.config().edit_window;
-        self.write(|tx, caller| record_edit(tx, id, caller.user_id, text, caller.now, window))
+        let config = self.store.config();
+        self.write(|tx, caller| record_edit(tx, id, caller.user_id, text, caller.now, config))
     }
 
     /// Withdraws one of this user's own messages for both participants
@@ -245,9 +254,9 @@ impl Session {
     /// from their view); [`Error::NotParticipant`]; [`Error::NotSender`];
     /// [`Error::InvalidArgument`] past the window; or a session error.
     pub fn delete_message(&self, id: MessageId) -> Result<Message> {
-        let window = self.store.config().edit_window;
+        let config = self.store.config();
         self.write(|tx, caller| {
-            record_withdrawal(tx, id, caller.user_id, caller.now, window)
+            record_withdrawal(tx, id, caller.user_id, caller.now, config)
                 .map(|(message, _)| message)
         })
     }
@@ -265,6 +274,9 @@ impl Session {
     /// [`Error::ThreadNotFound`], [`Error::NotParticipant`], or a session
     /// error.
     pub fn clear_thread(&self, id: ThreadId) -> Result<MessageId> {
-        self.write(|tx, caller| record_clear(tx, id, caller.user_id).map(|cleared| cleared.through))
+        let config = self.store.config();
+        self.write(|tx, caller| {
+            record_clear(tx, id, caller.user_id, caller.now, config).map(|cleared| cleared.through)
+        })
     }
 }

@@ -144,6 +144,7 @@ pub(crate) fn record_keyed_send(
     text: &str,
     key: &str,
     now: DateTime<Utc>,
+    config: &crate::Config,
 ) -> Result<(Message, bool)> {
     // Only a participant learns anything about a key.
     require_participant(thread, sender)?;
@@ -151,7 +152,7 @@ pub(crate) fn record_keyed_send(
         require_same_send(&first, thread.id, text)?;
         return Ok((first, false));
     }
-    match record_send(tx, thread, sender, text, Some(key), now) {
+    match record_send(tx, thread, sender, text, Some(key), now, config) {
         Ok(message) => Ok((message, true)),
         Err(err) if crate::storage::is_conflict(&err) => {
             let first = tx.message_by_client_key(sender, key)?.ok_or(err)?;
@@ -186,9 +187,10 @@ fn require_id(name: &str, id: Option<MessageId>) -> Result<Option<MessageId>> {
 
 /// The one send: inserts the message and moves every counter a send moves
 /// (the thread's activity and newest message, both members' activity, the
-/// recipient's unread counts). The sender must be a participant and the
-/// text valid (checked by the caller with [`require_participant`] and
-/// [`validate_text`]). Activity never moves back in time.
+/// recipient's unread counts) and appends the feed's entries. The sender
+/// must be a participant and the text valid (checked by the caller with
+/// [`require_participant`] and [`validate_text`]). Activity never moves
+/// back in time.
 pub(crate) fn record_send(
     tx: &mut (impl Tx + ?Sized),
     thread: &threads::Thread,
@@ -196,6 +198,7 @@ pub(crate) fn record_send(
     text: &str,
     client_key: Option<&str>,
     now: DateTime<Utc>,
+    config: &crate::Config,
 ) -> Result<Message> {
     let recipient = require_participant(thread, sender)?;
     let activity = thread.last_activity_at.max(now);
@@ -214,7 +217,7 @@ pub(crate) fn record_send(
     tx.set_member_activity(sender, thread.id, activity, 0)?;
     tx.set_member_activity(recipient, thread.id, activity, 1)?;
     tx.add_unread_total(recipient, 1)?;
-    Ok(Message {
+    let message = Message {
         id,
         thread_id: thread.id,
         sender_id: sender,
@@ -223,7 +226,9 @@ pub(crate) fn record_send(
         read_at: None,
         edited_at: None,
         deleted_at: None,
-    })
+    };
+    crate::feed::on_send(tx, &message, recipient, config)?;
+    Ok(message)
 }
 
 /// Whether withdrawing `message` takes it off its recipient's unread
@@ -274,10 +279,11 @@ impl Session {
     /// [`Error::InvalidText`], [`Error::ThreadNotFound`],
     /// [`Error::NotParticipant`], or a session error.
     pub fn send(&self, thread_id: ThreadId, text: &str) -> Result<Message> {
-        validate_text(text, self.store.config().max_text_bytes)?;
+        let config = self.store.config();
+        validate_text(text, config.max_text_bytes)?;
         self.write(|tx, caller| {
             let thread = existing(tx, thread_id)?;
-            record_send(tx, &thread, caller.user_id, text, None, caller.now)
+            record_send(tx, &thread, caller.user_id, text, None, caller.now, config)
         })
     }
 
@@ -316,11 +322,12 @@ impl Session {
         text: &str,
         key: &str,
     ) -> Result<(Message, bool)> {
-        validate_text(text, self.store.config().max_text_bytes)?;
+        let config = self.store.config();
+        validate_text(text, config.max_text_bytes)?;
         validate_client_key(key)?;
         self.write(|tx, caller| {
             let thread = existing(tx, thread_id)?;
-            record_keyed_send(tx, &thread, caller.user_id, text, key, caller.now)
+            record_keyed_send(tx, &thread, caller.user_id, text, key, caller.now, config)
         })
     }
 
@@ -378,6 +385,7 @@ impl Session {
     /// [`Error::MessageNotFound`], [`Error::NotParticipant`],
     /// [`Error::NotRecipient`], or a session error.
     pub fn mark_read(&self, message_id: MessageId) -> Result<Message> {
+        let config = self.store.config();
         self.write(|tx, caller| {
             let mut message = tx
                 .message(message_id)?
@@ -394,6 +402,7 @@ impl Session {
             {
                 take_from_unread(tx, caller.user_id, message.thread_id, 1)?;
                 message.read_at = Some(caller.now);
+                crate::feed::on_mark_read(tx, &message, caller.user_id, caller.now, config)?;
             }
             Ok(message)
         })
@@ -408,6 +417,7 @@ impl Session {
     /// [`Error::NotParticipant`], or a session error.
     pub fn mark_thread_read(&self, thread_id: ThreadId, up_to: Option<MessageId>) -> Result<u64> {
         let up_to = require_id("up_to", up_to)?;
+        let config = self.store.config();
         self.write(|tx, caller| {
             let thread = existing(tx, thread_id)?;
             let sender = require_participant(&thread, caller.user_id)?;
@@ -427,6 +437,8 @@ impl Session {
             tx.set_last_read_id(caller.user_id, thread_id, bound)?;
             if marked > 0 {
                 take_from_unread(tx, caller.user_id, thread_id, marked as i64)?;
+                let pair = (caller.user_id, sender);
+                crate::feed::on_thread_read(tx, thread_id, bound, pair, caller.now, config)?;
             }
             Ok(marked)
         })

@@ -34,6 +34,8 @@ struct Inner {
     config: Config,
     /// Password hashing at the configured cost, with its one reusable buffer.
     hashing: crate::password::Hashing,
+    /// Wakes the change feed's waiters after commits.
+    waits: Arc<crate::waits::Waits>,
 }
 
 impl fmt::Debug for Store {
@@ -115,6 +117,7 @@ impl Store {
                 backend,
                 config,
                 hashing,
+                waits: Arc::default(),
             }),
         }
     }
@@ -161,6 +164,20 @@ impl Store {
         DateTime::from_timestamp_millis(now.timestamp_millis()).unwrap_or(now)
     }
 
+    /// The feed's wake-up signal.
+    pub(crate) fn waits(&self) -> &crate::waits::Waits {
+        &self.inner.waits
+    }
+
+    /// Makes sure commits of other processes wake this store's waiters
+    /// (the backend's watcher, started once).
+    pub(crate) fn watch_other_processes(&self) -> Result<()> {
+        let waits = Arc::clone(&self.inner.waits);
+        self.inner
+            .backend
+            .watch_other_processes(Arc::new(move || waits.bump()))
+    }
+
     /// Runs `work` through the backend in `mode`; `None` only when a
     /// [`Mode::WriteIfFree`] did not run it.
     /// `work` may run more than once: a backend runs it again, in a new
@@ -176,6 +193,10 @@ impl Store {
             value = Some(work(tx)?);
             Ok(())
         })?;
+        if ran && matches!(mode, Mode::Write | Mode::WriteIfFree) {
+            // Committed: the feed's waiters look again.
+            self.inner.waits.bump();
+        }
         match (ran, value) {
             (false, _) => Ok(None),
             (true, Some(value)) => Ok(Some(value)),

@@ -143,9 +143,15 @@ impl Session {
         if let Some(thread) = found {
             return Ok((thread, false));
         }
+        let config = self.store.config();
         self.write(|tx, caller| {
             require_caller(caller)?;
-            create_or_get(tx, pair, caller.now)
+            let (thread, created) = create_or_get(tx, pair, caller.now)?;
+            if created {
+                let kind = crate::feed::ChangeKind::ThreadCreated;
+                crate::feed::on_thread(tx, kind, &thread, caller.user_id, caller.now, config)?;
+            }
+            Ok((thread, created))
         })
     }
 
@@ -166,6 +172,7 @@ impl Session {
     /// # Errors
     /// [`Error::ThreadNotFound`], [`Error::NotParticipant`], or a session error.
     pub fn delete_thread(&self, id: ThreadId) -> Result<()> {
+        let config = self.store.config();
         self.write(|tx, caller| {
             let thread = existing(tx, id)?;
             require_participant(&thread, caller.user_id)?;
@@ -175,7 +182,9 @@ impl Session {
                     tx.add_unread_total(user, -unread)?;
                 }
             }
-            tx.delete_thread(id)
+            tx.delete_thread(id)?;
+            let kind = crate::feed::ChangeKind::ThreadDeleted;
+            crate::feed::on_thread(tx, kind, &thread, caller.user_id, caller.now, config)
         })
     }
 }

@@ -54,7 +54,7 @@ object Status {
         13 to "message_not_found", 14 to "wrong_participant_count",
         15 to "duplicate_participant", 16 to "not_participant", 17 to "not_recipient",
         18 to "busy", 19 to "storage", 20 to "schema_too_new", 21 to "invalid_import",
-        22 to "ambiguous_user", 99 to "internal",
+        22 to "ambiguous_user", 23 to "changes_expired", 99 to "internal",
     )
 
     /** The stable name of [code]; a code newer than this file is `status_<n>`. */
@@ -103,6 +103,34 @@ data class ThreadPage(val items: List<ChatThread>, val hasMore: Boolean, val nex
 
 /** The result of opening the thread between two users. */
 data class OpenedThread(val thread: ChatThread, val created: Boolean)
+
+/**
+ * One entry of the user's change feed (chat_change). [kind] is a CHAT_CHANGE_KIND_* number
+ * ([ChangeKind]); ids are 0 when not involved; [message] for sent and read messages.
+ */
+data class Change(
+    val cursor: Long,
+    val kind: Int,
+    val at: Long,
+    val threadId: Long,
+    val messageId: Long,
+    val actorId: Long,
+    val message: Message?,
+)
+
+/** A page of the feed: pass [nextCursor] as `after` for what follows. */
+data class ChangePage(val items: List<Change>, val hasMore: Boolean, val nextCursor: Long)
+
+/** The chat_change_kind numbers. */
+object ChangeKind {
+    const val MESSAGE_SENT = 1
+    const val MESSAGE_READ = 2
+    const val THREAD_READ = 3
+    const val THREAD_CREATED = 4
+    const val THREAD_DELETED = 5
+    const val PASSWORD_CHANGED = 6
+    const val IMPORTED = 7
+}
 
 /**
  * The bookkeeping that proves every native pointer handed out is freed once,
@@ -192,8 +220,25 @@ private object Layouts {
         JAVA_BOOLEAN.withName("has_more"),
         MemoryLayout.paddingLayout(7),
     ).withName("chat_message_list")
+    val CHANGE: StructLayout = MemoryLayout.structLayout(
+        JAVA_LONG.withName("cursor"),
+        JAVA_INT.withName("kind"),
+        MemoryLayout.paddingLayout(4),
+        JAVA_LONG.withName("at"),
+        JAVA_LONG.withName("thread_id"),
+        JAVA_LONG.withName("message_id"),
+        JAVA_LONG.withName("actor_id"),
+        ADDRESS.withName("message"),
+    ).withName("chat_change")
+    val CHANGE_LIST: StructLayout = MemoryLayout.structLayout(
+        ADDRESS.withName("items"),
+        JAVA_LONG.withName("len"),
+        JAVA_BOOLEAN.withName("has_more"),
+        MemoryLayout.paddingLayout(7),
+        JAVA_LONG.withName("next_cursor"),
+    ).withName("chat_change_list")
 
-    val all = listOf(OPTIONS, USER, MESSAGE, THREAD, THREAD_LIST, MESSAGE_LIST)
+    val all = listOf(OPTIONS, USER, MESSAGE, THREAD, THREAD_LIST, MESSAGE_LIST, CHANGE, CHANGE_LIST)
 }
 
 private fun StructLayout.offset(field: String): Long = byteOffset(groupElement(field))
@@ -256,6 +301,11 @@ private object C {
     val threadListFree = fn("chat_thread_list_free", void(ADDRESS))
     val messageFree = fn("chat_message_free", void(ADDRESS))
     val messageListFree = fn("chat_message_list_free", void(ADDRESS))
+    val changesList = fn("chat_changes_list", status(ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS))
+    val changeCursor = fn("chat_change_cursor", status(ADDRESS, ADDRESS))
+    val waitChanges = fn("chat_wait_changes", status(ADDRESS, JAVA_LONG, JAVA_INT, ADDRESS))
+    val interruptWaits = fn("chat_interrupt_waits", status(ADDRESS))
+    val changeListFree = fn("chat_change_list_free", void(ADDRESS))
 }
 
 /**
@@ -323,6 +373,22 @@ private fun readThread(pointer: MemorySegment): ChatThread {
         other = if (other == MemorySegment.NULL) null else readUser(other),
         lastMessage = if (last == MemorySegment.NULL) null else readMessage(last),
         unreadCount = s.get(JAVA_LONG, l.offset("unread_count")),
+    )
+}
+
+private fun readChange(pointer: MemorySegment): Change {
+    val s = pointer.reinterpret(Layouts.CHANGE.byteSize())
+    val l = Layouts.CHANGE
+    // `message` belongs to the list: read, never freed here.
+    val message = s.get(ADDRESS, l.offset("message"))
+    return Change(
+        cursor = s.get(JAVA_LONG, l.offset("cursor")),
+        kind = s.get(JAVA_INT, l.offset("kind")),
+        at = s.get(JAVA_LONG, l.offset("at")),
+        threadId = s.get(JAVA_LONG, l.offset("thread_id")),
+        messageId = s.get(JAVA_LONG, l.offset("message_id")),
+        actorId = s.get(JAVA_LONG, l.offset("actor_id")),
+        message = if (message == MemorySegment.NULL) null else readMessage(message),
     )
 }
 
@@ -406,6 +472,9 @@ class Store private constructor(private var handle: MemorySegment) : AutoCloseab
         call(C.login, live(), arena.allocateFrom(email), arena.allocateFrom(password), out)
         Session(NativeOwnership.take(out.get(ADDRESS, 0), "chat_session"))
     }
+
+    /** Ends every [Session.waitChanges] running now, from any thread (shutdown). */
+    fun interruptWaits() = call(C.interruptWaits, live())
 
     /** Picks up a session from its [Session.token]. */
     fun resume(token: String): Session = Arena.ofConfined().use { arena ->
@@ -533,6 +602,42 @@ class Session internal constructor(private var handle: MemorySegment) : AutoClos
         val out = arena.allocate(JAVA_LONG)
         call(C.threadMarkRead, live(), threadId, upTo, out)
         out.get(JAVA_LONG, 0)
+    }
+
+    /** The feed's cursor of "now", for a host that just loaded its screens. */
+    fun changeCursor(): Long = Arena.ofConfined().use { arena ->
+        val out = arena.allocate(JAVA_LONG)
+        call(C.changeCursor, live(), out)
+        out.get(JAVA_LONG, 0)
+    }
+
+    /** The feed's entries after [after] ([CHAT_FROM_OLDEST]: from the oldest kept), oldest first. */
+    fun changes(after: Long, limit: Int = 50): ChangePage = Arena.ofConfined().use { arena ->
+        val out = arena.allocate(ADDRESS)
+        call(C.changesList, live(), after, limit, out)
+        consume(out, "chat_change_list", C.changeListFree) { pointer ->
+            val s = pointer.reinterpret(Layouts.CHANGE_LIST.byteSize())
+            val l = Layouts.CHANGE_LIST
+            ChangePage(
+                items = readItems(
+                    s.get(ADDRESS, l.offset("items")), s.get(JAVA_LONG, l.offset("len")),
+                    Layouts.CHANGE.byteSize(), ::readChange,
+                ),
+                hasMore = s.get(JAVA_BOOLEAN, l.offset("has_more")),
+                nextCursor = s.get(JAVA_LONG, l.offset("next_cursor")),
+            )
+        }
+    }
+
+    /**
+     * Blocks this thread until the user has an entry after [after] (from any process on
+     * the file): true; false at the timeout or on [Store.interruptWaits]. Call it on a
+     * thread of its own.
+     */
+    fun waitChanges(after: Long, timeoutMs: Int): Boolean = Arena.ofConfined().use { arena ->
+        val out = arena.allocate(JAVA_BOOLEAN)
+        call(C.waitChanges, live(), after, timeoutMs, out)
+        out.get(JAVA_BOOLEAN, 0)
     }
 
     fun unreadCount(): Long = Arena.ofConfined().use { arena ->

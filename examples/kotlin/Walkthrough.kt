@@ -168,6 +168,8 @@ private fun scenario(path: String) {
         }
     }
 
+    liveUpdates(path)
+
     // Closing the store before a session is allowed: the session keeps it open.
     val store = Store.open(path, insecureFastPasswordHashingForTests = true)
     val session = store.login("bob@example.com", "battery staple")
@@ -178,6 +180,58 @@ private fun scenario(path: String) {
 
     val live = NativeOwnership.live()
     check("every native object freed (${NativeOwnership.taken()} handed out)", live.isEmpty()) { "still live: $live" }
+}
+
+/**
+ * The change feed: a waiter thread wakes when another process (examples/c/feed.c in its
+ * --send mode, passed by run.sh as -Dchatcore.sender) sends, and the feed's item is that
+ * message; then Store.interruptWaits ends a long wait from this thread.
+ */
+private fun liveUpdates(path: String) {
+    val sender = System.getProperty("chatcore.sender")
+    if (sender == null) {
+        println("note the change feed across processes not checked (no -Dchatcore.sender; run.sh passes it)")
+        return
+    }
+    Store.open(path, insecureFastPasswordHashingForTests = true).use { store ->
+        store.login("ann@example.com", "correct horse").use { annS ->
+            store.login("bob@example.com", "battery staple").use { bobS ->
+                val thread = annS.openThread(annS.userId, bobS.userId).thread
+                val cursor = bobS.changeCursor()
+                var woke: Boolean? = null
+                val waiter = kotlin.concurrent.thread { woke = bobS.waitChanges(cursor, 30_000) }
+                val text = "hello from another process"
+                val child = ProcessBuilder(sender, "--send", path, thread.id.toString(), text)
+                    .inheritIO().start()
+                val exit = child.waitFor()
+                waiter.join()
+                check("another process sent (feed.c --send)", exit == 0) { "exit $exit" }
+                check("a waiter thread woke when another process sent", woke == true) { "woke=$woke" }
+                val page = bobS.changes(cursor)
+                val item = page.items.singleOrNull()
+                check(
+                    "the feed's item is that message, from ann",
+                    item != null && item.kind == ChangeKind.MESSAGE_SENT && item.threadId == thread.id &&
+                        item.actorId == annS.userId && item.message?.text == text &&
+                        item.message.id == item.messageId && page.nextCursor == item.cursor && !page.hasMore,
+                ) { "$page" }
+
+                var interrupted: Boolean? = null
+                val started = System.nanoTime()
+                val long = kotlin.concurrent.thread { interrupted = bobS.waitChanges(page.nextCursor, 600_000) }
+                Thread.sleep(50)
+                store.interruptWaits()
+                long.join()
+                val tookMs = (System.nanoTime() - started) / 1_000_000
+                check("interruptWaits ends a waiting thread", interrupted == false && tookMs < 300_000) {
+                    "interrupted=$interrupted after $tookMs ms"
+                }
+                expectError("a cursor the store never gave is refused", "invalid_argument") {
+                    bobS.changes(page.nextCursor + 1_000)
+                }
+            }
+        }
+    }
 }
 
 fun main(args: Array<String>) {

@@ -54,5 +54,18 @@ int main(void) {
     FIELD(chat_message_list, items);
     FIELD(chat_message_list, len);
     FIELD(chat_message_list, has_more);
+    SIZE(chat_change);
+    FIELD(chat_change, cursor);
+    FIELD(chat_change, kind);
+    FIELD(chat_change, at);
+    FIELD(chat_change, thread_id);
+    FIELD(chat_change, message_id);
+    FIELD(chat_change, actor_id);
+    FIELD(chat_change, message);
+    SIZE(chat_change_list);
+    FIELD(chat_change_list, items);
+    FIELD(chat_change_list, len);
+    FIELD(chat_change_list, has_more);
+    FIELD(chat_change_list, next_cursor);
     return 0;
 }

@@ -134,6 +134,11 @@ layouts=$cache/layouts-$$
 cc -Wall -Wextra -Werror -I"$root/include" "$here/layouts.c" -o "$layouts"
 "$layouts" >"$layouts.txt"
 rm -f "$layouts"
-trap 'rm -f "$layouts.txt"' EXIT
+# The second process of the change-feed checks: examples/c/feed.c in its
+# --send mode, linked against the same library.
+sender=$cache/feed-sender-$$
+cc -Wall -Wextra -Werror -pthread -I"$root/include" "$root/examples/c/feed.c" -o "$sender" \
+    -L"$lib_dir" -lchatcore_ffi -Wl,-rpath,"$lib_dir"
+trap 'rm -f "$layouts.txt" "$sender"' EXIT
 "$jdk/bin/java" --enable-native-access=ALL-UNNAMED -Dchatcore.lib="$lib" -Dchatcore.layouts="$layouts.txt" \
-    -jar "$jar" "$@"
+    -Dchatcore.sender="$sender" -jar "$jar" "$@"

@@ -220,6 +220,30 @@ fn assert_migrate_output(stdout: &str) {
     );
 }
 
+fn assert_feed_output(stdout: &str) {
+    for line in [
+        "waiter woke: yes",
+        "change: message 1 in thread 1 from user 1: hello from another process",
+        "whole feed: 2 entries (thread created, message sent)",
+        "nothing new: timed out",
+        "interrupted wait returned: not available",
+        "refusals ok",
+        "done",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "feed did not print {line:?}:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn feed_wakes_a_waiter_thread_when_another_process_sends() {
+    let out = tempfile::tempdir().unwrap();
+    let exe = compile("feed", Build::Shared, out.path());
+    assert_feed_output(&run_program(&exe, &[], false));
+}
+
 /// The abuse program's closing `N passed, 0 failed` line; returns N.
 fn assert_abuse_output(stdout: &str) -> u32 {
     let last = stdout.lines().last().unwrap_or_default();
@@ -303,7 +327,7 @@ fn require_sanitizers() {
 /// their output, and prints how long each run took (the CI step's figures).
 fn run_all_three(label: &str, build: Build, wrapper: &[&str], sanitized: bool) {
     let out = tempfile::tempdir().unwrap();
-    for name in ["quickstart", "abuse", "migrate"] {
+    for name in ["quickstart", "abuse", "migrate", "feed"] {
         let exe = compile(name, build, out.path());
         let started = std::time::Instant::now();
         let stdout = run_program(&exe, wrapper, sanitized);
@@ -314,6 +338,10 @@ fn run_all_three(label: &str, build: Build, wrapper: &[&str], sanitized: bool) {
                 String::new()
             }
             "abuse" => format!(", {} checks passed", assert_abuse_output(&stdout)),
+            "feed" => {
+                assert_feed_output(&stdout);
+                String::new()
+            }
             _ => {
                 assert_migrate_output(&stdout);
                 String::new()
@@ -365,7 +393,7 @@ fn the_header_compiles_as_cpp() {
 fn every_header_function_is_exercised_by_the_c_programs() {
     let root = workspace();
     let header = std::fs::read_to_string(root.join("include/chatcore.h")).unwrap();
-    let programs = ["quickstart.c", "abuse.c", "migrate.c"]
+    let programs = ["quickstart.c", "abuse.c", "migrate.c", "feed.c"]
         .map(|file| std::fs::read_to_string(root.join("examples/c").join(file)).unwrap())
         .join("\n");
     let mut functions = Vec::new();

@@ -24,6 +24,7 @@ pub mod set_password;
 pub mod threads;
 pub mod unread;
 pub mod users;
+pub mod watch;
 
 /// Runs one parsed command, writing its result to `out`.
 ///
@@ -46,6 +47,7 @@ pub fn run(ctx: &mut Context, command: Command, out: &mut dyn Write) -> CliResul
         Command::Search(args) => search::run(ctx, &args, out),
         Command::Read(args) => read::run(ctx, &args, out),
         Command::Unread => unread::run(ctx, out),
+        Command::Watch(args) => watch::run(ctx, &args, out),
         Command::Delete(args) => delete::run(ctx, &args, out),
         Command::Sessions => sessions::run(ctx, out),
         Command::Demo => demo::run(ctx, out),

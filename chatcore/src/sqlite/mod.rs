@@ -5,12 +5,15 @@
 //! the Unix epoch (`ids`, [`to_millis`]).
 //!
 //! Per aggregate: `threads` ([`crate::storage::ThreadStorage`]),
-//! `messages` ([`crate::storage::MessageStorage`]).
+//! `messages` ([`crate::storage::MessageStorage`]), `feed`
+//! ([`crate::storage::FeedStorage`]); `watch` notices other processes'
+//! commits for the feed's waits.
 
 pub(crate) mod accounts;
 pub(crate) mod checkpoint;
 mod copy;
 mod error;
+mod feed;
 pub(crate) use error::explain_used_up_ids;
 pub(crate) use pool::Backend;
 mod ids;
@@ -23,6 +26,7 @@ pub(crate) mod rows;
 pub(crate) mod schema;
 pub(crate) mod search;
 pub(crate) mod threads;
+mod watch;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{CachedStatement, Connection};

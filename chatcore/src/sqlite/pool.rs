@@ -26,6 +26,9 @@ const STATEMENT_CACHE_CAPACITY: usize = 64;
 
 /// One SQLite database (a file, or a private one in memory) and its pool.
 pub(crate) struct Backend {
+    /// The watcher of other processes' commits, once a wait started it:
+    /// stopped (and joined) first.
+    watcher: Mutex<Option<super::watch::Watcher>>,
     /// The background checkpointer, if one runs: stopped (and joined) first
     /// when the backend drops, before the pool's connections close.
     checkpointer: Option<Checkpointer>,
@@ -69,6 +72,7 @@ impl Backend {
             None => 1,
         };
         let mut backend = Backend {
+            watcher: Mutex::new(None),
             checkpointer: None,
             read_only: false,
             busy_timeout: config.busy_timeout,
@@ -253,6 +257,20 @@ impl crate::storage::Backend for Backend {
 
     fn backup_into(&self, target: &Path) -> Result<()> {
         self.vacuum_into(target)
+    }
+
+    fn watch_other_processes(&self, on_commit: super::watch::OnCommit) -> Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let mut watcher = self
+            .watcher
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if watcher.is_none() {
+            *watcher = Some(super::watch::Watcher::start(path, on_commit)?);
+        }
+        Ok(())
     }
 
     #[cfg(test)]

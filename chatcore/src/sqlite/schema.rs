@@ -16,12 +16,15 @@
 //! - 5 ([`SEARCH_VERSION`]): the full-text search index (`sqlite::search`):
 //!   two FTS5 tables over `messages.text` kept in step by triggers, built
 //!   for the messages already stored.
+//! - 6 ([`FEED_VERSION`]): the change feed (`changes`, and
+//!   `users.changes_pruned_through`); see `crate::feed`. Added empty:
+//!   cursors start at the migration.
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The newest schema version this library knows.
-pub(crate) const VERSION: i64 = SEARCH_VERSION;
+pub(crate) const VERSION: i64 = FEED_VERSION;
 
 /// The version that adds edits, withdrawn messages and clear marks
 /// ([`V4`]); one constant so that its place in the chain can move.
@@ -33,6 +36,10 @@ pub(crate) const SEARCH_VERSION: i64 = 5;
 
 /// The version the search step upgrades from.
 pub(crate) const BEFORE_SEARCH: i64 = LIFE_VERSION;
+
+/// The version that adds the change feed ([`FEED`]); it applies on top of
+/// [`SEARCH_VERSION`] (it only adds a table, an index and a column).
+pub(crate) const FEED_VERSION: i64 = 6;
 
 /// Version 1. Times are milliseconds since the Unix epoch (UTC).
 ///
@@ -128,6 +135,33 @@ ALTER TABLE messages ADD COLUMN deleted_at INTEGER;
 ALTER TABLE members ADD COLUMN cleared_through_id INTEGER;
 ";
 
+/// The change feed (`crate::feed`): one row per entry of a user's feed.
+///
+/// - `id` is the entry's cursor: AUTOINCREMENT, so ids are never reused,
+///   and since SQLite has one writer at a time they grow in commit order.
+/// - `seq` numbers a user's entries 1, 2, 3, … (no gaps; pruning removes
+///   a prefix), so the count kept is `newest seq - oldest seq + 1` with
+///   two index seeks.
+/// - `thread_id` / `message_id` / `other_id` are the ids involved, with no
+///   foreign keys: a thread deleted later keeps its entries (the message
+///   is joined at read time and then missing).
+/// - `users.changes_pruned_through` is the highest entry id pruned from
+///   that user's feed: a cursor below it has lost entries (`ChangesExpired`).
+const FEED: &str = "
+CREATE TABLE changes (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    seq        INTEGER NOT NULL,
+    kind       INTEGER NOT NULL,
+    at         INTEGER NOT NULL,
+    thread_id  INTEGER,
+    message_id INTEGER,
+    other_id   INTEGER
+) STRICT;
+CREATE INDEX changes_user ON changes(user_id, id, seq);
+ALTER TABLE users ADD COLUMN changes_pruned_through INTEGER NOT NULL DEFAULT 0;
+";
+
 /// Reads the file's schema version without writing anything.
 pub(crate) fn version(conn: &Connection) -> Result<i64> {
     Ok(conn.pragma_query_value(None, "user_version", |row| row.get(0))?)
@@ -204,6 +238,10 @@ fn upgrade_from(conn: &Connection, version: i64) -> Result<i64> {
         BEFORE_SEARCH => {
             super::search::create_index(conn)?;
             return Ok(SEARCH_VERSION);
+        }
+        SEARCH_VERSION => {
+            conn.execute_batch(FEED)?;
+            return Ok(FEED_VERSION);
         }
         other => {
             return Err(Error::Internal(format!(

@@ -27,6 +27,10 @@ pub fn file_store() -> (tempfile::TempDir, PathBuf, Store) {
 /// what `version` added, newest first. [`downgrade_to`] applies them.
 pub const UNDO_STEPS: &[(i64, &str)] = &[
     (
+        chatcore::FEED_SCHEMA_VERSION,
+        "DROP TABLE changes; ALTER TABLE users DROP COLUMN changes_pruned_through;",
+    ),
+    (
         chatcore::SEARCH_SCHEMA_VERSION,
         "DROP TRIGGER messages_search_insert; DROP TRIGGER messages_search_delete;
          DROP TRIGGER messages_search_update; DROP TABLE messages_fts; DROP TABLE messages_trigram;",
