@@ -11,7 +11,7 @@ use chatcore::{
     User,
 };
 use chrono::{Duration as ChronoDuration, TimeZone, Utc};
-use common::{PASSWORD, file_store, store, user};
+use common::{PASSWORD, TestBackend, file_store, user};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,9 +32,8 @@ fn pair(store: &Store) -> (User, Session, User, Session) {
     (ann, a, bob, b)
 }
 
-#[test]
-fn each_operation_writes_its_entries_to_each_affected_user() {
-    let store = store();
+fn each_operation_writes_its_entries_to_each_affected_user(backend: &TestBackend) {
+    let store = backend.store();
     let (ann, a, bob, b) = pair(&store);
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
     let hello = a.send(thread.id, "hello").unwrap();
@@ -76,10 +75,10 @@ fn each_operation_writes_its_entries_to_each_affected_user() {
     let cursors: Vec<_> = for_ann.iter().map(|c| c.cursor).collect();
     assert!(cursors.windows(2).all(|w| w[0] < w[1]));
 }
+both!(each_operation_writes_its_entries_to_each_affected_user);
 
-#[test]
-fn refused_and_no_op_operations_write_nothing() {
-    let store = store();
+fn refused_and_no_op_operations_write_nothing(backend: &TestBackend) {
+    let store = backend.store();
     let (ann, a, bob, b) = pair(&store);
     let (cyd, c) = user(&store, "cyd");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -117,10 +116,10 @@ fn refused_and_no_op_operations_write_nothing() {
     assert_eq!(c.changes(Some(before_c), None).unwrap().items, []);
     let _ = cyd;
 }
+both!(refused_and_no_op_operations_write_nothing);
 
-#[test]
-fn a_deleted_thread_keeps_its_entries_without_their_messages_and_says_so() {
-    let store = store();
+fn a_deleted_thread_keeps_its_entries_without_their_messages_and_says_so(backend: &TestBackend) {
+    let store = backend.store();
     let (ann, a, bob, b) = pair(&store);
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
     a.send(thread.id, "soon gone").unwrap();
@@ -138,10 +137,10 @@ fn a_deleted_thread_keeps_its_entries_without_their_messages_and_says_so() {
         assert_eq!(items[2].thread_id, Some(thread.id));
     }
 }
+both!(a_deleted_thread_keeps_its_entries_without_their_messages_and_says_so);
 
-#[test]
-fn setting_a_password_tells_that_user_only() {
-    let store = store();
+fn setting_a_password_tells_that_user_only(backend: &TestBackend) {
+    let store = backend.store();
     let (ann, _a, _bob, b) = pair(&store);
     let bob_before = b.change_cursor().unwrap();
     store.set_password(ann.id, "a new password").unwrap();
@@ -149,10 +148,10 @@ fn setting_a_password_tells_that_user_only() {
     assert_eq!(kinds(&all(&a, None)), [ChangeKind::PasswordChanged]);
     assert_eq!(b.changes(Some(bob_before), None).unwrap().items, []);
 }
+both!(setting_a_password_tells_that_user_only);
 
-#[test]
-fn pages_are_exact_and_the_cursor_of_now_skips_the_past() {
-    let store = store();
+fn pages_are_exact_and_the_cursor_of_now_skips_the_past(backend: &TestBackend) {
+    let store = backend.store();
     let (ann, a, bob, b) = pair(&store);
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
     for i in 0..7 {
@@ -184,10 +183,10 @@ fn pages_are_exact_and_the_cursor_of_now_skips_the_past() {
     // A cursor survives as its integer.
     assert_eq!(ChangeCursor::from_raw(now.raw()), now);
 }
+both!(pages_are_exact_and_the_cursor_of_now_skips_the_past);
 
-#[test]
-fn bad_cursors_and_limits_are_refused() {
-    let store = store();
+fn bad_cursors_and_limits_are_refused(backend: &TestBackend) {
+    let store = backend.store();
     let (_ann, a, _bob, _b) = pair(&store);
     let now = a.change_cursor().unwrap();
     for raw in [-1, now.raw() + 1_000, i64::MAX] {
@@ -207,11 +206,11 @@ fn bad_cursors_and_limits_are_refused() {
         ));
     }
 }
+both!(bad_cursors_and_limits_are_refused);
 
-#[test]
-fn past_the_count_bound_old_entries_are_pruned_and_an_old_cursor_expires() {
+fn past_the_count_bound_old_entries_are_pruned_and_an_old_cursor_expires(backend: &TestBackend) {
     let config = Config::insecure_fast_for_tests().max_changes_per_user(20);
-    let store = Store::open_in_memory_with(config).unwrap();
+    let store = backend.store_with(config);
     let (ann, a, bob, b) = pair(&store);
     let start = b.change_cursor().unwrap();
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -249,9 +248,9 @@ fn past_the_count_bound_old_entries_are_pruned_and_an_old_cursor_expires() {
     let fresh = b.change_cursor().unwrap();
     assert_eq!(b.changes(Some(fresh), None).unwrap().items, []);
 }
+both!(past_the_count_bound_old_entries_are_pruned_and_an_old_cursor_expires);
 
-#[test]
-fn entries_older_than_the_retention_are_pruned_by_the_next_write() {
+fn entries_older_than_the_retention_are_pruned_by_the_next_write(backend: &TestBackend) {
     let clock = Arc::new(ManualClock::new(
         Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
     ));
@@ -259,7 +258,7 @@ fn entries_older_than_the_retention_are_pruned_by_the_next_write() {
         .clock(clock.clone())
         .session_ttl(Duration::from_secs(365 * 24 * 3600))
         .change_retention(Duration::from_secs(30 * 24 * 3600));
-    let store = Store::open_in_memory_with(config).unwrap();
+    let store = backend.store_with(config);
     let (ann, a, bob, b) = pair(&store);
     let start = b.change_cursor().unwrap();
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -290,10 +289,10 @@ fn entries_older_than_the_retention_are_pruned_by_the_next_write() {
         Err(Error::ChangesExpired)
     ));
 }
+both!(entries_older_than_the_retention_are_pruned_by_the_next_write);
 
-#[test]
-fn an_import_writes_one_entry_per_user_and_none_per_message() {
-    let (_dir, path, store) = file_store();
+fn an_import_writes_one_entry_per_user_and_none_per_message(backend: &TestBackend) {
+    let store = backend.store();
     let dump = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../examples/c/dumpdata.json"
@@ -318,8 +317,8 @@ fn an_import_writes_one_entry_per_user_and_none_per_message() {
         kinds(&all(&lea, None)),
         [ChangeKind::Imported, ChangeKind::PasswordChanged]
     );
-    drop(path);
 }
+both!(an_import_writes_one_entry_per_user_and_none_per_message);
 
 #[test]
 fn a_file_from_before_the_feed_gets_an_empty_feed() {
@@ -349,9 +348,8 @@ fn a_file_from_before_the_feed_gets_an_empty_feed() {
     assert_eq!(version, SCHEMA_VERSION);
 }
 
-#[test]
-fn a_wait_wakes_on_a_send_of_another_thread_and_times_out_without_one() {
-    let store = store();
+fn a_wait_wakes_on_a_send_of_another_thread_and_times_out_without_one(backend: &TestBackend) {
+    let store = backend.store();
     let (ann, a, bob, b) = pair(&store);
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
     let now = b.change_cursor().unwrap();
@@ -376,10 +374,10 @@ fn a_wait_wakes_on_a_send_of_another_thread_and_times_out_without_one() {
     // With entries after the cursor already there, it returns at once.
     assert!(b.wait_for_changes(Some(now), Duration::ZERO).unwrap());
 }
+both!(a_wait_wakes_on_a_send_of_another_thread_and_times_out_without_one);
 
-#[test]
-fn interrupt_ends_a_running_wait_from_another_thread() {
-    let store = store();
+fn interrupt_ends_a_running_wait_from_another_thread(backend: &TestBackend) {
+    let store = backend.store();
     let (_ann, _a, _bob, b) = pair(&store);
     let now = b.change_cursor().unwrap();
     let waiter = std::thread::spawn(move || {
@@ -395,11 +393,11 @@ fn interrupt_ends_a_running_wait_from_another_thread() {
     assert!(!woken.unwrap());
     assert!(took < Duration::from_secs(300), "{took:?}");
 }
+both!(interrupt_ends_a_running_wait_from_another_thread);
 
-#[test]
-fn a_wait_on_a_file_store_wakes_for_another_store_on_the_same_file() {
+fn a_wait_on_a_file_store_wakes_for_another_store_on_the_same_file(backend: &TestBackend) {
     // The recheck is far beyond the timeout: only the watcher can wake it.
-    let (_dir, path, store) = file_store();
+    let (path, store) = backend.shared_store();
     let (ann, a, bob, _) = pair(&store);
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
     let config = Config::insecure_fast_for_tests().wait_recheck(Duration::from_secs(3600));
@@ -416,3 +414,4 @@ fn a_wait_on_a_file_store_wakes_for_another_store_on_the_same_file() {
     );
     sender.join().unwrap();
 }
+both!(a_wait_on_a_file_store_wakes_for_another_store_on_the_same_file);

@@ -15,9 +15,8 @@ fn after(session: &Session, cursor: chatcore::ChangeCursor) -> Vec<chatcore::Cha
         .unwrap()
 }
 
-#[test]
-fn edits_withdrawals_and_clears_are_in_the_feed_of_whom_they_concern() {
-    let store = store();
+fn edits_withdrawals_and_clears_are_in_the_feed_of_whom_they_concern(backend: &TestBackend) {
+    let store = backend.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (thread, _) = a.create_thread(&[ann.id, bob.id]).unwrap();
@@ -54,10 +53,10 @@ fn edits_withdrawals_and_clears_are_in_the_feed_of_whom_they_concern() {
     assert_eq!(cleared.message_id, Some(sent.id), "the clear mark");
     assert_eq!(cleared.actor_id, Some(bob.id));
 }
+both!(edits_withdrawals_and_clears_are_in_the_feed_of_whom_they_concern);
 
-#[test]
-fn refused_changes_write_nothing() {
-    let store = store();
+fn refused_changes_write_nothing(backend: &TestBackend) {
+    let store = backend.store();
     let (ann, a) = user(&store, "ann");
     let (bob, b) = user(&store, "bob");
     let (cat, c) = user(&store, "cat");
@@ -80,3 +79,4 @@ fn refused_changes_write_nothing() {
     }
     let _ = cat;
 }
+both!(refused_changes_write_nothing);

@@ -8,7 +8,8 @@
 //! [`Backend`]: modes, retries), `schema` (versions and migrations),
 //! `error` (the server's errors as [`crate::Error`]s), `rows`, and one file
 //! per aggregate: `accounts`, `threads`, `messages`, `life`, `import`,
-//! `copy`, `search` (with `search_text`, what the index holds).
+//! `copy`, `search` (with `search_text`, what the index holds), `feed`
+//! (with `watch`, its `LISTEN` thread).
 //!
 //! # How the guarantees of a single SQLite writer are kept
 //!
@@ -38,6 +39,7 @@ mod accounts;
 mod connect;
 mod copy;
 mod error;
+mod feed;
 mod import;
 mod life;
 mod messages;
@@ -49,6 +51,7 @@ mod search;
 mod search_text;
 mod threads;
 mod tls;
+mod watch;
 
 pub(crate) use pool::Backend;
 
@@ -169,6 +172,12 @@ fn conflict(what: &str) -> Error {
 }
 
 impl Conn {
+    /// The connection itself, leaving the prepared statements (the change
+    /// feed's listener holds it for good).
+    fn into_client(self) -> Client {
+        self.client
+    }
+
     /// The prepared statement for `sql`, prepared on first use.
     fn statement(&mut self, sql: &str) -> Result<Statement> {
         if let Some(statement) = self.statements.get(sql) {

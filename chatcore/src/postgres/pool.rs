@@ -36,6 +36,10 @@ pub(crate) const MAX_ATTEMPTS: u32 = 12;
 /// One PostgreSQL store: the pool of connections to its schema.
 pub(crate) struct Backend {
     pool: r2d2::Pool<Manager>,
+    /// Where the connections go (for the feed's listener).
+    target: Target,
+    /// The feed's listener of other processes' commits, once started.
+    watcher: super::watch::Watcher,
 }
 
 /// Opens connections for the pool.
@@ -76,8 +80,12 @@ impl Backend {
             .min_idle(Some(0))
             .test_on_check_out(false)
             .connection_timeout(config.busy_timeout.max(Duration::from_secs(1)))
-            .build_unchecked(Manager(target));
-        Ok(Backend { pool })
+            .build_unchecked(Manager(target.clone()));
+        Ok(Backend {
+            pool,
+            target,
+            watcher: super::watch::Watcher::default(),
+        })
     }
 
     /// One try of `work` in `mode` on a pooled connection.
@@ -197,6 +205,13 @@ impl crate::storage::Backend for Backend {
              `chat copy --to FILE` (Store::copy_to), or use pg_dump"
                 .to_string(),
         ))
+    }
+
+    fn watch_other_processes(
+        &self,
+        on_commit: std::sync::Arc<dyn Fn() + Send + Sync>,
+    ) -> Result<()> {
+        self.watcher.start(&self.target, on_commit)
     }
 
     #[cfg(test)]
