@@ -65,6 +65,10 @@ pub enum chat_status {
     /// Text naming a user (`chat_user_find`) names two different accounts;
     /// `chat_last_error()` lists how to name each one alone. Nothing was done.
     ChatErrAmbiguousUser = 22,
+    /// The store's file cannot be read with the key given: a wrong key, a
+    /// key for a plain file, or no key for an encrypted one. The file was
+    /// left untouched.
+    ChatErrWrongKey = 25,
     /// A bug: a panic caught at the boundary, or an error kind this build
     /// of the C ABI does not know.
     ChatErrInternal = 99,
@@ -103,6 +107,7 @@ impl chat_status {
             "schema_too_new" => chat_status::ChatErrSchemaTooNew,
             "invalid_import" => chat_status::ChatErrInvalidImport,
             "ambiguous_user" => chat_status::ChatErrAmbiguousUser,
+            "wrong_key" => chat_status::ChatErrWrongKey,
             _ => chat_status::ChatErrInternal,
         }
     }

@@ -132,6 +132,7 @@ fn every_core_error_maps_to_the_spec_number() {
             },
             22,
         ),
+        (Error::WrongKey("x".into()), 25),
         (Error::Internal("x".into()), 99),
     ];
     for (error, number) in &cases {

@@ -152,6 +152,7 @@ pub struct Config {
     pub(crate) durability: Durability,
     pub(crate) checkpoints: Checkpoints,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) key: Option<crate::key::DatabaseKey>,
 }
 
 impl Default for Config {
@@ -164,6 +165,7 @@ impl Default for Config {
             durability: Durability::Normal,
             checkpoints: Checkpoints::Background,
             clock: Arc::new(SystemClock),
+            key: None,
         }
     }
 }
@@ -221,6 +223,24 @@ impl Config {
     /// The clock used for timestamps and expiry. Default [`SystemClock`].
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Config {
         self.clock = clock;
+        self
+    }
+
+    /// Encrypts the store's file with `key` (SQLCipher): a new file is
+    /// created encrypted, an existing one must have been encrypted with the
+    /// same key, else opening fails with
+    /// [`Error::WrongKey`](crate::Error::WrongKey) and leaves it untouched.
+    /// Without a key (the default) the store is a plain SQLite file. An
+    /// in-memory store ignores the key (it never touches a disk).
+    ///
+    /// ```
+    /// use chatcore::{Config, DatabaseKey};
+    ///
+    /// let config = Config::default().key(DatabaseKey::Raw([42; 32]));
+    /// assert!(format!("{config:?}").contains("<redacted>"));
+    /// ```
+    pub fn key(mut self, key: crate::key::DatabaseKey) -> Config {
+        self.key = Some(key);
         self
     }
 

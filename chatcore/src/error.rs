@@ -104,6 +104,11 @@ pub enum Error {
         /// Every account the text could name, with its explicit spelling.
         candidates: Vec<crate::models::UserCandidate>,
     },
+    /// The store's file cannot be read with the key given: a wrong key, a
+    /// key for a plain (unencrypted) file, or no key for an encrypted one.
+    /// The file was left untouched. The message never contains the key.
+    #[error("wrong database key: {0}; the file was left untouched")]
+    WrongKey(String),
 }
 
 impl Error {
@@ -135,6 +140,7 @@ impl Error {
             Error::InvalidImport(_) => "invalid_import",
             Error::Internal(_) => "internal",
             Error::AmbiguousUser { .. } => "ambiguous_user",
+            Error::WrongKey(_) => "wrong_key",
         }
     }
 

@@ -40,6 +40,7 @@ mod config;
 mod django;
 mod error;
 mod export;
+mod key;
 pub mod files;
 mod ids;
 mod import_limits;
@@ -65,6 +66,7 @@ pub use bulk::{BULK_CACHE_KIB, BulkLoad, BulkMessage, BulkStats, BulkUser};
 pub use config::{Checkpoints, Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
 pub use django::ImportReport;
 pub use error::{Error, Result};
+pub use key::{DatabaseKey, RAW_KEY_BYTES};
 pub use ids::{MessageId, ThreadId, UserId};
 pub use import_limits::{
     AccountWithoutLogin, MAX_IMPORT_ENTRY_BYTES, MAX_IMPORTED_ID, NoLoginReason,

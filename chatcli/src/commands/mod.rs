@@ -15,6 +15,7 @@ pub mod import;
 pub mod messages;
 pub mod open;
 pub mod read;
+pub mod rekey;
 pub mod send;
 pub mod sessions;
 pub mod set_password;
@@ -45,6 +46,7 @@ pub fn run(ctx: &mut Context, command: Command, out: &mut dyn Write) -> CliResul
         Command::Import(args) => import::run(ctx, &args, out),
         Command::Export(args) => export::run(ctx, &args, out),
         Command::Backup(args) => backup::run(ctx, &args, out),
+        Command::Rekey(args) => rekey::run(ctx, &args, out),
         Command::SetPassword(args) => set_password::run(ctx, &args, out),
         Command::Completions(args) => completions::run(&args, out),
     };

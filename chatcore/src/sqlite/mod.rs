@@ -9,6 +9,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod checkpoint;
+pub(crate) mod cipher;
 mod error;
 pub(crate) use error::explain_used_up_ids;
 pub(crate) use pool::Backend;
