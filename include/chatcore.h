@@ -55,7 +55,7 @@
 // The version of this C ABI. It changes whenever a function signature or a
 // struct layout changes incompatibly; compare it with `chat_abi_version()`
 // to detect a header that does not match the loaded library.
-#define CHAT_ABI_VERSION 2
+#define CHAT_ABI_VERSION 3
 
 // The value of `chat_options.busy_timeout_ms` that means "don't wait": a
 // call that finds the database locked fails at once with `CHAT_ERR_BUSY`.
@@ -129,6 +129,10 @@ typedef enum chat_status {
   // Text naming a user (`chat_user_find`) names two different accounts;
   // `chat_last_error()` lists how to name each one alone. Nothing was done.
   CHAT_ERR_AMBIGUOUS_USER = 22,
+  // The store's file cannot be read with the key given: a wrong key, a
+  // key for a plain file, or no key for an encrypted one. The file was
+  // left untouched.
+  CHAT_ERR_WRONG_KEY = 25,
   // A bug: a panic caught at the boundary, or an error kind this build
   // of the C ABI does not know.
   CHAT_ERR_INTERNAL = 99,
@@ -142,8 +146,9 @@ typedef struct chat_session chat_session;
 typedef struct chat_store chat_store;
 
 // Settings for `chat_open_with` and `chat_open_in_memory`. Zero-initialise
-// it (`chat_options o = {0};`) and set what you need: every 0/false field
-// keeps the library default.
+// it (`chat_options o = {0};`) and set what you need: every 0/false/NULL
+// field keeps the library default. (Its layout changed in ABI version 3,
+// which appended the key fields.)
 typedef struct chat_options {
   // How long a write waits for another connection's lock before
   // `CHAT_ERR_BUSY`, in ms. 0 = default (5000); `CHAT_BUSY_NO_WAIT`
@@ -165,6 +170,20 @@ typedef struct chat_options {
   // default: a thread owned by the store checkpoints in the background,
   // so no call waits for one.
   bool inline_checkpoints;
+  // The key of an encrypted store (SQLCipher), borrowed for the call:
+  // `key_len` bytes. NULL = a plain, unencrypted file. A new file is
+  // created encrypted; an existing one that this key does not open (or a
+  // plain file, or an encrypted one opened without a key) is
+  // `CHAT_ERR_WRONG_KEY`, and is left untouched.
+  // Keep the key in the platform's secret store (the iOS Keychain, the
+  // Android Keystore), never in the app's files, and wipe your copy after the call.
+  const uint8_t *key;
+  // The length of `key` in bytes: 32 for a raw key.
+  size_t key_len;
+  // false: `key` is a raw 256-bit key (32 random bytes), used as is (fast
+  // open). true: `key` is a UTF-8 passphrase (no NUL), run through
+  // SQLCipher's key derivation (PBKDF2, tens of ms per open).
+  bool key_is_passphrase;
 } chat_options;
 
 // An unread counter that disagreed with the messages.
@@ -349,7 +368,8 @@ const char *chat_last_error(void);
 // The caller owns the store and closes it with `chat_close`. For a store
 // in memory use `chat_open_in_memory`, not the path ":memory:".
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE (cannot open, not a
-// chatcore file), CHAT_ERR_SCHEMA_TOO_NEW, CHAT_ERR_BUSY.
+// chatcore file), CHAT_ERR_SCHEMA_TOO_NEW, CHAT_ERR_BUSY, CHAT_ERR_WRONG_KEY
+// (an encrypted file: open it with `chat_open_with` and its key).
 enum chat_status chat_open(const char *path,
                            struct chat_store **out_store);
 
@@ -698,6 +718,19 @@ void chat_unread_report_free(struct chat_unread_report *report);
 
 // Frees a report from `chat_import_django`. NULL is a no-op.
 void chat_import_report_free(struct chat_import_report *report);
+
+// Changes the key of an open encrypted store to `key` (`key_len` bytes,
+// raw or a passphrase as in `chat_options`), in one transaction: a crash
+// at any point leaves a file that opens with the old key or the new one.
+// Other processes with the file open must reopen it with the new key.
+// A plain store cannot be given a key this way (make an encrypted copy).
+// Thread-safe: other calls on this store wait for it.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, a bad key, a store without a
+// key), CHAT_ERR_BUSY, CHAT_ERR_STORAGE (the old key then stays).
+enum chat_status chat_rekey(struct chat_store *store,
+                            const uint8_t *key,
+                            size_t key_len,
+                            bool key_is_passphrase);
 
 // Finds the user whose username is exactly `username` (NFKC-normalised,
 // case-insensitive; a look-alike such as `l` for `1` never matches). The

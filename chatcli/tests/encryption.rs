@@ -58,7 +58,7 @@ fn backup_encrypt_then_open_with_key_stdin_a_key_file_and_refusals() {
 
     // --key-stdin: the first line is the key.
     let out = on(&world, &secret)
-        .args(["--json", "--key-stdin", "users"])
+        .args(["--json", "--key-stdin", "export"])
         .write_stdin(format!("{KEY}\n"))
         .assert()
         .success()
@@ -84,7 +84,7 @@ fn backup_encrypt_then_open_with_key_stdin_a_key_file_and_refusals() {
     let good = key_file(&world, KEY, 0o600);
     on(&world, &secret)
         .env("CHAT_DB_KEY_FILE", &good)
-        .args(["--json", "users"])
+        .args(["--json", "export"])
         .assert()
         .success();
     for mode in [0o644, 0o640] {
@@ -165,7 +165,7 @@ fn rekey_and_decrypt_through_the_cli() {
     assert!(std::fs::read(&plain).unwrap().starts_with(b"SQLite format 3"));
     let out = world
         .chat_with(&plain, &world.dir.path().join("state2"))
-        .args(["--json", "users"])
+        .args(["--json", "export"])
         .assert()
         .success()
         .get_output()
@@ -202,15 +202,16 @@ fn the_shell_asks_for_the_key_once_and_keeps_it_out_of_history_and_session() {
     }
     command.env("TERM", "xterm");
     let mut p = spawn_command(command, Some(20_000)).expect("spawn chat in a pty");
-    p.exp_string("chat> ").unwrap();
-    p.send_line("users").unwrap();
+    // Asked once, as the shell opens the database.
     p.exp_string("Database key: ").unwrap();
     p.send_line(KEY).unwrap();
-    p.exp_string("bob").unwrap();
     p.exp_string("chat> ").unwrap();
     p.send_line("login --email ann@example.com").unwrap();
     p.exp_string("Password: ").unwrap();
     p.send_line(PASSWORD).unwrap();
+    p.exp_string("chat (ann)> ").unwrap();
+    p.send_line("users").unwrap();
+    p.exp_string("bob").unwrap();
     p.exp_string("chat (ann)> ").unwrap();
     p.send_line("unread").unwrap();
     p.exp_string("chat (ann)> ").unwrap();
