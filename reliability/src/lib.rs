@@ -25,10 +25,10 @@ pub fn config() -> Config {
     Config::insecure_fast_for_tests()
 }
 
-/// The `n`th key of the rekey kill test: raw keys, except every third one
+/// The `n`th key of the rekey kill test: raw keys, except every fifth one
 /// a passphrase (so both kinds are rekeyed to and from).
 pub fn rekey_key(n: u64) -> chatcore::DatabaseKey {
-    if n % 3 == 2 {
+    if n % 5 == 4 {
         return chatcore::DatabaseKey::Passphrase(format!("passphrase number {n}"));
     }
     let mut raw = [0x5c; 32];

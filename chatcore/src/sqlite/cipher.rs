@@ -28,9 +28,15 @@ pub(crate) fn apply_key(conn: &Connection, key: Option<&DatabaseKey>) -> Result<
         return Ok(());
     };
     let sql = Zeroizing::new(format!("PRAGMA key = {}", quoted(&key.sqlcipher_text()).as_str()));
-    conn.execute_batch(&sql).map_err(|_| {
-        // SQLite's error would not contain the key, but say nothing of it anyway.
-        Error::storage("SQLCipher refused to set the database key")
+    conn.execute_batch(&sql).map_err(|err| {
+        // SQLite's error names the failure, never the SQL (so not the key).
+        let detail = match &err {
+            rusqlite::Error::SqliteFailure(failure, message) => {
+                format!("{}, {}", failure.extended_code, message.as_deref().unwrap_or(""))
+            }
+            _ => String::new(),
+        };
+        Error::storage(format!("SQLCipher refused to set the database key ({detail})"))
     })
 }
 
