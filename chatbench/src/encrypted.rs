@@ -161,8 +161,7 @@ pub fn section(dir: &Path, plan: Plan, quick: bool) -> R<String> {
     )?);
     let enc_path = dir.join("encrypted.db");
     let pass_path = dir.join("passphrase.db");
-    let passphrase =
-        DatabaseKey::passphrase("a benchmark passphrase").map_err(err)?;
+    let passphrase = DatabaseKey::passphrase("a benchmark passphrase").map_err(err)?;
     enc.store
         .backup_with_key(&pass_path, Some(&passphrase))
         .map_err(err)?;
@@ -186,10 +185,7 @@ pub fn section(dir: &Path, plan: Plan, quick: bool) -> R<String> {
         "| encrypted store (SQLCipher, raw key) | encrypted median (p10–p90) | plain median (p10–p90) | encrypted / plain | p10 / p10 | note |",
         &rows,
     );
-    let worst = rows
-        .iter()
-        .filter_map(Row::ratio)
-        .fold(f64::NAN, f64::max);
+    let worst = rows.iter().filter_map(Row::ratio).fold(f64::NAN, f64::max);
     let _ = writeln!(
         out,
         "\n| opening a store (median of {opens}) | time |\n|---|---|\n\
@@ -204,7 +200,11 @@ pub fn section(dir: &Path, plan: Plan, quick: bool) -> R<String> {
         human(plain_open),
         if worst <= 1.3 { "met" } else { "**missed**" },
         human(pass_open),
-        if pass_open <= 100e6 { "met" } else { "**missed**" },
+        if pass_open <= 100e6 {
+            "met"
+        } else {
+            "**missed**"
+        },
     );
     Ok(out)
 }

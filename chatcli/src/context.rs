@@ -126,7 +126,9 @@ impl Context {
                 None => config.clone(),
             };
             let store = match Store::open_with(&self.db_path, keyed(&self.key)) {
-                Err(chatcore::Error::WrongKey(_)) if self.key.is_none() && self.stdin_is_terminal => {
+                Err(chatcore::Error::WrongKey(_))
+                    if self.key.is_none() && self.stdin_is_terminal =>
+                {
                     let text = zeroize::Zeroizing::new(prompt::password("Database key: ")?);
                     self.key = Some(crate::db_key::parse(&text)?);
                     Store::open_with(&self.db_path, keyed(&self.key))?

@@ -56,7 +56,10 @@ pub fn parse(text: &str) -> CliResult<DatabaseKey> {
 pub fn from_file(path: &Path) -> CliResult<DatabaseKey> {
     let file = std::fs::File::open(path).map_err(|err| {
         CliError::io(
-            format!("cannot read the key file {} ({KEY_FILE_ENV})", path.display()),
+            format!(
+                "cannot read the key file {} ({KEY_FILE_ENV})",
+                path.display()
+            ),
             err,
         )
     })?;

@@ -44,7 +44,11 @@ fn backup_encrypt_then_open_with_key_stdin_a_key_file_and_refusals() {
         .clone();
     let value = common::json(&out);
     assert_eq!(value["encrypted"], true, "{value}");
-    assert!(!std::fs::read(&secret).unwrap().starts_with(b"SQLite format 3"));
+    assert!(
+        !std::fs::read(&secret)
+            .unwrap()
+            .starts_with(b"SQLite format 3")
+    );
 
     // No key, off a terminal: wrong_key, nothing asked.
     let out = on(&world, &secret)
@@ -99,7 +103,10 @@ fn backup_encrypt_then_open_with_key_stdin_a_key_file_and_refusals() {
             .clone();
         let err = common::json(&out);
         assert!(
-            err["error"]["message"].as_str().unwrap().contains("chmod 600"),
+            err["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("chmod 600"),
             "{err}"
         );
     }
@@ -162,7 +169,11 @@ fn rekey_and_decrypt_through_the_cli() {
         .write_stdin(format!("{NEW_KEY}\n"))
         .assert()
         .success();
-    assert!(std::fs::read(&plain).unwrap().starts_with(b"SQLite format 3"));
+    assert!(
+        std::fs::read(&plain)
+            .unwrap()
+            .starts_with(b"SQLite format 3")
+    );
     let out = world
         .chat_with(&plain, &world.dir.path().join("state2"))
         .args(["--json", "export"])

@@ -40,11 +40,11 @@ mod config;
 mod django;
 mod error;
 mod export;
-mod key;
 pub mod files;
 mod ids;
 mod import_limits;
 mod inbox;
+mod key;
 mod lookup;
 mod messages;
 mod models;
@@ -66,12 +66,12 @@ pub use bulk::{BULK_CACHE_KIB, BulkLoad, BulkMessage, BulkStats, BulkUser};
 pub use config::{Checkpoints, Clock, Config, Durability, ManualClock, PasswordCost, SystemClock};
 pub use django::ImportReport;
 pub use error::{Error, Result};
-pub use key::{DatabaseKey, RAW_KEY_BYTES};
 pub use ids::{MessageId, ThreadId, UserId};
 pub use import_limits::{
     AccountWithoutLogin, MAX_IMPORT_ENTRY_BYTES, MAX_IMPORTED_ID, NoLoginReason,
 };
 pub use inbox::{ThreadPage, ThreadQuery};
+pub use key::{DatabaseKey, RAW_KEY_BYTES};
 pub use lookup::{EMAIL_PREFIX, ID_PREFIX, USERNAME_PREFIX, UserCandidate, UserRef};
 pub use messages::{MAX_CLIENT_KEY_BYTES, MessagePage, MessageQuery, UnreadMismatch, UnreadReport};
 pub use models::{Message, Thread, ThreadSummary, User};

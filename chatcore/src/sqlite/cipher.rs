@@ -27,16 +27,25 @@ pub(crate) fn apply_key(conn: &Connection, key: Option<&DatabaseKey>) -> Result<
     let Some(key) = key else {
         return Ok(());
     };
-    let sql = Zeroizing::new(format!("PRAGMA key = {}", quoted(&key.sqlcipher_text()).as_str()));
+    let sql = Zeroizing::new(format!(
+        "PRAGMA key = {}",
+        quoted(&key.sqlcipher_text()).as_str()
+    ));
     conn.execute_batch(&sql).map_err(|err| {
         // SQLite's error names the failure, never the SQL (so not the key).
         let detail = match &err {
             rusqlite::Error::SqliteFailure(failure, message) => {
-                format!("{}, {}", failure.extended_code, message.as_deref().unwrap_or(""))
+                format!(
+                    "{}, {}",
+                    failure.extended_code,
+                    message.as_deref().unwrap_or("")
+                )
             }
             _ => String::new(),
         };
-        Error::storage(format!("SQLCipher refused to set the database key ({detail})"))
+        Error::storage(format!(
+            "SQLCipher refused to set the database key ({detail})"
+        ))
     })
 }
 
@@ -119,7 +128,7 @@ fn looks_encrypted(header: &[u8], len: u64) -> bool {
         seen[usize::from(byte)] = true;
     }
     let distinct = seen.iter().filter(|&&b| b).count();
-    header.len() == 16 && len >= 512 && len % 512 == 0 && distinct >= 8
+    header.len() == 16 && len >= 512 && len.is_multiple_of(512) && distinct >= 8
 }
 
 /// Whether the database `conn` is open on is encrypted (has a codec).
@@ -145,10 +154,11 @@ pub(crate) fn rekey(conn: &Connection, new_key: &DatabaseKey) -> Result<()> {
         "PRAGMA rekey = {}",
         quoted(&new_key.sqlcipher_text()).as_str()
     ));
-    conn.execute_batch(&sql).map_err(|err| match err.sqlite_error_code() {
-        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy,
-        _ => Error::storage("SQLCipher could not change the key (nothing was changed)"),
-    })
+    conn.execute_batch(&sql)
+        .map_err(|err| match err.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => Error::Busy,
+            _ => Error::storage("SQLCipher could not change the key (nothing was changed)"),
+        })
 }
 
 /// Copies the whole database `conn` is open on into the empty file
@@ -226,9 +236,11 @@ mod tests {
         )
         .unwrap();
         let id: i64 = conn
-            .query_row("INSERT INTO t (x) VALUES ('hello') RETURNING id", [], |row| {
-                row.get(0)
-            })
+            .query_row(
+                "INSERT INTO t (x) VALUES ('hello') RETURNING id",
+                [],
+                |row| row.get(0),
+            )
             .unwrap();
         assert_eq!(id, 1);
         conn.execute("INSERT INTO f (x) VALUES ('encrypted search works')", [])

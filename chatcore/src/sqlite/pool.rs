@@ -7,12 +7,12 @@ use super::checkpoint::{self, Checkpointer, Checkpoints};
 use super::schema;
 use crate::config::{Config, Durability};
 use crate::error::{Error, Result};
+use crate::key::DatabaseKey;
 use crate::storage::{Mode, Tx};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, TransactionBehavior};
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use crate::key::DatabaseKey;
 use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
@@ -355,7 +355,9 @@ impl Backend {
 
     /// The key new connections are keyed with.
     fn key(&self) -> std::sync::RwLockReadGuard<'_, Option<DatabaseKey>> {
-        self.key.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.key
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// `PRAGMA rekey` on the only connection of this store, every other
@@ -402,8 +404,10 @@ impl Backend {
         rekeyed?;
         match super::open::open_file(path, Some(new_key)) {
             Ok(_) => {
-                *self.key.write().unwrap_or_else(|poisoned| poisoned.into_inner()) =
-                    Some(new_key.clone());
+                *self
+                    .key
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(new_key.clone());
                 Ok(())
             }
             Err(Error::WrongKey(_)) => {
