@@ -217,7 +217,7 @@ Examples:
     #[command(after_long_help = "\
 Examples:
   chat rekey
-  printf '%s\\n' \"$OLD\" \"$NEW\" | chat --key-stdin rekey --new-key-stdin")]
+  printf '%s\\n' \"$OLD\" \"$NEW\" | chat rekey --key-stdin --new-key-stdin")]
     Rekey(RekeyArgs),
 
     /// Set a user's password, as the database's administrator (no login needed).
