@@ -11,6 +11,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod checkpoint;
+pub(crate) mod cipher;
 mod error;
 mod feed;
 pub(crate) use error::explain_used_up_ids;
