@@ -58,10 +58,12 @@
 // struct layout changes incompatibly; compare it with `chat_abi_version()`
 // to detect a header that does not match the loaded library.
 //
-// Version 3 appended `edited_at` and `deleted_at` to `chat_message`: its
-// size changed, so a host built against a version-2 header would read
-// the items of a `chat_message_list` at the wrong stride. Such a host must
-// be rebuilt against this header (its `chat_abi_version()` check fails).
+// Version 3 appended `edited_at` and `deleted_at` to `chat_message` and
+// `key`, `key_len` and `key_is_passphrase` to `chat_options`: their sizes
+// changed, so a host built against a version-2 header would read the items
+// of a `chat_message_list` at the wrong stride and pass a short
+// `chat_options`. Such a host must be rebuilt against this header (its
+// `chat_abi_version()` check fails).
 #define CHAT_ABI_VERSION 3
 
 // The value of `chat_options.busy_timeout_ms` that means "don't wait": a
@@ -147,6 +149,10 @@ typedef enum chat_status {
   CHAT_ERR_CHANGES_EXPIRED = 23,
   // Only the sender of a message may edit or withdraw it.
   CHAT_ERR_NOT_SENDER = 24,
+  // The store's file cannot be read with the key given: a wrong key, a
+  // key for a plain file, or no key for an encrypted one. The file was
+  // left untouched.
+  CHAT_ERR_WRONG_KEY = 25,
   // A bug: a panic caught at the boundary, or an error kind this build
   // of the C ABI does not know.
   CHAT_ERR_INTERNAL = 99,
@@ -193,8 +199,9 @@ typedef struct chat_session chat_session;
 typedef struct chat_store chat_store;
 
 // Settings for `chat_open_with` and `chat_open_in_memory`. Zero-initialise
-// it (`chat_options o = {0};`) and set what you need: every 0/false field
-// keeps the library default.
+// it (`chat_options o = {0};`) and set what you need: every 0/false/NULL
+// field keeps the library default. (Its layout changed in ABI version 3,
+// which appended the key fields.)
 typedef struct chat_options {
   // How long a write waits for another connection's lock before
   // `CHAT_ERR_BUSY`, in ms. 0 = default (5000); `CHAT_BUSY_NO_WAIT`
@@ -216,6 +223,20 @@ typedef struct chat_options {
   // default: a thread owned by the store checkpoints in the background,
   // so no call waits for one.
   bool inline_checkpoints;
+  // The key of an encrypted store (SQLCipher), borrowed for the call:
+  // `key_len` bytes. NULL = a plain, unencrypted file. A new file is
+  // created encrypted; an existing one that this key does not open (or a
+  // plain file, or an encrypted one opened without a key) is
+  // `CHAT_ERR_WRONG_KEY`, and is left untouched.
+  // Keep the key in the platform's secret store (the iOS Keychain, the
+  // Android Keystore), never in the app's files, and wipe your copy after the call.
+  const uint8_t *key;
+  // The length of `key` in bytes: 32 for a raw key.
+  size_t key_len;
+  // false: `key` is a raw 256-bit key (32 random bytes), used as is (fast
+  // open). true: `key` is a UTF-8 passphrase (no NUL), run through
+  // SQLCipher's key derivation (PBKDF2, tens of ms per open).
+  bool key_is_passphrase;
 } chat_options;
 
 // An unread counter that disagreed with the messages.
@@ -482,7 +503,8 @@ const char *chat_last_error(void);
 // The caller owns the store and closes it with `chat_close`. For a store
 // in memory use `chat_open_in_memory`, not the path ":memory:".
 // Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE (cannot open, not a
-// chatcore file), CHAT_ERR_SCHEMA_TOO_NEW, CHAT_ERR_BUSY.
+// chatcore file), CHAT_ERR_SCHEMA_TOO_NEW, CHAT_ERR_BUSY, CHAT_ERR_WRONG_KEY
+// (an encrypted file: open it with `chat_open_with` and its key).
 enum chat_status chat_open(const char *path,
                            struct chat_store **out_store);
 
@@ -832,6 +854,63 @@ void chat_unread_report_free(struct chat_unread_report *report);
 // Frees a report from `chat_import_django`. NULL is a no-op.
 void chat_import_report_free(struct chat_import_report *report);
 
+// Changes the key of an open encrypted store to `key` (`key_len` bytes,
+// raw or a passphrase as in `chat_options`), in one transaction: a crash
+// at any point leaves a file that opens with the old key or the new one.
+// Other processes with the file open must reopen it with the new key.
+// A plain store cannot be given a key this way (make an encrypted copy).
+// Thread-safe: other calls on this store wait for it.
+// Errors: CHAT_ERR_INVALID_ARGUMENT (NULL, a bad key, a store without a
+// key), CHAT_ERR_BUSY, CHAT_ERR_STORAGE (the old key then stays).
+enum chat_status chat_rekey(struct chat_store *store,
+                            const uint8_t *key,
+                            size_t key_len,
+                            bool key_is_passphrase);
+
+// The user's feed entries after the cursor `after` (from
+// `chat_change_cursor` or a list's `next_cursor`; `CHAT_FROM_OLDEST` for
+// the oldest kept), oldest first, at most `limit` (1 to
+// `CHAT_MAX_PAGE_LIMIT`). Exact: every committed change once, in commit
+// order, also when other processes write. The caller owns `*out_list` and
+// frees it with `chat_change_list_free`. Thread-safe.
+// Errors: CHAT_ERR_CHANGES_EXPIRED (entries after `after` were pruned:
+// reload the screens and take a fresh `chat_change_cursor`),
+// CHAT_ERR_INVALID_ARGUMENT (a cursor this store never gave, a bad
+// `limit`), CHAT_ERR_SESSION_INVALID, CHAT_ERR_SESSION_EXPIRED,
+// CHAT_ERR_STORAGE.
+enum chat_status chat_changes_list(struct chat_session *session,
+                                   int64_t after,
+                                   uint32_t limit,
+                                   struct chat_change_list **out_list);
+
+// The cursor of "now" (entries after it are those committed later), for a
+// host that just loaded its screens. Thread-safe.
+// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID,
+// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
+enum chat_status chat_change_cursor(struct chat_session *session,
+                                    int64_t *out_cursor);
+
+// Blocks the calling thread until the user has a feed entry after `after`
+// (written by this process or any other on the same file), at most
+// `timeout_ms`; then sets `*out_available` to true, or to false at the
+// timeout or when `chat_interrupt_waits` ended the wait. Run it on a
+// thread of its own. Thread-safe.
+// Errors: as `chat_changes_list`.
+enum chat_status chat_wait_changes(struct chat_session *session,
+                                   int64_t after,
+                                   uint32_t timeout_ms,
+                                   bool *out_available);
+
+// Ends every `chat_wait_changes` running at this moment on this store
+// (and on sessions logged in through it), from any thread: they return
+// CHAT_OK with `*out_available` false. Later waits are not affected.
+// Errors: CHAT_ERR_INVALID_ARGUMENT.
+enum chat_status chat_interrupt_waits(struct chat_store *store);
+
+// Frees a page from `chat_changes_list`, with every entry and message in it.
+// NULL is a no-op.
+void chat_change_list_free(struct chat_change_list *list);
+
 // Replaces the text of one of the user's own messages, within the edit
 // window (48 hours after sending by default). `text` follows the rules of
 // `chat_message_send`. The message keeps its id and place, its read state
@@ -877,50 +956,6 @@ enum chat_status chat_message_delete(struct chat_session *session,
 enum chat_status chat_thread_clear(struct chat_session *session,
                                    int64_t thread_id,
                                    int64_t *out_cleared_through);
-
-// The user's feed entries after the cursor `after` (from
-// `chat_change_cursor` or a list's `next_cursor`; `CHAT_FROM_OLDEST` for
-// the oldest kept), oldest first, at most `limit` (1 to
-// `CHAT_MAX_PAGE_LIMIT`). Exact: every committed change once, in commit
-// order, also when other processes write. The caller owns `*out_list` and
-// frees it with `chat_change_list_free`. Thread-safe.
-// Errors: CHAT_ERR_CHANGES_EXPIRED (entries after `after` were pruned:
-// reload the screens and take a fresh `chat_change_cursor`),
-// CHAT_ERR_INVALID_ARGUMENT (a cursor this store never gave, a bad
-// `limit`), CHAT_ERR_SESSION_INVALID, CHAT_ERR_SESSION_EXPIRED,
-// CHAT_ERR_STORAGE.
-enum chat_status chat_changes_list(struct chat_session *session,
-                                   int64_t after,
-                                   uint32_t limit,
-                                   struct chat_change_list **out_list);
-
-// The cursor of "now" (entries after it are those committed later), for a
-// host that just loaded its screens. Thread-safe.
-// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_SESSION_INVALID,
-// CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
-enum chat_status chat_change_cursor(struct chat_session *session,
-                                    int64_t *out_cursor);
-
-// Blocks the calling thread until the user has a feed entry after `after`
-// (written by this process or any other on the same file), at most
-// `timeout_ms`; then sets `*out_available` to true, or to false at the
-// timeout or when `chat_interrupt_waits` ended the wait. Run it on a
-// thread of its own. Thread-safe.
-// Errors: as `chat_changes_list`.
-enum chat_status chat_wait_changes(struct chat_session *session,
-                                   int64_t after,
-                                   uint32_t timeout_ms,
-                                   bool *out_available);
-
-// Ends every `chat_wait_changes` running at this moment on this store
-// (and on sessions logged in through it), from any thread: they return
-// CHAT_OK with `*out_available` false. Later waits are not affected.
-// Errors: CHAT_ERR_INVALID_ARGUMENT.
-enum chat_status chat_interrupt_waits(struct chat_store *store);
-
-// Frees a page from `chat_changes_list`, with every entry and message in it.
-// NULL is a no-op.
-void chat_change_list_free(struct chat_change_list *list);
 
 // Finds the user whose username is exactly `username` (NFKC-normalised,
 // case-insensitive; a look-alike such as `l` for `1` never matches). The

@@ -13,6 +13,7 @@
 //! counters that disagree with the messages), never because of a timing.
 
 mod data;
+mod encrypted;
 mod feed;
 mod ffi;
 mod floor;
@@ -719,6 +720,7 @@ fn run(args: Args) -> R<()> {
     let latency = latency::measure(&dir, if args.quick { 5_000 } else { 50_000 })?;
     eprintln!("{}", latency.row());
     let login_rss = memory::login_rss_row(&dir)?;
+    let encrypted = encrypted::section(&dir, plan, args.quick)?;
     let run_hwm = vm_hwm_kib();
     let seconds = started.elapsed().as_secs_f64();
 
@@ -741,6 +743,7 @@ fn run(args: Args) -> R<()> {
     table.push_str(&feed_table);
     table.push_str(&latency.table());
     table.push_str(&login_rss);
+    table.push_str(&encrypted);
     println!("{table}");
     if let Some(out) = args.out {
         std::fs::write(&out, &table).map_err(|e| format!("{}: {e}", out.display()))?;

@@ -23,6 +23,8 @@ Examples:
 Environment:
   CHAT_DB          the database (file or PostgreSQL URL) when --db is not given
   CHAT_STATE_DIR   where local sessions are kept (one 0600 file per database)
+  CHAT_DB_KEY_FILE a file readable only by you (0600) whose first line is
+                   the key of an encrypted database
   CHAT_INSECURE_FAST_PASSWORDS=1
                    debug builds only (ignored by a release build): hash new
                    passwords with the cheapest argon2 settings (INSECURE:
@@ -36,6 +38,12 @@ pub struct Cli {
     /// Print one JSON value per command on stdout, and errors as JSON on stderr.
     #[arg(long, global = true)]
     pub json: bool,
+
+    /// Read the key of an encrypted database from the first line of standard
+    /// input (a hidden prompt on a terminal). Without it, the key comes from
+    /// the 0600 file $CHAT_DB_KEY_FILE names, or is asked for when needed.
+    #[arg(long, global = true)]
+    pub key_stdin: bool,
 
     /// What to do; without one, the interactive shell starts.
     #[command(subcommand)]
@@ -249,11 +257,15 @@ Examples:
     /// Copy the whole database, consistently, to a new file (readable only by you).
     ///
     /// Safe while other programs read and write the database. FILE must not
-    /// exist (or be empty); open the copy with `chat --db FILE`.
+    /// exist (or be empty); open the copy with `chat --db FILE`. The copy of
+    /// an encrypted database has the same key, unless --encrypt (a new key)
+    /// or --decrypt (a plain copy) is given.
     #[command(after_long_help = "\
 Examples:
   chat backup chat-copy.db
-  chat backup ~/chat-$(date +%F).db")]
+  chat backup ~/chat-$(date +%F).db
+  chat backup secret.db --encrypt
+  chat backup plain.db --decrypt")]
     Backup(BackupArgs),
 
     /// Copy the whole store into an empty one: a new file, or a PostgreSQL database.
@@ -268,6 +280,18 @@ Examples:
   chat copy --to local-copy.db
   chat copy --to 'postgres://chat@db.example/chat'")]
     Copy(CopyArgs),
+
+    /// Change the key of an encrypted database (asks for the new one twice).
+    ///
+    /// Crash-safe: the file opens with the old key or the new one, whatever
+    /// happens. Other programs that have the database open must reopen it
+    /// with the new key. A plain database gets a key with `chat backup FILE
+    /// --encrypt` (a new encrypted copy) instead.
+    #[command(after_long_help = "\
+Examples:
+  chat rekey
+  printf '%s\\n' \"$OLD\" \"$NEW\" | chat rekey --key-stdin --new-key-stdin")]
+    Rekey(RekeyArgs),
 
     /// Set a user's password, as the database's administrator (no login needed).
     ///
@@ -528,6 +552,23 @@ pub struct BackupArgs {
     /// The new file for the copy.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
+    /// Encrypt the copy with a new key (asked for twice; the database itself may be plain).
+    #[arg(long, conflicts_with = "decrypt")]
+    pub encrypt: bool,
+    /// Write a plain (unencrypted) copy of an encrypted database.
+    #[arg(long)]
+    pub decrypt: bool,
+    /// With --encrypt: read the new key from the next line of standard input.
+    #[arg(long, requires = "encrypt")]
+    pub new_key_stdin: bool,
+}
+
+/// Arguments of `chat rekey`.
+#[derive(Debug, Args)]
+pub struct RekeyArgs {
+    /// Read the new key from the next line of standard input instead of a prompt.
+    #[arg(long)]
+    pub new_key_stdin: bool,
 }
 
 /// Arguments of `chat copy`.

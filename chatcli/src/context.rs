@@ -39,6 +39,8 @@ pub struct Context {
     input: Box<dyn BufRead>,
     lines_read: u64,
     stdin_is_terminal: bool,
+    /// The database key, once known (never written anywhere).
+    key: Option<chatcore::DatabaseKey>,
 }
 
 impl Context {
@@ -59,6 +61,7 @@ impl Context {
             input,
             lines_read: 0,
             stdin_is_terminal,
+            key: None,
         }
     }
 
@@ -83,34 +86,109 @@ impl Context {
         &self.db_path
     }
 
-    /// The store, opened (and created) on first use.
-    pub fn store(&mut self) -> CliResult<&Store> {
-        match &mut self.store {
-            Some(store) => Ok(store),
-            slot @ None => {
-                let config = if insecure_fast_passwords() {
-                    Config::insecure_fast_for_tests()
-                } else {
-                    Config::default()
-                };
-                // Opening a store from before search builds its index once:
-                // say so on a terminal (before and after), it can take a while.
-                let tell = std::io::stderr().is_terminal()
-                    && Store::will_build_search_index(&self.db_path);
-                if tell {
-                    eprintln!("Upgrading the database: building the search index…");
-                }
-                let started = std::time::Instant::now();
-                let store = Store::open_with(&self.db_path, config)?;
-                if tell {
-                    eprintln!(
-                        "Search index built in {:.1} s.",
-                        started.elapsed().as_secs_f64()
-                    );
-                }
-                Ok(slot.insert(store))
-            }
+    /// Takes the database key from the first line of standard input
+    /// (`from_stdin`, `--key-stdin`; a hidden prompt on a terminal) or from
+    /// the file `CHAT_DB_KEY_FILE` names, before any command reads its
+    /// input. Without either, a database that turns out to be encrypted
+    /// asks for its key on the terminal (once).
+    ///
+    /// # Errors
+    /// As [`crate::db_key::from_file`]; [`CliError::Usage`] when standard
+    /// input ends before the key.
+    pub fn load_key(&mut self, from_stdin: bool) -> CliResult<()> {
+        if from_stdin {
+            let text = if self.stdin_is_terminal {
+                zeroize::Zeroizing::new(prompt::password("Database key: ")?)
+            } else {
+                zeroize::Zeroizing::new(self.read_line()?.ok_or_else(|| {
+                    CliError::Usage("--key-stdin: standard input ended before the key".into())
+                })?)
+            };
+            self.key = Some(crate::db_key::parse(&text)?);
+        } else if let Some(path) = std::env::var_os(crate::db_key::KEY_FILE_ENV) {
+            self.key = Some(crate::db_key::from_file(std::path::Path::new(&path))?);
         }
+        Ok(())
+    }
+
+    /// The store, opened (and created) on first use; an encrypted one with
+    /// the key [`Context::load_key`] found, else with one asked for on the
+    /// terminal.
+    pub fn store(&mut self) -> CliResult<&Store> {
+        if self.store.is_none() {
+            let config = if insecure_fast_passwords() {
+                Config::insecure_fast_for_tests()
+            } else {
+                Config::default()
+            };
+            let keyed = |key: &Option<chatcore::DatabaseKey>| match key {
+                Some(key) => config.clone().key(key.clone()),
+                None => config.clone(),
+            };
+            // Opening a store from before search builds its index once:
+            // say so on a terminal (before and after), it can take a while.
+            let tell =
+                std::io::stderr().is_terminal() && Store::will_build_search_index(&self.db_path);
+            if tell {
+                eprintln!("Upgrading the database: building the search index…");
+            }
+            let started = std::time::Instant::now();
+            let store = match Store::open_with(&self.db_path, keyed(&self.key)) {
+                Err(chatcore::Error::WrongKey(_))
+                    if self.key.is_none() && self.stdin_is_terminal =>
+                {
+                    let text = zeroize::Zeroizing::new(prompt::password("Database key: ")?);
+                    self.key = Some(crate::db_key::parse(&text)?);
+                    Store::open_with(&self.db_path, keyed(&self.key))?
+                }
+                other => other?,
+            };
+            if tell {
+                eprintln!(
+                    "Search index built in {:.1} s.",
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            self.store = Some(store);
+        }
+        self.store
+            .as_ref()
+            .ok_or_else(|| CliError::Usage("the database is not open".into()))
+    }
+
+    /// A new database key (for `rekey` and `backup --encrypt`): asked twice,
+    /// hidden, on a terminal, else the next line of standard input when
+    /// `from_stdin`.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] when the two differ or it cannot be asked for;
+    /// [`CliError::Cancelled`] when the prompt is cancelled.
+    pub fn new_database_key(&mut self, from_stdin: bool) -> CliResult<chatcore::DatabaseKey> {
+        if self.stdin_is_terminal {
+            let key = crate::db_key::parse(&zeroize::Zeroizing::new(prompt::password(
+                "New database key: ",
+            )?))?;
+            let again = crate::db_key::parse(&zeroize::Zeroizing::new(prompt::password(
+                "Repeat the new database key: ",
+            )?))?;
+            if again != key {
+                return Err(CliError::Usage(
+                    "the two keys differ; nothing was changed".into(),
+                ));
+            }
+            return Ok(key);
+        }
+        if !from_stdin {
+            return Err(CliError::Usage(
+                "standard input is not a terminal, so the new key cannot be asked for: \
+                 pass --new-key-stdin and write it on the next line of standard input"
+                    .into(),
+            ));
+        }
+        let text = zeroize::Zeroizing::new(self.read_line()?.ok_or_else(|| {
+            CliError::Usage("--new-key-stdin: standard input ended before the new key".into())
+        })?);
+        crate::db_key::parse(&text)
     }
 
     fn session_file(&mut self) -> CliResult<SessionFile> {

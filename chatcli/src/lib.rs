@@ -10,6 +10,7 @@
 pub mod cli;
 pub mod commands;
 pub mod context;
+pub mod db_key;
 pub mod error;
 pub mod hint;
 pub mod live;
@@ -100,6 +101,9 @@ fn run_cli(cli: Cli) -> u8 {
     };
     let mut ctx = Context::for_process(db, state_dir);
     ctx.json = json;
+    if let Err(err) = ctx.load_key(cli.key_stdin) {
+        return report_error(&err, json);
+    }
     match cli.command {
         Some(command) => {
             let mut stdout = io::stdout().lock();

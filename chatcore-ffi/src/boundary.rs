@@ -70,6 +70,10 @@ pub enum chat_status {
     ChatErrChangesExpired = 23,
     /// Only the sender of a message may edit or withdraw it.
     ChatErrNotSender = 24,
+    /// The store's file cannot be read with the key given: a wrong key, a
+    /// key for a plain file, or no key for an encrypted one. The file was
+    /// left untouched.
+    ChatErrWrongKey = 25,
     /// A bug: a panic caught at the boundary, or an error kind this build
     /// of the C ABI does not know.
     ChatErrInternal = 99,
@@ -110,6 +114,7 @@ impl chat_status {
             "ambiguous_user" => chat_status::ChatErrAmbiguousUser,
             "changes_expired" => chat_status::ChatErrChangesExpired,
             "not_sender" => chat_status::ChatErrNotSender,
+            "wrong_key" => chat_status::ChatErrWrongKey,
             _ => chat_status::ChatErrInternal,
         }
     }

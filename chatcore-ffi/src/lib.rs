@@ -48,6 +48,7 @@ compile_error!(
 );
 
 mod boundary;
+mod cipher;
 mod feed;
 mod life;
 #[cfg(test)]
@@ -72,6 +73,7 @@ use chatcore::{
     Checkpoints, Config, Durability, MessageId, MessageQuery, NewUser, PasswordCost, Session,
     Store, ThreadId, ThreadQuery, UserId, Uuid,
 };
+pub use cipher::chat_rekey;
 pub use feed::{
     chat_change, chat_change_cursor, chat_change_kind, chat_change_list, chat_change_list_free,
     chat_changes_list, chat_interrupt_waits, chat_wait_changes,
@@ -97,10 +99,12 @@ pub use types::{
 /// struct layout changes incompatibly; compare it with `chat_abi_version()`
 /// to detect a header that does not match the loaded library.
 ///
-/// Version 3 appended `edited_at` and `deleted_at` to `chat_message`: its
-/// size changed, so a host built against a version-2 header would read
-/// the items of a `chat_message_list` at the wrong stride. Such a host must
-/// be rebuilt against this header (its `chat_abi_version()` check fails).
+/// Version 3 appended `edited_at` and `deleted_at` to `chat_message` and
+/// `key`, `key_len` and `key_is_passphrase` to `chat_options`: their sizes
+/// changed, so a host built against a version-2 header would read the items
+/// of a `chat_message_list` at the wrong stride and pass a short
+/// `chat_options`. Such a host must be rebuilt against this header (its
+/// `chat_abi_version()` check fails).
 pub const CHAT_ABI_VERSION: u32 = 3;
 
 /// An open chat store (one SQLite file). Opaque.
@@ -123,10 +127,11 @@ impl chat_session {
 }
 
 /// Settings for `chat_open_with` and `chat_open_in_memory`. Zero-initialise
-/// it (`chat_options o = {0};`) and set what you need: every 0/false field
-/// keeps the library default.
+/// it (`chat_options o = {0};`) and set what you need: every 0/false/NULL
+/// field keeps the library default. (Its layout changed in ABI version 3,
+/// which appended the key fields.)
 #[repr(C)]
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 pub struct chat_options {
     /// How long a write waits for another connection's lock before
     /// `CHAT_ERR_BUSY`, in ms. 0 = default (5000); `CHAT_BUSY_NO_WAIT`
@@ -148,11 +153,44 @@ pub struct chat_options {
     /// default: a thread owned by the store checkpoints in the background,
     /// so no call waits for one.
     pub inline_checkpoints: bool,
+    /// The key of an encrypted store (SQLCipher), borrowed for the call:
+    /// `key_len` bytes. NULL = a plain, unencrypted file. A new file is
+    /// created encrypted; an existing one that this key does not open (or a
+    /// plain file, or an encrypted one opened without a key) is
+    /// `CHAT_ERR_WRONG_KEY`, and is left untouched.
+    /// Keep the key in the platform's secret store (the iOS Keychain, the
+    /// Android Keystore), never in the app's files, and wipe your copy after the call.
+    pub key: *const u8,
+    /// The length of `key` in bytes: 32 for a raw key.
+    pub key_len: usize,
+    /// false: `key` is a raw 256-bit key (32 random bytes), used as is (fast
+    /// open). true: `key` is a UTF-8 passphrase (no NUL), run through
+    /// SQLCipher's key derivation (PBKDF2, tens of ms per open).
+    pub key_is_passphrase: bool,
+}
+
+impl Default for chat_options {
+    fn default() -> chat_options {
+        chat_options {
+            busy_timeout_ms: 0,
+            session_ttl_seconds: 0,
+            max_text_bytes: 0,
+            full_durability: false,
+            insecure_fast_password_hashing_for_tests: false,
+            inline_checkpoints: false,
+            key: ptr::null(),
+            key_len: 0,
+            key_is_passphrase: false,
+        }
+    }
 }
 
 impl chat_options {
-    fn to_config(self) -> Config {
+    fn to_config(self) -> Result<Config, chatcore::Error> {
         let mut config = Config::default();
+        if let Some(key) = cipher::key_arg(self.key, self.key_len, self.key_is_passphrase)? {
+            config = config.key(key);
+        }
         match self.busy_timeout_ms {
             0 => {}
             CHAT_BUSY_NO_WAIT => config = config.busy_timeout(Duration::ZERO),
@@ -173,7 +211,7 @@ impl chat_options {
         if self.inline_checkpoints {
             config = config.checkpoints(Checkpoints::Inline);
         }
-        config
+        Ok(config)
     }
 }
 
@@ -249,7 +287,8 @@ pub extern "C" fn chat_last_error() -> *const c_char {
 /// The caller owns the store and closes it with `chat_close`. For a store
 /// in memory use `chat_open_in_memory`, not the path ":memory:".
 /// Errors: CHAT_ERR_INVALID_ARGUMENT, CHAT_ERR_STORAGE (cannot open, not a
-/// chatcore file), CHAT_ERR_SCHEMA_TOO_NEW, CHAT_ERR_BUSY.
+/// chatcore file), CHAT_ERR_SCHEMA_TOO_NEW, CHAT_ERR_BUSY, CHAT_ERR_WRONG_KEY
+/// (an encrypted file: open it with `chat_open_with` and its key).
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_open(path: *const c_char, out_store: *mut *mut chat_store) -> chat_status {
     chat_open_with(path, ptr::null(), out_store)
@@ -269,7 +308,7 @@ pub extern "C" fn chat_open_with(
         let config = arg_opt_ref(options)
             .copied()
             .unwrap_or_default()
-            .to_config();
+            .to_config()?;
         let out = arg_out(out_store, "out_store")?;
         let store = Store::open_with(path, config)?;
         out.write(into_raw(chat_store { store }));
@@ -290,7 +329,7 @@ pub extern "C" fn chat_open_in_memory(
         let config = arg_opt_ref(options)
             .copied()
             .unwrap_or_default()
-            .to_config();
+            .to_config()?;
         let out = arg_out(out_store, "out_store")?;
         let store = Store::open_in_memory_with(config)?;
         out.write(into_raw(chat_store { store }));

@@ -134,6 +134,7 @@ fn every_core_error_maps_to_the_spec_number() {
         ),
         (Error::ChangesExpired, 23),
         (Error::NotSender, 24),
+        (Error::WrongKey("x".into()), 25),
         (Error::Internal("x".into()), 99),
     ];
     for (error, number) in &cases {

@@ -156,6 +156,7 @@ pub struct Config {
     pub(crate) change_retention: ChronoDuration,
     pub(crate) max_changes_per_user: u64,
     pub(crate) wait_recheck: Duration,
+    pub(crate) key: Option<crate::key::DatabaseKey>,
 }
 
 impl Default for Config {
@@ -172,6 +173,7 @@ impl Default for Config {
             change_retention: ChronoDuration::days(30),
             max_changes_per_user: 10_000,
             wait_recheck: Duration::from_secs(1),
+            key: None,
         }
     }
 }
@@ -281,6 +283,24 @@ impl Config {
     /// file system that does not report changes). At least 1 ms.
     pub fn wait_recheck(mut self, every: Duration) -> Config {
         self.wait_recheck = every.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Encrypts the store's file with `key` (SQLCipher): a new file is
+    /// created encrypted, an existing one must have been encrypted with the
+    /// same key, else opening fails with
+    /// [`Error::WrongKey`](crate::Error::WrongKey) and leaves it untouched.
+    /// Without a key (the default) the store is a plain SQLite file. An
+    /// in-memory store ignores the key (it never touches a disk).
+    ///
+    /// ```
+    /// use chatcore::{Config, DatabaseKey};
+    ///
+    /// let config = Config::default().key(DatabaseKey::Raw([42; 32]));
+    /// assert!(format!("{config:?}").contains("<redacted>"));
+    /// ```
+    pub fn key(mut self, key: crate::key::DatabaseKey) -> Config {
+        self.key = Some(key);
         self
     }
 

@@ -113,6 +113,11 @@ pub enum Error {
     /// Only the sender of a message may edit or withdraw it.
     #[error("only the sender can edit or withdraw a message")]
     NotSender,
+    /// The store's file cannot be read with the key given: a wrong key, a
+    /// key for a plain (unencrypted) file, or no key for an encrypted one.
+    /// The file was left untouched. The message never contains the key.
+    #[error("wrong database key: {0}; the file was left untouched")]
+    WrongKey(String),
 }
 
 impl Error {
@@ -146,6 +151,7 @@ impl Error {
             Error::AmbiguousUser { .. } => "ambiguous_user",
             Error::ChangesExpired => "changes_expired",
             Error::NotSender => "not_sender",
+            Error::WrongKey(_) => "wrong_key",
         }
     }
 

@@ -47,6 +47,7 @@ pub mod files;
 mod ids;
 mod import_limits;
 mod inbox;
+mod key;
 mod lifecycle;
 mod location;
 mod lookup;
@@ -83,6 +84,7 @@ pub use import_limits::{
     AccountWithoutLogin, MAX_IMPORT_ENTRY_BYTES, MAX_IMPORTED_ID, NoLoginReason,
 };
 pub use inbox::{ThreadPage, ThreadQuery};
+pub use key::{DatabaseKey, RAW_KEY_BYTES};
 pub use location::Location;
 pub use lookup::{EMAIL_PREFIX, ID_PREFIX, USERNAME_PREFIX, UserCandidate, UserRef};
 pub use messages::{MAX_CLIENT_KEY_BYTES, MessagePage, MessageQuery, UnreadMismatch, UnreadReport};

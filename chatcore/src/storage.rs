@@ -116,8 +116,20 @@ pub(crate) trait Backend: Send + Sync {
     fn is_read_only(&self) -> bool;
     /// Moves what it can of a write-ahead log into the database now.
     fn checkpoint(&self) -> Result<()>;
-    /// Writes a consistent copy of the whole store to the new file `target`.
-    fn backup_into(&self, target: &std::path::Path) -> Result<()>;
+    /// Writes a consistent copy of the whole store to the new, empty file
+    /// `target`, encrypted with `key`, or plain for `None`.
+    fn backup_into(
+        &self,
+        target: &std::path::Path,
+        key: Option<&crate::key::DatabaseKey>,
+    ) -> Result<()>;
+    /// The key the store's file is encrypted with (`None`: a plain file, or
+    /// a backend that does not encrypt its files).
+    fn key(&self) -> Option<crate::key::DatabaseKey>;
+    /// Changes the key of an encrypted store atomically: after a crash the
+    /// file opens with the old or the new key. `InvalidArgument` for a
+    /// store that has no key.
+    fn rekey(&self, new_key: &crate::key::DatabaseKey) -> Result<()>;
     /// From now until the backend drops, calls `on_commit` (from a thread
     /// of the backend) soon after another process may have committed to
     /// the store; a call that finds it already watching does nothing. A

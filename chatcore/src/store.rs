@@ -128,6 +128,11 @@ impl Store {
         self.inner.backend.path()
     }
 
+    /// Whether the store's file is encrypted (it was opened with a key).
+    pub fn is_encrypted(&self) -> bool {
+        self.inner.backend.key().is_some()
+    }
+
     /// Whether the file is open read-only (the file or its folder is not
     /// writable): reads work, every write fails with [`Error::Storage`].
     pub fn is_read_only(&self) -> bool {
@@ -286,18 +291,76 @@ impl Store {
 
     /// Writes a consistent copy of the whole store to `destination`, a new
     /// file (mode 0600), while other connections and processes go on
-    /// reading and writing. Uses SQLite's `VACUUM INTO`, which reads one
-    /// snapshot, so the copy is compact and complete as of one instant; it is
-    /// written beside `destination` and moved into place only when complete,
-    /// never over anything there (see [`crate::files`]).
+    /// reading and writing; an encrypted store's copy is encrypted with the
+    /// same key. The copy is made from one snapshot (SQLite's `VACUUM INTO`,
+    /// or SQLCipher's `sqlcipher_export` in one read transaction for an
+    /// encrypted store), so it is complete as of one instant; it is written
+    /// beside `destination`, checked by opening it (`PRAGMA quick_check`),
+    /// and moved into place only then, never over anything there (see
+    /// [`crate::files`]).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if `destination` exists (even as an empty
     /// file, or if it appeared during the backup); [`Error::Storage`] if it
     /// cannot be written.
     pub fn backup(&self, destination: impl AsRef<Path>) -> Result<()> {
+        let key = self.inner.backend.key();
+        self.backup_with_key(destination, key.as_ref())
+    }
+
+    /// Like [`Store::backup`], but the copy is encrypted with `key`, or a
+    /// plain SQLite file with `None`, whatever this store is: how a plain
+    /// store becomes an encrypted one (and back). Open the copy with the
+    /// same `key` in [`Config::key`](crate::Config::key).
+    ///
+    /// ```
+    /// use chatcore::{Config, DatabaseKey, Store};
+    ///
+    /// let dir = std::env::temp_dir().join(format!("chatcore-doc-enc-{}", std::process::id()));
+    /// std::fs::create_dir_all(&dir).unwrap();
+    /// # let _ = std::fs::remove_file(dir.join("secret.db"));
+    /// let plain = Store::open_with(dir.join("plain.db"), Config::insecure_fast_for_tests())?;
+    /// let key = DatabaseKey::Raw([9; 32]);
+    /// plain.backup_with_key(dir.join("secret.db"), Some(&key))?;
+    /// let secret = Store::open_with(dir.join("secret.db"), Config::insecure_fast_for_tests().key(key))?;
+    /// # drop((plain, secret));
+    /// # std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), chatcore::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// As [`Store::backup`], plus [`Error::InvalidArgument`] for an unusable
+    /// key (see [`DatabaseKey::passphrase`](crate::DatabaseKey::passphrase)).
+    pub fn backup_with_key(
+        &self,
+        destination: impl AsRef<Path>,
+        key: Option<&crate::DatabaseKey>,
+    ) -> Result<()> {
+        if let Some(key) = key {
+            key.check()?;
+        }
         crate::files::write_new_file_with(destination.as_ref(), |temp_path, _| {
-            self.inner.backend.backup_into(temp_path)
+            self.inner.backend.backup_into(temp_path, key)
         })
+    }
+
+    /// Changes the key of an encrypted store's file to `new_key`, while the
+    /// store stays open. One transaction rewrites every page (the WAL grows
+    /// to the size of the database until the next checkpoint): a crash at
+    /// any point leaves a file that opens with the old key or the new one.
+    /// Calls running in this process wait for it; **other processes** that
+    /// have the file open keep the old key and fail (`wrong_key` on their
+    /// next open, `storage` on a running store) until they reopen with the new one.
+    ///
+    /// A plain store cannot be given a key this way, nor can an encrypted
+    /// one be made plain: use [`Store::backup_with_key`] for those.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] for a store without a key (plain or in
+    /// memory) or an unusable key; [`Error::Busy`] if another connection
+    /// holds the write lock past the busy timeout; [`Error::Storage`] if it
+    /// cannot be written (the old key then stays).
+    pub fn rekey(&self, new_key: &crate::DatabaseKey) -> Result<()> {
+        self.inner.backend.rekey(new_key)
     }
 }

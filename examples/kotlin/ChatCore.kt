@@ -32,6 +32,7 @@ import java.lang.foreign.StructLayout
 import java.lang.foreign.SymbolLookup
 import java.lang.foreign.ValueLayout.ADDRESS
 import java.lang.foreign.ValueLayout.JAVA_BOOLEAN
+import java.lang.foreign.ValueLayout.JAVA_BYTE
 import java.lang.foreign.ValueLayout.JAVA_INT
 import java.lang.foreign.ValueLayout.JAVA_LONG
 import java.lang.invoke.MethodHandle
@@ -54,7 +55,7 @@ object Status {
         13 to "message_not_found", 14 to "wrong_participant_count",
         15 to "duplicate_participant", 16 to "not_participant", 17 to "not_recipient",
         18 to "busy", 19 to "storage", 20 to "schema_too_new", 21 to "invalid_import",
-        22 to "ambiguous_user", 23 to "changes_expired", 99 to "internal",
+        22 to "ambiguous_user", 23 to "changes_expired", 24 to "not_sender", 25 to "wrong_key", 99 to "internal",
     )
 
     /** The stable name of [code]; a code newer than this file is `status_<n>`. */
@@ -179,6 +180,10 @@ private object Layouts {
         JAVA_BOOLEAN.withName("insecure_fast_password_hashing_for_tests"),
         JAVA_BOOLEAN.withName("inline_checkpoints"),
         MemoryLayout.paddingLayout(5),
+        ADDRESS.withName("key"),
+        JAVA_LONG.withName("key_len"),
+        JAVA_BOOLEAN.withName("key_is_passphrase"),
+        MemoryLayout.paddingLayout(7),
     ).withName("chat_options")
     val USER: StructLayout = MemoryLayout.structLayout(
         JAVA_LONG.withName("id"),
@@ -425,8 +430,16 @@ class Store private constructor(private var handle: MemorySegment) : AutoCloseab
         /**
          * Opens (creating if needed) the store at [path]. [insecureFastPasswordHashingForTests]
          * uses the cheapest argon2 parameters: for tests only, never for real accounts.
+         * With [key] the store is encrypted: 32 raw key bytes (from the Android Keystore,
+         * say), or a UTF-8 passphrase with [keyIsPassphrase]; a key that does not open
+         * the file fails with status "wrong_key" (25).
          */
-        fun open(path: String, insecureFastPasswordHashingForTests: Boolean = false): Store {
+        fun open(
+            path: String,
+            insecureFastPasswordHashingForTests: Boolean = false,
+            key: ByteArray? = null,
+            keyIsPassphrase: Boolean = false,
+        ): Store {
             val abi = libraryAbiVersion()
             if (abi != CHAT_ABI_VERSION) {
                 throw IllegalStateException(
@@ -440,6 +453,13 @@ class Store private constructor(private var handle: MemorySegment) : AutoCloseab
                     Layouts.OPTIONS.offset("insecure_fast_password_hashing_for_tests"),
                     insecureFastPasswordHashingForTests,
                 )
+                if (key != null) {
+                    val keyBytes = arena.allocate(key.size.toLong().coerceAtLeast(1))
+                    MemorySegment.copy(key, 0, keyBytes, JAVA_BYTE, 0, key.size)
+                    options.set(ADDRESS, Layouts.OPTIONS.offset("key"), keyBytes)
+                    options.set(JAVA_LONG, Layouts.OPTIONS.offset("key_len"), key.size.toLong())
+                    options.set(JAVA_BOOLEAN, Layouts.OPTIONS.offset("key_is_passphrase"), keyIsPassphrase)
+                }
                 val out = arena.allocate(ADDRESS)
                 call(C.openWith, arena.allocateFrom(path), options, out)
                 return Store(NativeOwnership.take(out.get(ADDRESS, 0), "chat_store"))

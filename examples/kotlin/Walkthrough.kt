@@ -178,6 +178,27 @@ private fun scenario(path: String) {
         check("a session outlives chat_close of its store", it.me().username == "bob")
     }
 
+    // An encrypted store: a raw 256-bit key (an app keeps it in the Android
+    // Keystore); the wrong key is status 25, wrong_key.
+    val secretPath = "$path-encrypted.db"
+    val key = ByteArray(32) { (it * 5 + 3).toByte() }
+    Store.open(secretPath, insecureFastPasswordHashingForTests = true, key = key).use { store ->
+        store.register("kim@example.com", "kim", "kept secret")
+    }
+    val wrong = key.copyOf().also { it[0] = (it[0] + 1).toByte() }
+    expectError("a wrong key is refused with status 25", "wrong_key") {
+        Store.open(secretPath, insecureFastPasswordHashingForTests = true, key = wrong)
+    }
+    expectError("no key on an encrypted store is refused", "wrong_key") {
+        Store.open(secretPath, insecureFastPasswordHashingForTests = true)
+    }
+    Store.open(secretPath, insecureFastPasswordHashingForTests = true, key = key).use { store ->
+        store.login("kim@example.com", "kept secret").use {
+            check("the encrypted store reopens with its key", it.me().username == "kim")
+        }
+    }
+    java.io.File(secretPath).delete()
+
     val live = NativeOwnership.live()
     check("every native object freed (${NativeOwnership.taken()} handed out)", live.isEmpty()) { "still live: $live" }
 }

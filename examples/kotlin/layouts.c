@@ -21,6 +21,9 @@ int main(void) {
     FIELD(chat_options, full_durability);
     FIELD(chat_options, insecure_fast_password_hashing_for_tests);
     FIELD(chat_options, inline_checkpoints);
+    FIELD(chat_options, key);
+    FIELD(chat_options, key_len);
+    FIELD(chat_options, key_is_passphrase);
     SIZE(chat_user);
     FIELD(chat_user, id);
     FIELD(chat_user, email);

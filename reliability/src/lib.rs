@@ -25,6 +25,17 @@ pub fn config() -> Config {
     Config::insecure_fast_for_tests()
 }
 
+/// The `n`th key of the rekey kill test: raw keys, except every fifth one
+/// a passphrase (so both kinds are rekeyed to and from).
+pub fn rekey_key(n: u64) -> chatcore::DatabaseKey {
+    if n % 5 == 4 {
+        return chatcore::DatabaseKey::Passphrase(format!("passphrase number {n}"));
+    }
+    let mut raw = [0x5c; 32];
+    raw[..8].copy_from_slice(&n.to_le_bytes());
+    chatcore::DatabaseKey::Raw(raw)
+}
+
 /// The email of the test user `name`.
 pub fn email(name: &str) -> String {
     format!("{name}@example.com")

@@ -299,6 +299,32 @@ fn abuse_gets_the_documented_status_from_every_function() {
     assert_abuse_output(&run_program(&exe, &[], false));
 }
 
+fn assert_encrypted_output(stdout: &str) {
+    for line in [
+        "sent message 1 in an encrypted store",
+        "wrong key: status 25 (wrong key)",
+        "no key: status 25 (wrong key)",
+        "key on a plain file: status 25 (wrong key)",
+        "16-byte raw key: invalid argument",
+        "rekey to no key: invalid argument",
+        "old key after rekey: status 25 (wrong key)",
+        "reopened with the passphrase: bob has 1 unread",
+        "done",
+    ] {
+        assert!(
+            stdout.lines().any(|l| l == line),
+            "encrypted did not print {line:?}:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn encrypted_opens_refuses_wrong_keys_and_rekeys() {
+    let out = tempfile::tempdir().unwrap();
+    let exe = compile("encrypted", Build::Shared, out.path());
+    assert_encrypted_output(&run_program(&exe, &[], false));
+}
+
 #[test]
 fn migrate_imports_backs_up_and_exports() {
     let out = tempfile::tempdir().unwrap();
@@ -327,7 +353,7 @@ fn require_sanitizers() {
 /// their output, and prints how long each run took (the CI step's figures).
 fn run_all_three(label: &str, build: Build, wrapper: &[&str], sanitized: bool) {
     let out = tempfile::tempdir().unwrap();
-    for name in ["quickstart", "abuse", "migrate", "feed"] {
+    for name in ["quickstart", "abuse", "migrate", "feed", "encrypted"] {
         let exe = compile(name, build, out.path());
         let started = std::time::Instant::now();
         let stdout = run_program(&exe, wrapper, sanitized);
@@ -340,6 +366,10 @@ fn run_all_three(label: &str, build: Build, wrapper: &[&str], sanitized: bool) {
             "abuse" => format!(", {} checks passed", assert_abuse_output(&stdout)),
             "feed" => {
                 assert_feed_output(&stdout);
+                String::new()
+            }
+            "encrypted" => {
+                assert_encrypted_output(&stdout);
                 String::new()
             }
             _ => {
@@ -393,9 +423,15 @@ fn the_header_compiles_as_cpp() {
 fn every_header_function_is_exercised_by_the_c_programs() {
     let root = workspace();
     let header = std::fs::read_to_string(root.join("include/chatcore.h")).unwrap();
-    let programs = ["quickstart.c", "abuse.c", "migrate.c", "feed.c"]
-        .map(|file| std::fs::read_to_string(root.join("examples/c").join(file)).unwrap())
-        .join("\n");
+    let programs = [
+        "quickstart.c",
+        "abuse.c",
+        "migrate.c",
+        "feed.c",
+        "encrypted.c",
+    ]
+    .map(|file| std::fs::read_to_string(root.join("examples/c").join(file)).unwrap())
+    .join("\n");
     let mut functions = Vec::new();
     for line in header.lines().filter(|l| !l.trim_start().starts_with("//")) {
         let Some(open) = line.find('(') else { continue };

@@ -17,6 +17,7 @@ pub mod life;
 pub mod messages;
 pub mod open;
 pub mod read;
+pub mod rekey;
 pub mod search;
 pub mod send;
 pub mod sessions;
@@ -55,6 +56,7 @@ pub fn run(ctx: &mut Context, command: Command, out: &mut dyn Write) -> CliResul
         Command::Export(args) => export::run(ctx, &args, out),
         Command::Backup(args) => backup::run(ctx, &args, out),
         Command::Copy(args) => copy::run(ctx, &args, out),
+        Command::Rekey(args) => rekey::run(ctx, &args, out),
         Command::SetPassword(args) => set_password::run(ctx, &args, out),
         Command::Completions(args) => completions::run(&args, out),
     };

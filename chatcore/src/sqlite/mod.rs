@@ -11,6 +11,7 @@
 
 pub(crate) mod accounts;
 pub(crate) mod checkpoint;
+pub(crate) mod cipher;
 mod copy;
 mod error;
 mod feed;

@@ -1,35 +1,46 @@
 //! Opening the database file: read-write, or read-only when the file or
 //! its folder cannot be written (reads then work; writes fail).
 
+use super::cipher;
 use crate::error::Result;
+use crate::key::DatabaseKey;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 
-/// Opens `path` (read-write, or read-only if it is not writable), without
-/// configuring the connection.
-pub(crate) fn open_file(path: &Path) -> Result<Connection> {
+/// Opens `path` (read-write, or read-only if it is not writable), keyed
+/// with `key` if the store has one (the connection's first statement) and
+/// checked readable at once, without configuring the connection further.
+///
+/// # Errors
+/// [`Error::WrongKey`](crate::Error::WrongKey) if `key` (or its absence)
+/// does not open the file, before anything is written to it.
+pub(crate) fn open_file(path: &Path, key: Option<&DatabaseKey>) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
+    cipher::apply_key(&conn, key)?;
     // SQLite opens a file it cannot write read-only, but a WAL database
     // also needs its `-shm` file: in a folder that cannot be written,
     // after a clean close left no `-wal` and `-shm`, it cannot open.
     // With no WAL, the file alone holds everything, and no writer can
     // start without creating one, so it is opened as immutable.
-    let probe = conn.pragma_query_value(None, "user_version", |row| row.get::<_, i64>(0));
-    match probe {
+    match cipher::probe(&conn, path, key)? {
         Err(rusqlite::Error::SqliteFailure(failure, _))
             if failure.code == rusqlite::ErrorCode::CannotOpen && !has_wal(path) =>
         {
-            Ok(Connection::open_with_flags(
+            let conn = Connection::open_with_flags(
                 immutable_uri(path),
                 OpenFlags::SQLITE_OPEN_READ_ONLY
                     | OpenFlags::SQLITE_OPEN_URI
                     | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-            )?)
+            )?;
+            cipher::apply_key(&conn, key)?;
+            // Any other failure shows in the first real statement.
+            let _ = cipher::probe(&conn, path, key)?;
+            Ok(conn)
         }
         _ => Ok(conn),
     }

@@ -7,12 +7,13 @@ use super::checkpoint::{self, Checkpointer, Checkpoints};
 use super::schema;
 use crate::config::{Config, Durability};
 use crate::error::{Error, Result};
+use crate::key::DatabaseKey;
 use crate::storage::{Mode, Tx};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, TransactionBehavior};
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard, RwLock};
 use std::time::Duration;
 
 /// Connections kept per file store. SQLite allows one writer at a time;
@@ -40,6 +41,9 @@ pub(crate) struct Backend {
     /// `None` for an in-memory store, which has exactly one connection.
     path: Option<PathBuf>,
     max_connections: usize,
+    /// The key every new connection is keyed with (`None`: a plain file).
+    /// Changed only by [`Backend::rekey`], with the pool drained.
+    key: RwLock<Option<DatabaseKey>>,
     pool: Mutex<Pool>,
     returned: Condvar,
 }
@@ -67,6 +71,10 @@ impl Backend {
     /// or a private one in memory for `None`: checks and migrates the
     /// schema, and starts the checkpointer the settings ask for.
     pub(crate) fn open(path: Option<PathBuf>, config: &Config) -> Result<Backend> {
+        if let Some(key) = &config.key {
+            key.check()?;
+        }
+        let path_is_file = path.is_some();
         let max_connections = match path {
             Some(_) => MAX_FILE_CONNECTIONS,
             None => 1,
@@ -79,6 +87,7 @@ impl Backend {
             durability: config.durability,
             path,
             max_connections,
+            key: RwLock::new(config.key.clone().filter(|_| path_is_file)),
             pool: Mutex::new(Pool {
                 idle: Vec::new(),
                 open: 0,
@@ -183,20 +192,6 @@ impl Backend {
         result.map_err(|err| super::explain_used_up_ids(&conn, err))
     }
 
-    /// Writes a consistent copy of the whole database to the new file at
-    /// `target` with SQLite's `VACUUM INTO` (one snapshot, compact).
-    fn vacuum_into(&self, target: &Path) -> Result<()> {
-        let Some(target) = target.to_str() else {
-            return Err(Error::InvalidArgument(format!(
-                "the backup path {} is not valid UTF-8",
-                target.display()
-            )));
-        };
-        let conn = self.checkout()?;
-        conn.execute("VACUUM INTO ?1", [target])?;
-        Ok(())
-    }
-
     /// Borrows a connection from the pool, opening one if the pool is below
     /// its size, else waiting for one to come back.
     fn checkout(&self) -> Result<PooledConnection<'_>> {
@@ -255,8 +250,30 @@ impl crate::storage::Backend for Backend {
         self.passive_checkpoint()
     }
 
-    fn backup_into(&self, target: &Path) -> Result<()> {
-        self.vacuum_into(target)
+    fn backup_into(&self, target: &Path, key: Option<&DatabaseKey>) -> Result<()> {
+        let conn = self.checkout()?;
+        if key.is_none() && self.key().is_none() {
+            let Some(target) = target.to_str() else {
+                return Err(Error::InvalidArgument(format!(
+                    "the backup path {} is not valid UTF-8",
+                    target.display()
+                )));
+            };
+            conn.execute("VACUUM INTO ?1", [target])?;
+            let version = schema::version(&conn)?;
+            return verify_copy(Path::new(target), None, version);
+        }
+        let version = schema::version(&conn)?;
+        super::cipher::export(&conn, target, key, version)?;
+        verify_copy(target, key, version)
+    }
+
+    fn key(&self) -> Option<DatabaseKey> {
+        self.key().clone()
+    }
+
+    fn rekey(&self, new_key: &DatabaseKey) -> Result<()> {
+        self.change_key(new_key)
     }
 
     fn watch_other_processes(&self, on_commit: super::watch::OnCommit) -> Result<()> {
@@ -268,7 +285,12 @@ impl crate::storage::Backend for Backend {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if watcher.is_none() {
-            *watcher = Some(super::watch::Watcher::start(path, on_commit)?);
+            let key = self
+                .key
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .clone();
+            *watcher = Some(super::watch::Watcher::start(path, key.as_ref(), on_commit)?);
         }
         Ok(())
     }
@@ -305,6 +327,9 @@ impl Backend {
             None => Connection::open_in_memory()?,
         };
         conn.busy_timeout(self.busy_timeout)?;
+        // Temporary tables and indexes (sorts, `VACUUM INTO`) stay in
+        // memory: a temporary file would hold plaintext pages.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         // A withdrawn or edited message's old text is zeroed where it lay,
         // not left in free space (`Session::delete_message`).
@@ -351,7 +376,75 @@ impl Backend {
         let Some(path) = &self.path else {
             return Err(Error::Internal("open_file on an in-memory store".into()));
         };
-        super::open::open_file(path)
+        super::open::open_file(path, self.key().as_ref())
+    }
+
+    /// The key new connections are keyed with.
+    fn key(&self) -> std::sync::RwLockReadGuard<'_, Option<DatabaseKey>> {
+        self.key
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// `PRAGMA rekey` on the only connection of this store, every other
+    /// pooled one returned and closed first (they hold the old key), then
+    /// checked with a new connection: SQLCipher does not report a commit
+    /// that failed. The background checkpointer keeps its connection: a
+    /// checkpoint copies WAL frames as they are, without decrypting them.
+    fn change_key(&self, new_key: &DatabaseKey) -> Result<()> {
+        new_key.check()?;
+        let Some(path) = self.path.as_deref() else {
+            return Err(Error::InvalidArgument(
+                "an in-memory store is never written to disk and has no key".into(),
+            ));
+        };
+        let Some(old_key) = self.key().clone() else {
+            return Err(Error::InvalidArgument(
+                "the store is not encrypted, so it has no key to change; make an encrypted \
+                 copy with backup and open that"
+                    .into(),
+            ));
+        };
+        if self.read_only {
+            return Err(Error::storage(
+                "the database file is read-only, so its key cannot be changed",
+            ));
+        }
+        let mut pool = self.lock_pool();
+        // No new connection is lent out while the lock is held; wait for
+        // the ones lent out to come back.
+        while pool.idle.len() < pool.open {
+            pool = self
+                .returned
+                .wait(pool)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+        }
+        let conn = match pool.idle.pop() {
+            Some(conn) => conn,
+            None => self.open_file()?,
+        };
+        let rekeyed = super::cipher::rekey(&conn, new_key);
+        drop(conn);
+        pool.idle.clear();
+        pool.open = 0;
+        rekeyed?;
+        match super::open::open_file(path, Some(new_key)) {
+            Ok(_) => {
+                *self
+                    .key
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(new_key.clone());
+                Ok(())
+            }
+            Err(Error::WrongKey(_)) => {
+                super::open::open_file(path, Some(&old_key))?;
+                Err(Error::storage(
+                    "the new key could not be committed (the disk may be full or the file \
+                     locked); the store keeps its old key",
+                ))
+            }
+            Err(other) => Err(other),
+        }
     }
 }
 
@@ -410,4 +503,18 @@ fn create_private_file(path: &Path) -> Result<()> {
             source: Some(Box::new(err)),
         }),
     }
+}
+
+/// Opens the copy at `target` with `key` and checks it: every page reads
+/// (`PRAGMA quick_check`) and it has the source's schema version.
+fn verify_copy(target: &Path, key: Option<&DatabaseKey>, version: i64) -> Result<()> {
+    let copy = super::open::open_file(target, key)?;
+    let check: String = copy.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
+    let copied = schema::version(&copy)?;
+    if check != "ok" || copied != version {
+        return Err(Error::storage(format!(
+            "the copy failed its check ({check}, schema version {copied} of {version})"
+        )));
+    }
+    Ok(())
 }

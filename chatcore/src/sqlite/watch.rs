@@ -47,9 +47,14 @@ pub(crate) struct Watcher {
 }
 
 impl Watcher {
-    /// Starts watching the database at `path`.
-    pub(crate) fn start(path: &Path, on_commit: OnCommit) -> Result<Watcher> {
-        let conn = super::open::open_file(path)?;
+    /// Starts watching the database at `path` (encrypted with `key`, if
+    /// given).
+    pub(crate) fn start(
+        path: &Path,
+        key: Option<&crate::key::DatabaseKey>,
+        on_commit: OnCommit,
+    ) -> Result<Watcher> {
+        let conn = super::open::open_file(path, key)?;
         let stop = Arc::new(AtomicBool::new(false));
         #[cfg(target_os = "linux")]
         let stop_fd = rustix::event::eventfd(

@@ -13,6 +13,10 @@
 //!   client KEY, prints `sent ID CREATED MILLIS` once the send returned
 //!   (committed), then with WAIT `hang` sleeps until killed (a host that
 //!   died before it could use the answer), with `exit` exits.
+//! - `rekey-loop PATH N`: opens the encrypted store with key N (see
+//!   `chatcore_reliability::rekey_key`) and, forever, sends a message as ann
+//!   (printing `sent ID TEXT`) and changes the key to N+1, N+2, … (printing
+//!   `rekeyed N` once `rekey` returned); the parent kills it with SIGKILL.
 
 use chatcore::{Error, MessageId, MessageQuery, Store, ThreadId, ThreadQuery};
 use chatcore_reliability::{config, login};
@@ -29,6 +33,7 @@ fn main() -> ExitCode {
         ["reader", path, name, stop] => reader(path, name, stop),
         ["hold-session", path, token] => hold_session(path, token),
         ["keyed-send", path, thread, key, text, wait] => keyed_send(path, thread, key, text, wait),
+        ["rekey-loop", path, key] => rekey_loop(path, key),
         _ => Err(format!("usage: rel-worker MODE ARGS… (got {args:?})")),
     };
     match result {
@@ -188,4 +193,31 @@ fn hold_session(path: &str, token: &str) -> Result<(), String> {
         writeln!(stdout, "{answer}").map_err(|err| err.to_string())?;
     }
     Ok(())
+}
+
+fn rekey_loop(path: &str, key: &str) -> Result<(), String> {
+    let mut key = u64::try_from(number(key)?).map_err(|err| err.to_string())?;
+    let store = Store::open_with(path, config().key(chatcore_reliability::rekey_key(key)))
+        .map_err(|err| format!("open with key {key}: {err}"))?;
+    let ann = login(&store, "ann").map_err(|err| err.to_string())?;
+    let thread = ann
+        .list_threads(&ThreadQuery::default())
+        .map_err(|err| err.to_string())?
+        .items
+        .first()
+        .map(|summary| summary.thread.id)
+        .ok_or("ann has no thread")?;
+    let stdout = std::io::stdout();
+    loop {
+        let text = format!("under key {key}");
+        let message = ann
+            .send(thread, &text)
+            .map_err(|err| format!("send: {err}"))?;
+        writeln!(stdout.lock(), "sent {} {text}", message.id).map_err(|err| err.to_string())?;
+        store
+            .rekey(&chatcore_reliability::rekey_key(key + 1))
+            .map_err(|err| format!("rekey to {}: {err}", key + 1))?;
+        key += 1;
+        writeln!(stdout.lock(), "rekeyed {key}").map_err(|err| err.to_string())?;
+    }
 }
