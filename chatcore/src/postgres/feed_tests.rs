@@ -1,8 +1,8 @@
 //! The PostgreSQL change feed's own properties (the behaviour tests run on
 //! both backends in `tests/feed.rs`): the schema step adds an empty feed
-//! to a store that had messages.
+//! to a store that had messages. Also: no SQLCipher key on PostgreSQL.
 
-use super::tests::{Schema, server};
+use super::tests::{Schema, downgrade_to, server};
 use crate::{Config, NewUser, Store};
 
 #[test]
@@ -25,16 +25,7 @@ fn a_store_from_before_the_feed_gets_an_empty_feed() {
     let (thread, _) = a.create_thread(&ids).unwrap();
     a.send(thread.id, "before the feed").unwrap();
     drop((a, store));
-    let before = super::schema::FEED_VERSION - 1;
-    schema
-        .client()
-        .batch_execute(&format!(
-            "DROP TABLE changes;
-             ALTER TABLE users DROP COLUMN changes_pruned_through, DROP COLUMN changes_seq;
-             DELETE FROM chatcore_schema_version WHERE version > {before};"
-        ))
-        .unwrap();
-
+    downgrade_to(&schema, super::schema::FEED_VERSION - 1);
     let store = Store::open_with(schema.url(), Config::insecure_fast_for_tests()).unwrap();
     assert_eq!(
         super::schema::version(&mut schema.client()).unwrap(),
@@ -47,4 +38,23 @@ fn a_store_from_before_the_feed_gets_an_empty_feed() {
     let sent = a.send(thread.id, "after the feed").unwrap();
     let items = a.changes(Some(start), None).unwrap().items;
     assert_eq!(items[0].message.as_ref().unwrap(), &sent);
+}
+
+/// SQLCipher (issue 18) is SQLite's: a key given for a PostgreSQL store is
+/// refused before anything is written, and so is a rekey.
+#[test]
+fn an_encryption_key_is_refused_for_a_postgres_store() {
+    let Some(server) = server() else { return };
+    let schema = Schema::new(&server);
+    let key = crate::DatabaseKey::passphrase("correct horse battery").unwrap();
+    let err = Store::open_with(
+        schema.url(),
+        Config::insecure_fast_for_tests().key(key.clone()),
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "invalid_argument", "{err}");
+    assert_eq!(super::schema::version(&mut schema.client()).unwrap(), 0);
+    let store = Store::open_with(schema.url(), Config::insecure_fast_for_tests()).unwrap();
+    let err = store.rekey(&key).unwrap_err();
+    assert_eq!(err.code(), "invalid_argument", "{err}");
 }

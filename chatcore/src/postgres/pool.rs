@@ -62,6 +62,16 @@ impl r2d2::ManageConnection for Manager {
     }
 }
 
+/// The refusal of a database key: SQLCipher encrypts SQLite files only.
+fn no_encryption() -> Error {
+    Error::InvalidArgument(
+        "a PostgreSQL store has no chatcore encryption key (SQLCipher encrypts SQLite files \
+         only): protect it with TLS (sslmode=verify-full) and the server's own encryption \
+         at rest"
+            .to_string(),
+    )
+}
+
 /// How one attempt failed, and whether running the call again may succeed.
 struct Failure {
     err: Error,
@@ -72,6 +82,9 @@ impl Backend {
     /// Connects to the store `location` names (see `connect`), creating or
     /// migrating its schema.
     pub(crate) fn open(location: &str, config: &Config) -> Result<Backend> {
+        if config.key.is_some() {
+            return Err(no_encryption());
+        }
         let target = Target::parse(location, config.busy_timeout)?;
         let mut first = target.connect()?;
         super::schema::migrate(&mut first.client)?;
@@ -199,12 +212,21 @@ impl crate::storage::Backend for Backend {
         Ok(())
     }
 
-    fn backup_into(&self, _target: &Path) -> Result<()> {
+    fn backup_into(&self, _target: &Path, _key: Option<&crate::key::DatabaseKey>) -> Result<()> {
         Err(Error::InvalidArgument(
             "a PostgreSQL store is not backed up to a file by chatcore: copy it with \
              `chat copy --to FILE` (Store::copy_to), or use pg_dump"
                 .to_string(),
         ))
+    }
+
+    fn key(&self) -> Option<crate::key::DatabaseKey> {
+        // The server stores the data; chatcore encrypts no PostgreSQL files.
+        None
+    }
+
+    fn rekey(&self, _new_key: &crate::key::DatabaseKey) -> Result<()> {
+        Err(no_encryption())
     }
 
     fn watch_other_processes(

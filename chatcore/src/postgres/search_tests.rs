@@ -2,7 +2,7 @@
 //! on both backends in `tests/search.rs`): the schema step fills the index
 //! of messages already stored, and a damaged index is noticed and rebuilt.
 
-use super::tests::{Schema, server};
+use super::tests::{Schema, downgrade_to, server};
 use crate::{Config, NewUser, SearchQuery, Session, Store};
 
 fn texts(session: &Session, text: &str) -> usize {
@@ -45,15 +45,7 @@ fn the_search_step_indexes_the_messages_already_stored() {
     drop(pair(&store));
     drop(store);
     // Back to the version before search, its messages unindexed.
-    let before = super::schema::SEARCH_VERSION - 1;
-    schema
-        .client()
-        .batch_execute(&format!(
-            "ALTER TABLE messages DROP COLUMN search_words, DROP COLUMN search_folded,
-                 DROP COLUMN search_trigrams;
-             DELETE FROM chatcore_schema_version WHERE version > {before};"
-        ))
-        .unwrap();
+    downgrade_to(&schema, super::schema::SEARCH_VERSION - 1);
     let store = Store::open_with(schema.url(), Config::insecure_fast_for_tests()).unwrap();
     assert_eq!(
         super::schema::version(&mut schema.client()).unwrap(),

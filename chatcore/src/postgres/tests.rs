@@ -480,3 +480,34 @@ fn a_row_lock_held_past_the_busy_timeout_is_busy_and_bookkeeping_skips_it() {
     assert_eq!(messages, 1);
     drop(holder);
 }
+
+/// What undoes each schema step (`UNDO[n]` takes version `n + 1` back to
+/// `n`), for the migration tests.
+const UNDO: &[&str] = &[
+    "",
+    "ALTER TABLE messages DROP COLUMN edited_at, DROP COLUMN deleted_at;
+     ALTER TABLE members DROP COLUMN cleared_through_id;",
+    "ALTER TABLE messages DROP COLUMN search_words, DROP COLUMN search_folded,
+         DROP COLUMN search_trigrams;",
+    "DROP TABLE changes;
+     ALTER TABLE users DROP COLUMN changes_pruned_through, DROP COLUMN changes_seq;",
+];
+
+/// Takes the store of `schema` back to schema `version` (at least 1).
+pub(super) fn downgrade_to(schema: &Schema, version: i64) {
+    assert_eq!(
+        UNDO.len() as i64,
+        super::schema::VERSION,
+        "an undo per step"
+    );
+    let mut client = schema.client();
+    for step in (version..super::schema::VERSION).rev() {
+        client.batch_execute(UNDO[step as usize]).unwrap();
+    }
+    client
+        .execute(
+            "DELETE FROM chatcore_schema_version WHERE version > $1",
+            &[&version],
+        )
+        .unwrap();
+}
