@@ -1,5 +1,6 @@
 //! A message's life (issue 17): edit and withdraw (delete for everyone)
-//! against a bare-SQL floor of the same statements on the same file, in an
+//! against a bare-SQL floor of the same statements on the same file (the
+//! change feed's two entries included), in an
 //! IMMEDIATE transaction each: read the message, its thread and the
 //! caller's clear mark; a withdrawal also reads the recipient's clear mark
 //! and takes an unread message off the recipient's counters. Both sides
@@ -61,16 +62,42 @@ fn cleared_through(tx: &rusqlite::Transaction<'_>, user: i64, thread: i64) -> R<
         .flatten())
 }
 
+/// The change feed's two entries of an edit or a withdrawal (kind 8 or 9),
+/// one per participant, numbered as chatcore numbers them.
+fn floor_feed_entries(
+    tx: &rusqlite::Transaction<'_>,
+    kind: i64,
+    thread: i64,
+    id: i64,
+    (sender, recipient): (i64, i64),
+) -> R<()> {
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
+             VALUES (?1, coalesce((SELECT seq FROM changes WHERE user_id = ?1
+                                   ORDER BY id DESC LIMIT 1), 0) + 1,
+                     ?2, ?3, ?4, ?5, ?6)",
+        )
+        .map_err(e)?;
+    for user in [recipient, sender] {
+        insert
+            .execute(params![user, kind, now_ms(), thread, id, sender])
+            .map_err(e)?;
+    }
+    Ok(())
+}
+
 fn floor_edit(floor: &mut Floor, id: i64, caller: i64, text: &str) -> R<()> {
     let tx = floor
         .conn
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(e)?;
-    read_message(&tx, id, caller)?;
+    let (thread, _, _, recipient) = read_message(&tx, id, caller)?;
     tx.prepare_cached("UPDATE messages SET text = ?2, edited_at = ?3 WHERE id = ?1")
         .map_err(e)?
         .execute(params![id, text, now_ms()])
         .map_err(e)?;
+    floor_feed_entries(&tx, 8, thread, id, (caller, recipient))?;
     tx.commit().map_err(e)
 }
 
@@ -97,6 +124,7 @@ fn floor_delete(floor: &mut Floor, id: i64, caller: i64) -> R<()> {
         .map_err(e)?
         .execute(params![id, now_ms()])
         .map_err(e)?;
+    floor_feed_entries(&tx, 9, thread, id, (caller, recipient))?;
     tx.commit().map_err(e)
 }
 

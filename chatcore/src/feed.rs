@@ -227,6 +227,17 @@ struct Ids {
     actor_id: Option<UserId>,
 }
 
+impl Ids {
+    /// `message` (with its thread), changed by `actor`.
+    fn of(message: &Message, actor: UserId) -> Ids {
+        Ids {
+            thread_id: Some(message.thread_id),
+            message_id: Some(message.id),
+            actor_id: Some(actor),
+        }
+    }
+}
+
 /// A new message: to the recipient and to the sender's other sessions.
 pub(crate) fn on_send(
     tx: &mut (impl Tx + ?Sized),
@@ -234,20 +245,8 @@ pub(crate) fn on_send(
     recipient: UserId,
     config: &crate::Config,
 ) -> Result<()> {
-    let ids = Ids {
-        thread_id: Some(message.thread_id),
-        message_id: Some(message.id),
-        actor_id: Some(message.sender_id),
-    };
-    let to = [recipient, message.sender_id];
-    append(
-        tx,
-        ChangeKind::MessageSent,
-        &to,
-        ids,
-        message.created_at,
-        config,
-    )
+    let (kind, at) = (ChangeKind::MessageSent, message.created_at);
+    on_message_changed(tx, kind, message, recipient, at, config)
 }
 
 /// One message read: the sender's receipt, and the reader's other sessions.
@@ -258,11 +257,7 @@ pub(crate) fn on_mark_read(
     read_at: DateTime<Utc>,
     config: &crate::Config,
 ) -> Result<()> {
-    let ids = Ids {
-        thread_id: Some(message.thread_id),
-        message_id: Some(message.id),
-        actor_id: Some(reader),
-    };
+    let ids = Ids::of(message, reader);
     let to = [message.sender_id, reader];
     append(tx, ChangeKind::MessageRead, &to, ids, read_at, config)
 }
@@ -309,8 +304,8 @@ pub(crate) fn on_thread(
     append(tx, kind, &thread.participants, ids, at, config)
 }
 
-/// A message edited or withdrawn (`kind` MessageEdited or MessageDeleted)
-/// by its sender: to both participants.
+/// A message sent, edited or withdrawn (`kind` MessageSent, MessageEdited
+/// or MessageDeleted) by its sender: to both participants.
 pub(crate) fn on_message_changed(
     tx: &mut (impl Tx + ?Sized),
     kind: ChangeKind,
@@ -319,11 +314,7 @@ pub(crate) fn on_message_changed(
     at: DateTime<Utc>,
     config: &crate::Config,
 ) -> Result<()> {
-    let ids = Ids {
-        thread_id: Some(message.thread_id),
-        message_id: Some(message.id),
-        actor_id: Some(message.sender_id),
-    };
+    let ids = Ids::of(message, message.sender_id);
     append(tx, kind, &[recipient, message.sender_id], ids, at, config)
 }
 

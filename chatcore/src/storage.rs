@@ -171,7 +171,11 @@ impl<
 {
 }
 
+pub(crate) mod feed;
+pub(crate) mod life;
 pub(crate) mod search;
+pub(crate) use feed::{ChangeRow, FeedStorage, NewChange};
+pub(crate) use life::LifeStorage;
 pub(crate) use search::{SearchKey, SearchPlan, SearchRow, SearchStorage};
 
 /// The source of an [`Error::Storage`](crate::Error::Storage) a backend
@@ -507,115 +511,4 @@ pub(crate) trait MessageStorage {
     /// Up to `limit` users with ids above `after`, in id order, with their
     /// stored unread totals.
     fn unread_totals_after(&mut self, after: UserId, limit: i64) -> Result<Vec<(UserId, i64)>>;
-}
-
-/// A message's life after its send ([`LifeStorage`]): edits, withdrawals
-/// (delete for everyone) and per-member clear marks (clear for me).
-///
-/// How the rest of the seam treats them (every backend must agree):
-/// - a withdrawn message (`deleted_at` set) keeps its row, so history pages
-///   stay exact; it is never unread: [`MessageStorage::set_message_read`]
-///   and [`MessageStorage::set_messages_read`] skip it and
-///   [`MessageStorage::recount_member_unread`] does not count it;
-/// - a member's clear mark `c` (see [`LifeStorage::cleared_through`]) hides
-///   the thread's messages with ids `<= c` from that member only:
-///   [`MessageStorage::recount_member_unread`] counts only ids above it,
-///   [`ThreadStorage::summary`] and [`ThreadStorage::inbox`] give no last
-///   message at or below it, and [`ThreadStorage::inbox`] leaves out the
-///   member's threads whose newest message id is not above it (an empty
-///   thread included). A member who never cleared has no mark.
-pub(crate) trait LifeStorage {
-    /// Replaces the text of message `id` and sets its `edited_at`. The old
-    /// text must not stay readable in the store's files beyond what the
-    /// backend's own log keeps until it is recycled (SQLite: `secure_delete`
-    /// zeroes it in the pages).
-    fn set_message_text(
-        &mut self,
-        id: MessageId,
-        text: &str,
-        edited_at: DateTime<Utc>,
-    ) -> Result<()>;
-    /// Withdraws message `id`: sets `deleted_at` and replaces the text with
-    /// the empty string, overwriting the old bytes (as for
-    /// [`LifeStorage::set_message_text`]). Id, thread, sender, `created_at`,
-    /// `read_at`, `edited_at` and the client key stay.
-    fn withdraw_message(&mut self, id: MessageId, deleted_at: DateTime<Utc>) -> Result<()>;
-    /// The member's clear mark: `None` if `user` never cleared the thread
-    /// (or is not a member), else the newest message id when they last
-    /// cleared it (`MessageId(0)` for a thread that was empty).
-    fn cleared_through(&mut self, user: UserId, thread: ThreadId) -> Result<Option<MessageId>>;
-    /// Sets the member's clear mark.
-    fn set_cleared_through(&mut self, user: UserId, thread: ThreadId, id: MessageId) -> Result<()>;
-}
-
-/// An entry to append to one user's change feed. `kind` is the feed's
-/// stable kind number (`feed::ChangeKind::code`); the ids are whatever
-/// that kind involves.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct NewChange {
-    /// Whose feed.
-    pub user: UserId,
-    /// The kind number.
-    pub kind: i64,
-    /// When the change happened.
-    pub at: DateTime<Utc>,
-    /// The thread involved, if any.
-    pub thread_id: Option<ThreadId>,
-    /// The message involved (or a read mark), if any.
-    pub message_id: Option<MessageId>,
-    /// The other user involved, if any.
-    pub other_id: Option<UserId>,
-}
-
-/// One stored feed entry, with the message its `message_id` names joined
-/// as it is now (`None` if there is none any more, e.g. its thread was
-/// deleted).
-#[derive(Debug, Clone)]
-pub(crate) struct ChangeRow {
-    /// The entry's id: its position in commit order.
-    pub id: i64,
-    /// The kind number as stored.
-    pub kind: i64,
-    /// When the change happened.
-    pub at: DateTime<Utc>,
-    /// The thread involved, if any.
-    pub thread_id: Option<ThreadId>,
-    /// The message id (or read mark), if any.
-    pub message_id: Option<MessageId>,
-    /// The other user involved, if any.
-    pub other_id: Option<UserId>,
-    /// The message with id `message_id`, if it still exists.
-    pub message: Option<Message>,
-}
-
-/// The change feed: per-user entries whose ids grow in commit order.
-pub(crate) trait FeedStorage {
-    /// Appends an entry to `new.user`'s feed, numbered one past the user's
-    /// newest entry (`seq` 1 for the first). Returns its id and `seq`. An
-    /// entry committed after another has a higher id (on a backend where
-    /// that is not given by the id counter, the backend must make it so).
-    fn append_change(&mut self, new: &NewChange) -> Result<(i64, i64)>;
-    /// Appends one entry of `kind` at `at`, with no ids, to every user's
-    /// feed; returns how many.
-    fn append_change_for_every_user(&mut self, kind: i64, at: DateTime<Utc>) -> Result<u64>;
-    /// The user's oldest kept entry: its id, `seq` and time.
-    fn oldest_change(&mut self, user: UserId) -> Result<Option<(i64, i64, DateTime<Utc>)>>;
-    /// Up to `limit` of the user's oldest entries: id, `seq` and time, by id.
-    fn oldest_changes(
-        &mut self,
-        user: UserId,
-        limit: u32,
-    ) -> Result<Vec<(i64, i64, DateTime<Utc>)>>;
-    /// The id of the user's newest entry (0 for none).
-    fn newest_change_id(&mut self, user: UserId) -> Result<i64>;
-    /// The highest entry id the store ever gave (pruned entries included;
-    /// 0 for none).
-    fn highest_change_id(&mut self) -> Result<i64>;
-    /// The highest entry id pruned from the user's feed (0 for none).
-    fn changes_pruned_through(&mut self, user: UserId) -> Result<i64>;
-    /// Deletes the user's entries with ids up to `through` and records
-    /// `through` as pruned (never lowering the mark); how many it deleted.
-    fn prune_changes(&mut self, user: UserId, through: i64) -> Result<u64>;
-    /// Up to `limit` of the user's entries with ids above `after`, by id.
-    fn changes_after(&mut self, user: UserId, after: i64, limit: u32) -> Result<Vec<ChangeRow>>;
 }

@@ -24,7 +24,7 @@ pub(crate) struct Waits {
     generation: AtomicU64,
     /// Bumped by every interrupt.
     interrupts: AtomicU64,
-    /// Threads inside [`Waits::wait`] (or about to be).
+    /// Threads inside [`Ticket::sleep`] (or about to be).
     waiters: AtomicUsize,
     lock: Mutex<()>,
     changed: Condvar,

@@ -42,7 +42,7 @@ pub(crate) struct Backend {
     path: Option<PathBuf>,
     max_connections: usize,
     /// The key every new connection is keyed with (`None`: a plain file).
-    /// Changed only by [`Backend::rekey`], with the pool drained.
+    /// Changed only by [`crate::storage::Backend::rekey`], with the pool drained.
     key: RwLock<Option<DatabaseKey>>,
     pool: Mutex<Pool>,
     returned: Condvar,
