@@ -61,6 +61,8 @@ mod send_key;
 #[cfg(test)]
 mod send_key_tests;
 #[cfg(test)]
+mod test_backend;
+#[cfg(test)]
 mod tests;
 mod types;
 

@@ -2,8 +2,9 @@
 //! (issue 17): the core's answers, statuses for refusals, nothing written
 //! on failure.
 
-use super::tests::{c, login, open_memory, register};
+use super::tests::{c, login, open_store, register};
 use super::*;
+use crate::test_backend::both;
 use std::ffi::CStr;
 
 struct World {
@@ -15,7 +16,7 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let store = open_memory();
+        let store = open_store();
         let ids = [register(store, "ann"), register(store, "bob")];
         let ann = login(store, "ann");
         let bob = login(store, "bob");
@@ -57,7 +58,7 @@ impl Drop for World {
     }
 }
 
-#[test]
+both!(edit_writes_the_edited_message_and_refusals_write_nothing);
 fn edit_writes_the_edited_message_and_refusals_write_nothing() {
     let world = World::new();
     let id = world.send("draft");
@@ -104,7 +105,7 @@ fn edit_writes_the_edited_message_and_refusals_write_nothing() {
     assert_eq!(out, sentinel);
 }
 
-#[test]
+both!(delete_leaves_a_tombstone_and_drops_the_unread_count);
 fn delete_leaves_a_tombstone_and_drops_the_unread_count() {
     let world = World::new();
     let id = world.send("oops");
@@ -132,7 +133,7 @@ fn delete_leaves_a_tombstone_and_drops_the_unread_count() {
     assert_eq!(world.unread(world.bob), 1);
 }
 
-#[test]
+both!(clear_is_for_me_alone);
 fn clear_is_for_me_alone() {
     let world = World::new();
     world.send("one");

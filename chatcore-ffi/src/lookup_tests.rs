@@ -2,8 +2,9 @@
 //! item 4): the two wrong-account repros, each explicit form, unknown users,
 //! and nothing done on ambiguity.
 
-use super::tests::{c, last_error, login, open_memory, register};
+use super::tests::{c, last_error, login, open_store, register};
 use super::*;
+use crate::test_backend::both;
 
 /// ann (1), bob (2), a user named `2` (3), a user named `l` (4); logged in as ann.
 struct World {
@@ -13,7 +14,7 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let store = open_memory();
+        let store = open_store();
         let ids: Vec<i64> = ["ann", "bob", "2", "l"]
             .iter()
             .map(|name| register(store, name))
@@ -59,7 +60,7 @@ impl Drop for World {
     }
 }
 
-#[test]
+both!(a_username_made_of_digits_is_ambiguous_with_that_id_and_nothing_is_done);
 fn a_username_made_of_digits_is_ambiguous_with_that_id_and_nothing_is_done() {
     let w = World::new();
     // Before the fix: CHAT_OK with the user named `2` (id 3), not user 2.
@@ -80,7 +81,7 @@ fn a_username_made_of_digits_is_ambiguous_with_that_id_and_nothing_is_done() {
     );
 }
 
-#[test]
+both!(the_look_alike_key_of_an_id_never_finds_a_user);
 fn the_look_alike_key_of_an_id_never_finds_a_user() {
     let w = World::new();
     // Before the fix: the user named `l` (id 4), the look-alike key of `1`.
@@ -95,7 +96,7 @@ fn the_look_alike_key_of_an_id_never_finds_a_user() {
     );
 }
 
-#[test]
+both!(each_explicit_function_names_exactly_its_account);
 fn each_explicit_function_names_exactly_its_account() {
     let w = World::new();
     let ok = chat_status::ChatOk;
@@ -120,7 +121,7 @@ fn each_explicit_function_names_exactly_its_account() {
     );
 }
 
-#[test]
+both!(unknown_users_are_not_found_and_bad_arguments_refused);
 fn unknown_users_are_not_found_and_bad_arguments_refused() {
     let w = World::new();
     for text in [

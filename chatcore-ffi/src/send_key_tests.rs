@@ -1,8 +1,9 @@
 //! `chat_message_send_with_key` (issue 17, item 1): a retry returns the
 //! first message with `created = false`; refusals write nothing.
 
-use super::tests::{c, login, open_memory, register};
+use super::tests::{c, login, open_store, register};
 use super::*;
+use crate::test_backend::both;
 
 /// ann and bob, their thread, logged in as ann.
 struct World {
@@ -13,7 +14,7 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let store = open_memory();
+        let store = open_store();
         let ids = [register(store, "ann"), register(store, "bob")];
         let session = login(store, "ann");
         let mut thread = ptr::null_mut();
@@ -71,7 +72,7 @@ impl Drop for World {
     }
 }
 
-#[test]
+both!(a_retry_returns_the_first_message_not_created);
 fn a_retry_returns_the_first_message_not_created() {
     let w = World::new();
     let (text, key) = (c("hello"), c("k-1"));
@@ -97,7 +98,7 @@ fn a_retry_returns_the_first_message_not_created() {
     assert_eq!(w.stored(), 1);
 }
 
-#[test]
+both!(refusals_store_nothing);
 fn refusals_store_nothing() {
     let w = World::new();
     let (text, key) = (c("hello"), c("k"));

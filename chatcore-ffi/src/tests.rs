@@ -3,6 +3,7 @@
 //! registered user, a login).
 
 use super::*;
+use crate::test_backend::both;
 use chatcore::Error;
 use std::ffi::{CStr, CString};
 
@@ -26,12 +27,16 @@ pub(super) fn fast_options() -> chat_options {
     }
 }
 
-pub(super) fn open_memory() -> *mut chat_store {
+/// A new store on the backend of this test: in memory, or a fresh schema on
+/// the PostgreSQL server when run through `both!`'s
+/// `postgres` case.
+pub(super) fn open_store() -> *mut chat_store {
     let mut store = ptr::null_mut();
-    assert_eq!(
-        chat_open_in_memory(&fast_options(), &mut store),
-        chat_status::ChatOk
-    );
+    let status = match crate::test_backend::fresh_url() {
+        None => chat_open_in_memory(&fast_options(), &mut store),
+        Some(url) => chat_open_with(c(&url).as_ptr(), &fast_options(), &mut store),
+    };
+    assert_eq!(status, chat_status::ChatOk, "{:?}", last_error());
     store
 }
 
@@ -184,9 +189,9 @@ fn no_core_error_code_falls_back_to_internal() {
     }
 }
 
-#[test]
+both!(null_and_bad_utf8_are_invalid_arguments_and_outputs_stay_untouched);
 fn null_and_bad_utf8_are_invalid_arguments_and_outputs_stay_untouched() {
-    let store = open_memory();
+    let store = open_store();
     let sentinel = 0x5a5a as *mut chat_user;
     let mut user = sentinel;
     let bad = [0xffu8, 0xfe, 0];
@@ -229,9 +234,9 @@ fn null_and_bad_utf8_are_invalid_arguments_and_outputs_stay_untouched() {
     chat_close(store);
 }
 
-#[test]
+both!(the_last_error_is_cleared_by_a_success_and_kept_per_thread);
 fn the_last_error_is_cleared_by_a_success_and_kept_per_thread() {
-    let store = open_memory();
+    let store = open_store();
     let mut out = ptr::null_mut();
     assert_eq!(
         chat_login(
@@ -252,9 +257,9 @@ fn the_last_error_is_cleared_by_a_success_and_kept_per_thread() {
     chat_close(store);
 }
 
-#[test]
+both!(a_session_outlives_its_closed_store_and_is_shared_by_threads);
 fn a_session_outlives_its_closed_store_and_is_shared_by_threads() {
-    let store = open_memory();
+    let store = open_store();
     let ann = register(store, "ann");
     let bob = register(store, "bob");
     let ann_session = login(store, "ann");
@@ -301,9 +306,9 @@ fn a_session_outlives_its_closed_store_and_is_shared_by_threads() {
     chat_session_free(bob_session);
 }
 
-#[test]
+both!(inbox_entries_carry_the_other_user_the_last_message_and_the_cursor);
 fn inbox_entries_carry_the_other_user_the_last_message_and_the_cursor() {
-    let store = open_memory();
+    let store = open_store();
     let ann = register(store, "ann");
     let bob = register(store, "bob");
     let cid = register(store, "cid");
@@ -371,11 +376,11 @@ fn the_version_strings_are_static_and_match_the_crate() {
     assert_eq!(chat_abi_version(), CHAT_ABI_VERSION);
 }
 
-#[test]
+both!(page_limits_are_the_cores_and_zero_is_refused);
 fn page_limits_are_the_cores_and_zero_is_refused() {
     assert_eq!(CHAT_DEFAULT_PAGE_LIMIT, chatcore::DEFAULT_PAGE_LIMIT);
     assert_eq!(CHAT_MAX_PAGE_LIMIT, chatcore::MAX_PAGE_LIMIT);
-    let store = open_memory();
+    let store = open_store();
     register(store, "ann");
     let session = login(store, "ann");
     let mut users = ptr::null_mut();
@@ -396,9 +401,9 @@ fn page_limits_are_the_cores_and_zero_is_refused() {
     chat_close(store);
 }
 
-#[test]
+both!(a_created_or_fetched_thread_carries_its_summary);
 fn a_created_or_fetched_thread_carries_its_summary() {
-    let store = open_memory();
+    let store = open_store();
     let ann = register(store, "ann");
     let bob = register(store, "bob");
     let ann_session = login(store, "ann");
@@ -449,11 +454,11 @@ fn a_nul_in_an_error_message_does_not_cost_the_message() {
     );
 }
 
-#[test]
+both!(import_set_password_backup_and_export_round_trip);
 fn import_set_password_backup_and_export_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let dump = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/c/dumpdata.json");
-    let store = open_memory();
+    let store = open_store();
     let mut report = ptr::null_mut();
     let dump = c(dump);
     for dry_run in [true, false] {
@@ -502,12 +507,24 @@ fn import_set_password_backup_and_export_round_trip() {
     assert_eq!(unread, 1);
     chat_session_free(session);
 
-    let backup = c(dir.path().join("backup.db").to_str().unwrap());
-    assert_eq!(chat_backup(store, backup.as_ptr()), chat_status::ChatOk);
-    assert_eq!(
-        chat_backup(store, backup.as_ptr()),
-        chat_status::ChatErrInvalidArgument
-    );
+    let backup_path = dir.path().join("backup.db");
+    let backup = c(backup_path.to_str().unwrap());
+    if crate::test_backend::is_postgres() {
+        // A PostgreSQL store is copied with chat copy / pg_dump, not
+        // backed up to a file: refused, and nothing written.
+        assert_eq!(
+            chat_backup(store, backup.as_ptr()),
+            chat_status::ChatErrInvalidArgument
+        );
+        assert!(last_error().unwrap().contains("chat copy"));
+        assert!(!backup_path.exists());
+    } else {
+        assert_eq!(chat_backup(store, backup.as_ptr()), chat_status::ChatOk);
+        assert_eq!(
+            chat_backup(store, backup.as_ptr()),
+            chat_status::ChatErrInvalidArgument
+        );
+    }
     let export_path = dir.path().join("export.json");
     let export = c(export_path.to_str().unwrap());
     assert_eq!(
@@ -559,7 +576,7 @@ fn import_set_password_backup_and_export_round_trip() {
     );
     assert_eq!(std::fs::read(&empty_path).unwrap(), b"");
 
-    let copy = open_memory();
+    let copy = open_store();
     assert_eq!(
         chat_import_django(copy, export.as_ptr(), false, &mut report),
         chat_status::ChatOk,
