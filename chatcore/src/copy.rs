@@ -13,7 +13,11 @@
 //! withdrawals: a tombstone stays a tombstone), then the threads' newest
 //! message and the id counters ([`ImportStorage::recompute_activity`]),
 //! then every member row's activity, unread counter, read mark and clear
-//! mark as stored.
+//! mark as stored. The change feed's entries are not copied: the copy's
+//! feed numbers on from the source's highest entry id, and each user's
+//! feed counts as pruned through their newest entry, so a cursor the
+//! source gave gets [`Error::ChangesExpired`] (the host reloads and takes
+//! a fresh cursor) or, if it had seen everything, goes on; never a gap.
 //!
 //! Only rows up to the highest ids read at the start are copied. Copy a
 //! store nobody writes to meanwhile (stop the apps): a send during the copy
@@ -247,7 +251,17 @@ fn copy_into(
             in_target[0], in_target[1], in_target[2], in_target[3]
         ))));
     }
+    let changes = source
+        .read(|tx| tx.highest_change_id())
+        .map_err(Failure::Refused)?;
     copy_rows(source, target, highest, counts, progress).map_err(Failure::Partial)?;
+    // The feed's entries are not copied (they are notices of changes the
+    // copy already holds; each user's feed is marked pruned through its
+    // newest): the ids go on from the source's, so a cursor the source
+    // gave is expired here or goes on, never misses an entry.
+    target
+        .write(|tx| tx.continue_change_ids_after(changes))
+        .map_err(Failure::Partial)?;
     verify(source, target, counts, progress).map_err(Failure::Partial)
 }
 
@@ -311,7 +325,9 @@ fn copy_rows(
                 password_hash: row.password_hash.as_deref(),
                 created_at: user.created_at,
             })?;
-            tx.set_unread_total(id, row.unread_total)
+            tx.set_unread_total(id, row.unread_total)?;
+            // The feed's entries are not copied: marked pruned instead.
+            tx.prune_changes(id, row.changes_through).map(drop)
         },
     )?;
     copy_table(

@@ -6,7 +6,7 @@ mod copy_support;
 
 use chatcore::{Config, CopyProgress, CopyStage, Store, UserId};
 use common::{PASSWORD, user};
-use copy_support::{assert_same, django, populate};
+use copy_support::{assert_feed_goes_on, assert_same, django, populate};
 use std::path::Path;
 
 fn open(path: &Path) -> Store {
@@ -95,6 +95,15 @@ fn the_copy_goes_on_like_the_source_new_ids_above_the_copied_ones() {
     // (the deleted thread's and message's ids are not reused either).
     assert_eq!(made[0], made[1]);
     assert!(copy.verify_unread().unwrap().mismatches.is_empty());
+}
+
+#[test]
+fn a_follower_of_the_feed_moves_to_the_copy_without_a_gap() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = populate(open(&dir.path().join("a.db")));
+    let target = dir.path().join("b.db");
+    source.store.copy_to(&target, |_| {}).unwrap();
+    assert_feed_goes_on(&source, &open(&target));
 }
 
 #[test]

@@ -7,7 +7,9 @@ mod common;
 mod copy_support;
 
 use chatcore::{Config, Store};
-use copy_support::{Source, assert_lines_eq, assert_same, django, ndjson, populate};
+use copy_support::{
+    Source, assert_feed_goes_on, assert_lines_eq, assert_same, django, ndjson, populate,
+};
 
 /// The schema the test made, dropped when the test ends (also on failure).
 struct Schema {
@@ -84,4 +86,27 @@ fn a_store_round_trips_sqlite_to_postgresql_to_sqlite() {
     for token in &source.tokens {
         assert_lines_eq(&ndjson(&source.store, token), &ndjson(&local, token));
     }
+    // A follower of the feed moves up without a gap (this writes).
+    assert_feed_goes_on(&source, &on_server.store);
+}
+
+#[test]
+fn a_follower_of_a_postgresql_stores_feed_moves_to_a_local_copy_without_a_gap() {
+    let Ok(url) = std::env::var("CHATCORE_TEST_POSTGRES_URL") else {
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: the PostgreSQL -> SQLite copy of the feed (set CHATCORE_TEST_POSTGRES_URL)"
+        );
+        return;
+    };
+    let schema = fresh_schema(&url);
+    let server = with_search_path(&url, &schema.name);
+    let source = populate(Store::open_with(&server, Config::insecure_fast_for_tests()).unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let local = dir.path().join("copy.db");
+    source.store.copy_to(&local, |_| {}).unwrap();
+    let copy = Store::open_with(&local, Config::insecure_fast_for_tests()).unwrap();
+    assert_same(&source, &copy);
+    assert_feed_goes_on(&source, &copy);
 }

@@ -27,7 +27,9 @@ impl CopyStorage for PgTx<'_> {
     fn user_rows_page(&mut self, after: i64, up_to: i64, limit: u32) -> Result<Vec<UserRow>> {
         let rows = self.query(
             &format!(
-                "SELECT {USER_COLUMNS}, email_key, username_key, password_hash, unread_total
+                "SELECT {USER_COLUMNS}, email_key, username_key, password_hash, unread_total,
+                    greatest(changes_pruned_through, coalesce(
+                        (SELECT max(c.id) FROM changes c WHERE c.user_id = users.id), 0))
                  FROM users WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3"
             ),
             &[&after, &up_to, &i64::from(limit)],
@@ -39,6 +41,7 @@ impl CopyStorage for PgTx<'_> {
                 username_key: row.try_get(7)?,
                 password_hash: row.try_get(8)?,
                 unread_total: row.try_get(9)?,
+                changes_through: row.try_get(10)?,
             })
         })
     }
@@ -133,5 +136,17 @@ impl CopyStorage for PgTx<'_> {
             ],
         )?;
         Ok(changed > 0)
+    }
+
+    fn continue_change_ids_after(&mut self, highest: i64) -> Result<()> {
+        if highest > 0 {
+            // The identity's sequence: its next value is highest + 1.
+            self.query_one(
+                "SELECT setval('changes_id_seq', greatest($1, (SELECT CASE WHEN is_called \
+                 THEN last_value ELSE 0 END FROM changes_id_seq)))",
+                &[&highest],
+            )?;
+        }
+        Ok(())
     }
 }

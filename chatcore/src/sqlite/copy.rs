@@ -20,7 +20,9 @@ impl CopyStorage for SqliteTx<'_> {
 
     fn user_rows_page(&mut self, after: i64, up_to: i64, limit: u32) -> Result<Vec<UserRow>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {USER_COLUMNS}, email_key, username_key, password_hash, unread_total
+            "SELECT {USER_COLUMNS}, email_key, username_key, password_hash, unread_total,
+                    max(changes_pruned_through, coalesce(
+                        (SELECT max(c.id) FROM changes c WHERE c.user_id = users.id), 0))
              FROM users WHERE id > ?1 AND id <= ?2 ORDER BY id LIMIT ?3"
         ))?;
         let rows = stmt.query_map(params![after, up_to, limit], |row| {
@@ -30,6 +32,7 @@ impl CopyStorage for SqliteTx<'_> {
                 username_key: row.get(7)?,
                 password_hash: row.get(8)?,
                 unread_total: row.get(9)?,
+                changes_through: row.get(10)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -135,5 +138,21 @@ impl CopyStorage for SqliteTx<'_> {
                 row.cleared_through
             ])?;
         Ok(changed > 0)
+    }
+
+    fn continue_change_ids_after(&mut self, highest: i64) -> Result<()> {
+        // AUTOINCREMENT's counter lives in sqlite_sequence (no unique
+        // name): raise the row, or make it.
+        let raised = self.conn.execute(
+            "UPDATE sqlite_sequence SET seq = max(seq, ?1) WHERE name = 'changes'",
+            [highest],
+        )?;
+        if raised == 0 {
+            self.conn.execute(
+                "INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', ?1)",
+                [highest],
+            )?;
+        }
+        Ok(())
     }
 }

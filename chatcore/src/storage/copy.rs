@@ -37,6 +37,10 @@ pub(crate) struct UserRow {
     pub password_hash: Option<String>,
     /// `users.unread_total` as stored.
     pub unread_total: i64,
+    /// The highest change feed entry id of the user, kept or pruned (0 for
+    /// none): a copy, which does not copy the entries, marks the user's
+    /// feed pruned through it.
+    pub changes_through: i64,
 }
 
 /// One participant's member row of a thread, as stored.
@@ -102,4 +106,7 @@ pub(crate) trait CopyStorage {
     /// `row`, in one write; whether the row exists (`false`: nothing
     /// written).
     fn set_member_row(&mut self, row: &MemberRow) -> Result<bool>;
+    /// Makes the change feed of a copy number on from the source's: the
+    /// next entry's id is above `highest` (the source's highest entry id).
+    fn continue_change_ids_after(&mut self, highest: i64) -> Result<()>;
 }

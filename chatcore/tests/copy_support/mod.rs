@@ -127,3 +127,39 @@ pub fn assert_same(source: &Source, copy: &Store) {
     }
     assert!(copy.verify_unread().unwrap().mismatches.is_empty());
 }
+
+/// A follower of `source`'s change feed, moved to `copy`: a cursor from
+/// before the source's last entry has expired there (the entries are not
+/// copied; never a silent gap), the source's newest cursor goes on, and a
+/// change made in the copy comes after it (ann's and bob's sessions).
+pub fn assert_feed_goes_on(source: &Source, copy: &Store) {
+    use chatcore::ChangeKind;
+    let ann_source = source.store.resume(&source.tokens[0]).unwrap();
+    let first = ann_source.changes(None, None).unwrap();
+    assert!(first.items.len() > 2, "the source's feed has entries");
+    let older = first.items[0].cursor;
+    let mut newest = first.next_cursor;
+    let mut more = first.has_more;
+    while more {
+        let page = ann_source.changes(Some(newest), None).unwrap();
+        (newest, more) = (page.next_cursor, page.has_more);
+    }
+
+    let ann = copy.resume(&source.tokens[0]).unwrap();
+    let err = ann.changes(Some(older), None).unwrap_err();
+    assert_eq!(err.code(), "changes_expired", "{err}");
+    let page = ann.changes(Some(newest), None).unwrap();
+    assert!(page.items.is_empty());
+    assert_eq!(page.next_cursor, newest);
+
+    let bob = copy.resume(&source.tokens[1]).unwrap();
+    let (thread, created) = ann.create_thread(&[ann.user_id(), bob.user_id()]).unwrap();
+    assert!(!created);
+    let sent = bob.send(thread.id, "after the move").unwrap();
+    let page = ann.changes(Some(newest), None).unwrap();
+    assert_eq!(page.items.len(), 1, "{:?}", page.items);
+    let change = &page.items[0];
+    assert_eq!(change.kind, ChangeKind::MessageSent);
+    assert_eq!(change.message.as_ref().map(|m| m.id), Some(sent.id));
+    assert!(change.cursor.raw() > newest.raw());
+}
