@@ -10,9 +10,18 @@
 //! one to commit or roll back and draws a higher id. Per user, id order is
 //! commit order, which is all a cursor (one user's position) needs.
 //!
-//! The same statement sends a `NOTIFY` on the store's channel
-//! ([`CHANNEL`]), delivered by the server at commit (never for a
-//! rollback): the waiters of other processes wake (`watch`).
+//! A transaction that appended entries is followed, once it has committed,
+//! by a `NOTIFY` on the store's channel ([`CHANNEL`]) in a transaction of
+//! its own ([`NOTIFY_AFTER_COMMIT`], sent by the pool): the waiters of
+//! other processes wake (`watch`). Not in the appending transaction itself:
+//! the server serializes the commits of notifying transactions on one lock,
+//! held through the commit's flush to disk, so every send of every process
+//! would wait for every other's `fsync` (8 client threads sent no faster
+//! than 1). The notifying transaction writes nothing and does not wait for
+//! its own flush (`synchronous_commit = off`), so it holds that lock only
+//! for a moment. If the process dies between the two, the notification is
+//! lost and other processes' waiters see the entries at their next
+//! recheck (`Config::wait_recheck`), never later.
 
 use super::rows::{MESSAGE_COLUMNS, message_at};
 use super::{PgTx, from_millis, to_millis};
@@ -25,6 +34,16 @@ use chrono::{DateTime, Utc};
 /// (a store), as short as the server's identifier limit needs.
 pub(crate) const CHANNEL: &str = "'chatcore_feed_' || md5(current_schema())";
 
+/// What the pool sends after committing a transaction that appended
+/// entries: the notification, in a transaction of its own that does not
+/// wait for its flush (see the module docs). One round trip.
+pub(crate) static NOTIFY_AFTER_COMMIT: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| {
+        format!(
+            "BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_notify({CHANNEL}, ''); COMMIT"
+        )
+    });
+
 /// The message columns of the joined `messages` row, prefixed.
 fn joined_message_columns() -> String {
     MESSAGE_COLUMNS
@@ -36,16 +55,15 @@ fn joined_message_columns() -> String {
 
 impl FeedStorage for PgTx<'_> {
     fn append_change(&mut self, new: &NewChange) -> Result<(i64, i64)> {
-        let sql = format!(
-            "WITH s AS (UPDATE users SET changes_seq = changes_seq + 1 WHERE id = $1
-                        RETURNING changes_seq)
-             INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
-             SELECT $1, s.changes_seq, $2, $3, $4, $5, $6
-             FROM s CROSS JOIN (SELECT pg_notify({CHANNEL}, '')) AS n
-             RETURNING id, seq"
-        );
+        let sql = "WITH s AS (UPDATE users SET changes_seq = changes_seq + 1 WHERE id = $1
+                               RETURNING changes_seq)
+                   INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
+                   SELECT $1, s.changes_seq, $2, $3, $4, $5, $6
+                   FROM s
+                   RETURNING id, seq";
+        self.notify = true;
         let row = self.query_opt(
-            &sql,
+            sql,
             &[
                 &new.user.0,
                 &new.kind,
@@ -65,13 +83,13 @@ impl FeedStorage for PgTx<'_> {
     }
 
     fn append_change_for_every_user(&mut self, kind: i64, at: DateTime<Utc>) -> Result<u64> {
-        let sql = format!(
-            "WITH s AS (UPDATE users SET changes_seq = changes_seq + 1 RETURNING id, changes_seq)
-             INSERT INTO changes (user_id, seq, kind, at)
-             SELECT s.id, s.changes_seq, $1, $2
-             FROM s CROSS JOIN (SELECT pg_notify({CHANNEL}, '')) AS n ORDER BY s.id"
-        );
-        self.execute(&sql, &[&kind, &to_millis(at)])
+        let sql = "WITH s AS (UPDATE users SET changes_seq = changes_seq + 1
+                               RETURNING id, changes_seq)
+                   INSERT INTO changes (user_id, seq, kind, at)
+                   SELECT s.id, s.changes_seq, $1, $2
+                   FROM s ORDER BY s.id";
+        self.notify = true;
+        self.execute(sql, &[&kind, &to_millis(at)])
     }
 
     fn oldest_change(&mut self, user: UserId) -> Result<Option<(i64, i64, DateTime<Utc>)>> {

@@ -81,6 +81,9 @@ pub(crate) struct PgTx<'c> {
     /// An insert met a key that only a concurrent commit can have taken:
     /// the call runs again from the start.
     retry: bool,
+    /// Change feed entries were appended: other processes' waiters are
+    /// notified once the transaction has committed (`feed`).
+    notify: bool,
 }
 
 impl<'c> PgTx<'c> {
@@ -89,6 +92,7 @@ impl<'c> PgTx<'c> {
             conn,
             write,
             retry: false,
+            notify: false,
         }
     }
 

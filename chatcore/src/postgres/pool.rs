@@ -18,6 +18,7 @@
 
 use super::connect::Target;
 use super::error::{commit_unknown, is_connection_lost, is_retryable};
+use super::feed::NOTIFY_AFTER_COMMIT;
 use super::{Conn, PgTx};
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -136,7 +137,7 @@ impl Backend {
         }
         let mut tx = PgTx::new(&mut conn, mode != Mode::Read);
         let result = work(&mut tx);
-        let retry = tx.retry;
+        let (retry, notify) = (tx.retry, tx.notify);
         match (result, mode) {
             (Ok(()), Mode::DryRun) => {
                 conn.client
@@ -147,7 +148,12 @@ impl Backend {
             }
             (Ok(()), _) => match conn.client.batch_execute("COMMIT") {
                 Ok(()) => {
-                    conn.dirty = false;
+                    // The work is committed and stays so. A notification
+                    // that fails is only late (waiters recheck); the
+                    // connection is then dropped, not reused.
+                    if !notify || conn.client.batch_execute(&NOTIFY_AFTER_COMMIT).is_ok() {
+                        conn.dirty = false;
+                    }
                     Ok(true)
                 }
                 Err(err) => {
