@@ -226,7 +226,8 @@ pub(crate) trait ImportStorage {
     /// Sets every thread's newest message and activity from its messages
     /// (activity never moves back), and every member's activity to its
     /// thread's. Also brings the store's id counters past the ids the
-    /// import gave.
+    /// import gave. It ends every bulk write (bulk load, import, copy): a
+    /// backend with a query planner also refreshes its statistics here.
     fn recompute_activity(&mut self) -> Result<()>;
     /// The highest user, thread and message ids (0 for none), where an
     /// export stops.
