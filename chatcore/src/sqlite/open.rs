@@ -2,8 +2,8 @@
 //! its folder cannot be written (reads then work; writes fail).
 
 use super::cipher;
+use super::keyspec::ConnectionKey;
 use crate::error::Result;
-use crate::key::DatabaseKey;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 
@@ -14,7 +14,7 @@ use std::path::Path;
 /// # Errors
 /// [`Error::WrongKey`](crate::Error::WrongKey) if `key` (or its absence)
 /// does not open the file, before anything is written to it.
-pub(crate) fn open_file(path: &Path, key: Option<&DatabaseKey>) -> Result<Connection> {
+pub(crate) fn open_file(path: &Path, key: Option<&ConnectionKey>) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
