@@ -435,7 +435,7 @@ impl Backend {
             ));
         }
         let salt = super::cipher::salt(&*self.checkout()?)?;
-        let new_connection_key = ConnectionKey::with_salt(new_key, &salt);
+        let new_connection_key = ConnectionKey::with_salt(new_key, &salt)?;
         let mut pool = self.lock_pool();
         // No new connection is lent out while the lock is held; wait for
         // the ones lent out to come back.
