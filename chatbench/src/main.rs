@@ -13,6 +13,7 @@
 //! only if the benchmark itself breaks (an error, a wrong result, unread
 //! counters that disagree with the messages), never because of a timing.
 
+mod cipher_floor;
 mod data;
 mod encrypted;
 mod feed;
