@@ -39,6 +39,16 @@ pub(crate) const SALT_BYTES: usize = 16;
 /// cipher_default_kdf_iter`): PBKDF2-HMAC-SHA512, 256,000 iterations.
 pub(crate) const KDF_ITERATIONS: usize = 256_000;
 
+/// The key of an encrypted store: as the host gave it, and as each of its
+/// connections is keyed (a passphrase derived once).
+#[derive(Clone)]
+pub(crate) struct StoreKey {
+    /// The host's key ([`crate::storage::Backend::key`], backups).
+    pub(crate) host: DatabaseKey,
+    /// What every connection is keyed with.
+    pub(crate) connections: ConnectionKey,
+}
+
 /// The text a connection of an encrypted store is keyed with
 /// (`PRAGMA key`): SQLCipher's raw key form, `x'<key>'` for a raw key or
 /// `x'<derived key><salt>'` for a passphrase. Wiped when dropped; `Debug`

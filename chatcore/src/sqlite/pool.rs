@@ -4,7 +4,7 @@
 
 use super::SqliteTx;
 use super::checkpoint::{self, Checkpointer, Checkpoints};
-use super::keyspec::ConnectionKey;
+use super::keyspec::{ConnectionKey, StoreKey};
 use super::schema;
 use crate::config::{Config, Durability};
 use crate::error::{Error, Result};
@@ -55,14 +55,6 @@ struct Pool {
     open: usize,
 }
 
-/// The key of an encrypted store: as the host gave it, and as each of its
-/// connections is keyed (a passphrase derived once, see `keyspec`).
-#[derive(Clone)]
-struct StoreKey {
-    host: DatabaseKey,
-    connections: ConnectionKey,
-}
-
 impl Backend {
     /// Checks that `path` names a file SQLite can share between pooled
     /// connections, and creates it (mode 0600) if missing.
@@ -74,7 +66,7 @@ impl Backend {
                 "{path:?} is not a file path; use Store::open_in_memory for a store in memory"
             )));
         }
-        create_private_file(path)
+        super::open::create_private_file(path)
     }
 
     /// Opens the database at `path` (prepared by [`Backend::prepare_file`]),
@@ -278,11 +270,11 @@ impl crate::storage::Backend for Backend {
             };
             conn.execute("VACUUM INTO ?1", [target])?;
             let version = schema::version(&conn)?;
-            return verify_copy(Path::new(target), None, version);
+            return super::open::verify_copy(Path::new(target), None, version);
         }
         let version = schema::version(&conn)?;
         super::cipher::export(&conn, target, key, version)?;
-        verify_copy(target, key, version)
+        super::open::verify_copy(target, key, version)
     }
 
     fn key(&self) -> Option<DatabaseKey> {
@@ -512,41 +504,4 @@ impl Drop for PooledConnection<'_> {
             self.inner.returned.notify_one();
         }
     }
-}
-
-/// Creates a missing database file with mode 0600 before SQLite opens it,
-/// so the file (and the WAL files SQLite derives from its mode) are private.
-fn create_private_file(path: &Path) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(err) => Err(Error::Storage {
-            message: format!("cannot create the database file {}: {err}", path.display()),
-            source: Some(Box::new(err)),
-        }),
-    }
-}
-
-/// Opens the copy at `target` with `key` and checks it: every page reads
-/// (`PRAGMA quick_check`) and it has the source's schema version.
-fn verify_copy(target: &Path, key: Option<&DatabaseKey>, version: i64) -> Result<()> {
-    let key = key
-        .map(|key| ConnectionKey::for_file(target, key))
-        .transpose()?;
-    let copy = super::open::open_file(target, key.as_ref())?;
-    let check: String = copy.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
-    let copied = schema::version(&copy)?;
-    if check != "ok" || copied != version {
-        return Err(Error::storage(format!(
-            "the copy failed its check ({check}, schema version {copied} of {version})"
-        )));
-    }
-    Ok(())
 }
