@@ -225,7 +225,8 @@ mod tests {
         assert_eq!(parse_salt(&"zz".repeat(16)), None);
     }
 
-    /// SQLCipher's own defaults are the parameters derived with here.
+    /// SQLCipher's own defaults are the parameters derived with here (and
+    /// the settings every store keeps).
     #[test]
     fn the_derivation_uses_sqlciphers_default_parameters() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
@@ -241,6 +242,9 @@ mod tests {
         assert_eq!(pragma("cipher_default_hmac_algorithm"), "HMAC_SHA512");
         assert_eq!(pragma("cipher_default_page_size"), "4096");
         assert_eq!(pragma("cipher_default_use_hmac"), "1");
+        // Off, as SQLCipher 4 ships it: on, it would lock and wipe every
+        // allocation, a cost on every statement.
+        assert_eq!(pragma("cipher_memory_security"), "0");
     }
 
     /// One derivation per open: the store's other connections (pooled,
