@@ -68,13 +68,13 @@ impl ConnectionKey {
     /// if the file is new), which takes the derivation's time.
     ///
     /// # Errors
-    /// [`Error::Storage`] if the file exists but cannot be read, or no
-    /// random salt can be had.
+    /// [`Error::Storage`] if no random salt can be had for a new file, or
+    /// OpenSSL fails to derive the key.
     pub(crate) fn for_file(path: &Path, key: &DatabaseKey) -> Result<ConnectionKey> {
         match key {
             DatabaseKey::Raw(_) => Ok(ConnectionKey(key.sqlcipher_text())),
             DatabaseKey::Passphrase(passphrase) => {
-                let salt = match file_salt(path)? {
+                let salt = match file_salt(path) {
                     Some(salt) => salt,
                     None => random_salt()?,
                 };
@@ -131,26 +131,14 @@ thread_local! {
 }
 
 /// The salt SQLCipher would read from the file at `path`: its first 16
-/// bytes; `None` if the file is missing or shorter (SQLCipher then makes a
-/// random one).
-fn file_salt(path: &Path) -> Result<Option<[u8; SALT_BYTES]>> {
-    let file = match std::fs::File::open(path) {
-        Ok(file) => file,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(err) => return Err(cannot_read(path, err)),
-    };
+/// bytes; `None` if the file is missing, shorter or unreadable (SQLCipher
+/// then makes a random one; an unreadable file then fails to open with
+/// SQLite's own error, as before).
+fn file_salt(path: &Path) -> Option<[u8; SALT_BYTES]> {
+    let file = std::fs::File::open(path).ok()?;
     let mut header = Vec::with_capacity(SALT_BYTES);
-    file.take(SALT_BYTES as u64)
-        .read_to_end(&mut header)
-        .map_err(|err| cannot_read(path, err))?;
-    Ok(header.try_into().ok())
-}
-
-fn cannot_read(path: &Path, err: std::io::Error) -> Error {
-    Error::Storage {
-        message: format!("cannot read the database file {}: {err}", path.display()),
-        source: Some(Box::new(err)),
-    }
+    file.take(SALT_BYTES as u64).read_to_end(&mut header).ok()?;
+    header.try_into().ok()
 }
 
 /// A new file's salt: 16 bytes from OpenSSL's generator, as SQLCipher
@@ -210,11 +198,11 @@ mod tests {
     fn the_salt_is_the_files_first_16_bytes_or_random_for_a_new_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
-        assert_eq!(file_salt(&path).unwrap(), None);
+        assert_eq!(file_salt(&path), None);
         std::fs::write(&path, [7u8; 15]).unwrap();
-        assert_eq!(file_salt(&path).unwrap(), None);
+        assert_eq!(file_salt(&path), None);
         std::fs::write(&path, [7u8; 4096]).unwrap();
-        assert_eq!(file_salt(&path).unwrap(), Some([7; 16]));
+        assert_eq!(file_salt(&path), Some([7; 16]));
         assert_ne!(random_salt().unwrap(), random_salt().unwrap());
     }
 
