@@ -6,12 +6,15 @@
 //! cargo run --release -p chatbench -- --quick # CI smoke size
 //! ```
 //!
+//! `chatbench encrypted [--quick]` runs only the encrypted store's rows.
+//!
 //! Options: `--quick`, `--out FILE` (also write the markdown table there),
 //! `--keep DIR` (generate into DIR/bench.db and keep it); `--postgres URL`
 //! runs the rows on PostgreSQL instead (module `pg`). The program fails
 //! only if the benchmark itself breaks (an error, a wrong result, unread
 //! counters that disagree with the messages), never because of a timing.
 
+mod cipher_floor;
 mod data;
 mod encrypted;
 mod feed;
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Some("search") => search::command(&argv[1..]),
         Some("feed-sender") => feed::sender(&argv[1..]),
         Some("feed-idle") => feed::idle(&argv[1..]),
+        Some("encrypted") => encrypted::command(&argv[1..]),
         _ if argv.iter().any(|arg| arg == "--postgres") => pg::command(&argv),
         _ => parse(&argv).and_then(run),
     };
@@ -210,9 +214,9 @@ impl Bench {
     }
 }
 
-fn run(args: Args) -> R<()> {
-    let size = if args.quick { Size::QUICK } else { Size::FULL };
-    let plan = if args.quick {
+/// The sampling plan of the main rows, at `--quick` or full size.
+fn plan_for(quick: bool) -> Plan {
+    if quick {
         Plan {
             rounds: 3,
             samples_per_round: 10,
@@ -228,7 +232,12 @@ fn run(args: Args) -> R<()> {
             warmup_iterations: 3,
             max_iterations: 1_000_000,
         }
-    };
+    }
+}
+
+fn run(args: Args) -> R<()> {
+    let size = if args.quick { Size::QUICK } else { Size::FULL };
+    let plan = plan_for(args.quick);
     let started = Instant::now();
     let temp = tempfile::tempdir().map_err(|e| format!("temporary directory: {e}"))?;
     let dir = args

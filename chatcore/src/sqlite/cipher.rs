@@ -2,10 +2,12 @@
 //! file, re-keying, and copies to an encrypted or plain file.
 //!
 //! Every connection to a keyed store runs `PRAGMA key` as its first
-//! statement, then reads `sqlite_schema` at once: SQLCipher only finds out
+//! statement (with the key text of [`ConnectionKey`], which for a
+//! passphrase was derived once per open), then reads `sqlite_schema` at once: SQLCipher only finds out
 //! that a key is wrong when it decrypts the first page, and that read writes
 //! nothing, so a wrong key is refused before anything could touch the file.
 
+use super::keyspec::ConnectionKey;
 use crate::error::{Error, Result};
 use crate::key::DatabaseKey;
 use rusqlite::{Connection, ErrorCode};
@@ -19,7 +21,7 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 
 /// Keys `conn` (its first statement) when the store has a key; nothing
 /// otherwise. The SQL text holding the key is wiped when dropped.
-pub(crate) fn apply_key(conn: &Connection, key: Option<&DatabaseKey>) -> Result<()> {
+pub(crate) fn apply_key(conn: &Connection, key: Option<&ConnectionKey>) -> Result<()> {
     // SQLCipher writes its own log to stderr by default (a wrong key is an
     // "ERROR" line there): a library must not write to its host's stderr.
     // The level is process-wide; errors reach the caller as `Error`s.
@@ -27,10 +29,7 @@ pub(crate) fn apply_key(conn: &Connection, key: Option<&DatabaseKey>) -> Result<
     let Some(key) = key else {
         return Ok(());
     };
-    let sql = Zeroizing::new(format!(
-        "PRAGMA key = {}",
-        quoted(&key.sqlcipher_text()).as_str()
-    ));
+    let sql = Zeroizing::new(format!("PRAGMA key = {}", quoted(key.text()).as_str()));
     conn.execute_batch(&sql).map_err(|err| {
         // SQLite's error names the failure, never the SQL (so not the key).
         let detail = match &err {
@@ -70,40 +69,40 @@ fn quoted(text: &str) -> Zeroizing<String> {
 pub(crate) fn probe(
     conn: &Connection,
     path: &Path,
-    key: Option<&DatabaseKey>,
+    key: Option<&ConnectionKey>,
 ) -> Result<std::result::Result<(), rusqlite::Error>> {
     match conn.query_row("SELECT count(*) FROM sqlite_schema", [], |row| {
         row.get::<_, i64>(0)
     }) {
         Ok(_) => Ok(Ok(())),
         Err(err) if err.sqlite_error_code() == Some(ErrorCode::NotADatabase) => {
-            Err(not_readable(path, key, err))
+            Err(not_readable(path, key.is_some(), err))
         }
         Err(err) => Ok(Err(err)),
     }
 }
 
-/// The error for a file SQLite could not read as a database, with `key`
-/// (or none): [`Error::WrongKey`] where a key explains it, else the plain
-/// "not a chatcore database" storage error.
-fn not_readable(path: &Path, key: Option<&DatabaseKey>, err: rusqlite::Error) -> Error {
+/// The error for a file SQLite could not read as a database, opened with
+/// a key (`keyed`) or without: [`Error::WrongKey`] where a key explains it,
+/// else the plain "not a chatcore database" storage error.
+fn not_readable(path: &Path, keyed: bool, err: rusqlite::Error) -> Error {
     let (header, len) = read_header(path);
     let plain = header.starts_with(SQLITE_MAGIC);
-    match key {
-        Some(_) if plain => Error::WrongKey(
+    match keyed {
+        true if plain => Error::WrongKey(
             "the file is a plain (unencrypted) database: open it without a key, or make an \
              encrypted copy with backup"
                 .into(),
         ),
-        Some(_) => Error::WrongKey(
+        true => Error::WrongKey(
             "the key does not open this file (a wrong key, or a file that is not a chatcore \
              database)"
                 .into(),
         ),
-        None if !plain && looks_encrypted(&header, len) => Error::WrongKey(
+        false if !plain && looks_encrypted(&header, len) => Error::WrongKey(
             "the file is encrypted (or is not a database at all): open it with its key".into(),
         ),
-        None => err.into(),
+        false => err.into(),
     }
 }
 
@@ -145,14 +144,22 @@ pub(crate) fn is_encrypted(conn: &Connection) -> Result<bool> {
     Ok(provider.is_some())
 }
 
+/// The salt of the encrypted database `conn` is open on (`PRAGMA
+/// cipher_salt`), which a rekey keeps.
+pub(crate) fn salt(conn: &Connection) -> Result<[u8; super::keyspec::SALT_BYTES]> {
+    let hex: String = conn.query_row("PRAGMA cipher_salt", [], |row| row.get(0))?;
+    super::keyspec::parse_salt(&hex)
+        .ok_or_else(|| Error::storage("SQLCipher reported a salt that is not 16 bytes in hex"))
+}
+
 /// Changes the key of the encrypted database `conn` is open on, in one
 /// transaction (`PRAGMA rekey` rewrites every page; in WAL mode all of
 /// them go to the WAL and the commit is atomic). The caller checks the
 /// result with a new connection: SQLCipher ignores a failed commit.
-pub(crate) fn rekey(conn: &Connection, new_key: &DatabaseKey) -> Result<()> {
+pub(crate) fn rekey(conn: &Connection, new_key: &ConnectionKey) -> Result<()> {
     let sql = Zeroizing::new(format!(
         "PRAGMA rekey = {}",
-        quoted(&new_key.sqlcipher_text()).as_str()
+        quoted(new_key.text()).as_str()
     ));
     conn.execute_batch(&sql)
         .map_err(|err| match err.sqlite_error_code() {
@@ -216,7 +223,7 @@ mod tests {
     fn sqlcipher_brings_the_sqlite_features_the_store_relies_on() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("features.db");
-        let key = DatabaseKey::Raw([5; 32]);
+        let key = ConnectionKey::for_file(&path, &DatabaseKey::Raw([5; 32])).unwrap();
         let conn = super::super::open::open_file(&path, Some(&key)).unwrap();
         let version: String = conn
             .query_row("SELECT sqlite_version()", [], |row| row.get(0))

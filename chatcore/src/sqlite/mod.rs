@@ -19,6 +19,7 @@ pub(crate) use error::explain_used_up_ids;
 pub(crate) use pool::Backend;
 mod ids;
 mod import;
+pub(crate) mod keyspec;
 pub(crate) mod life;
 pub(crate) mod messages;
 pub(crate) mod open;

@@ -1,8 +1,11 @@
 //! Opening the database file: read-write, or read-only when the file or
-//! its folder cannot be written (reads then work; writes fail).
+//! its folder cannot be written (reads then work; writes fail); creating
+//! it private; checking a copy by opening it.
 
 use super::cipher;
-use crate::error::Result;
+use super::keyspec::ConnectionKey;
+use super::schema;
+use crate::error::{Error, Result};
 use crate::key::DatabaseKey;
 use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
@@ -14,7 +17,7 @@ use std::path::Path;
 /// # Errors
 /// [`Error::WrongKey`](crate::Error::WrongKey) if `key` (or its absence)
 /// does not open the file, before anything is written to it.
-pub(crate) fn open_file(path: &Path, key: Option<&DatabaseKey>) -> Result<Connection> {
+pub(crate) fn open_file(path: &Path, key: Option<&ConnectionKey>) -> Result<Connection> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -67,6 +70,43 @@ fn immutable_uri(path: &Path) -> String {
     }
     uri.push_str("?immutable=1");
     uri
+}
+
+/// Creates a missing database file with mode 0600 before SQLite opens it,
+/// so the file (and the WAL files SQLite derives from its mode) are private.
+pub(crate) fn create_private_file(path: &Path) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(Error::Storage {
+            message: format!("cannot create the database file {}: {err}", path.display()),
+            source: Some(Box::new(err)),
+        }),
+    }
+}
+
+/// Opens the copy at `target` with `key` and checks it: every page reads
+/// (`PRAGMA quick_check`) and it has the source's schema version.
+pub(crate) fn verify_copy(target: &Path, key: Option<&DatabaseKey>, version: i64) -> Result<()> {
+    let key = key
+        .map(|key| ConnectionKey::for_file(target, key))
+        .transpose()?;
+    let copy = open_file(target, key.as_ref())?;
+    let check: String = copy.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
+    let copied = schema::version(&copy)?;
+    if check != "ok" || copied != version {
+        return Err(Error::storage(format!(
+            "the copy failed its check ({check}, schema version {copied} of {version})"
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

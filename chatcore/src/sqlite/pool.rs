@@ -4,6 +4,7 @@
 
 use super::SqliteTx;
 use super::checkpoint::{self, Checkpointer, Checkpoints};
+use super::keyspec::{ConnectionKey, StoreKey};
 use super::schema;
 use crate::config::{Config, Durability};
 use crate::error::{Error, Result};
@@ -41,9 +42,10 @@ pub(crate) struct Backend {
     /// `None` for an in-memory store, which has exactly one connection.
     path: Option<PathBuf>,
     max_connections: usize,
-    /// The key every new connection is keyed with (`None`: a plain file).
-    /// Changed only by [`crate::storage::Backend::rekey`], with the pool drained.
-    key: RwLock<Option<DatabaseKey>>,
+    /// The store's key and the text every new connection is keyed with
+    /// (`None`: a plain file). Changed only by
+    /// [`crate::storage::Backend::rekey`], with the pool drained.
+    key: RwLock<Option<StoreKey>>,
     pool: Mutex<Pool>,
     returned: Condvar,
 }
@@ -64,7 +66,7 @@ impl Backend {
                 "{path:?} is not a file path; use Store::open_in_memory for a store in memory"
             )));
         }
-        create_private_file(path)
+        super::open::create_private_file(path)
     }
 
     /// Opens the database at `path` (prepared by [`Backend::prepare_file`]),
@@ -74,7 +76,14 @@ impl Backend {
         if let Some(key) = &config.key {
             key.check()?;
         }
-        let path_is_file = path.is_some();
+        // A passphrase's one key derivation of this open.
+        let key = match (&config.key, &path) {
+            (Some(key), Some(path)) => Some(StoreKey {
+                host: key.clone(),
+                connections: ConnectionKey::for_file(path, key)?,
+            }),
+            _ => None,
+        };
         let max_connections = match path {
             Some(_) => MAX_FILE_CONNECTIONS,
             None => 1,
@@ -87,7 +96,7 @@ impl Backend {
             durability: config.durability,
             path,
             max_connections,
-            key: RwLock::new(config.key.clone().filter(|_| path_is_file)),
+            key: RwLock::new(key),
             pool: Mutex::new(Pool {
                 idle: Vec::new(),
                 open: 0,
@@ -252,7 +261,7 @@ impl crate::storage::Backend for Backend {
 
     fn backup_into(&self, target: &Path, key: Option<&DatabaseKey>) -> Result<()> {
         let conn = self.checkout()?;
-        if key.is_none() && self.key().is_none() {
+        if key.is_none() && self.host_key().is_none() {
             let Some(target) = target.to_str() else {
                 return Err(Error::InvalidArgument(format!(
                     "the backup path {} is not valid UTF-8",
@@ -261,15 +270,15 @@ impl crate::storage::Backend for Backend {
             };
             conn.execute("VACUUM INTO ?1", [target])?;
             let version = schema::version(&conn)?;
-            return verify_copy(Path::new(target), None, version);
+            return super::open::verify_copy(Path::new(target), None, version);
         }
         let version = schema::version(&conn)?;
         super::cipher::export(&conn, target, key, version)?;
-        verify_copy(target, key, version)
+        super::open::verify_copy(target, key, version)
     }
 
     fn key(&self) -> Option<DatabaseKey> {
-        self.key().clone()
+        self.host_key()
     }
 
     fn rekey(&self, new_key: &DatabaseKey) -> Result<()> {
@@ -285,11 +294,7 @@ impl crate::storage::Backend for Backend {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         if watcher.is_none() {
-            let key = self
-                .key
-                .read()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .clone();
+            let key = self.connection_key();
             *watcher = Some(super::watch::Watcher::start(path, key.as_ref(), on_commit)?);
         }
         Ok(())
@@ -376,14 +381,23 @@ impl Backend {
         let Some(path) = &self.path else {
             return Err(Error::Internal("open_file on an in-memory store".into()));
         };
-        super::open::open_file(path, self.key().as_ref())
+        super::open::open_file(path, self.connection_key().as_ref())
     }
 
-    /// The key new connections are keyed with.
-    fn key(&self) -> std::sync::RwLockReadGuard<'_, Option<DatabaseKey>> {
+    fn lock_key(&self) -> std::sync::RwLockReadGuard<'_, Option<StoreKey>> {
         self.key
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The store's key as the host gave it.
+    fn host_key(&self) -> Option<DatabaseKey> {
+        self.lock_key().as_ref().map(|key| key.host.clone())
+    }
+
+    /// The text new connections are keyed with.
+    fn connection_key(&self) -> Option<ConnectionKey> {
+        self.lock_key().as_ref().map(|key| key.connections.clone())
     }
 
     /// `PRAGMA rekey` on the only connection of this store, every other
@@ -391,6 +405,8 @@ impl Backend {
     /// checked with a new connection: SQLCipher does not report a commit
     /// that failed. The background checkpointer keeps its connection: a
     /// checkpoint copies WAL frames as they are, without decrypting them.
+    /// A new passphrase is derived once, with the file's salt (which a
+    /// rekey keeps), before the pool is drained.
     fn change_key(&self, new_key: &DatabaseKey) -> Result<()> {
         new_key.check()?;
         let Some(path) = self.path.as_deref() else {
@@ -398,7 +414,7 @@ impl Backend {
                 "an in-memory store is never written to disk and has no key".into(),
             ));
         };
-        let Some(old_key) = self.key().clone() else {
+        let Some(old_key) = self.connection_key() else {
             return Err(Error::InvalidArgument(
                 "the store is not encrypted, so it has no key to change; make an encrypted \
                  copy with backup and open that"
@@ -410,6 +426,8 @@ impl Backend {
                 "the database file is read-only, so its key cannot be changed",
             ));
         }
+        let salt = super::cipher::salt(&*self.checkout()?)?;
+        let new_connection_key = ConnectionKey::with_salt(new_key, &salt)?;
         let mut pool = self.lock_pool();
         // No new connection is lent out while the lock is held; wait for
         // the ones lent out to come back.
@@ -423,17 +441,20 @@ impl Backend {
             Some(conn) => conn,
             None => self.open_file()?,
         };
-        let rekeyed = super::cipher::rekey(&conn, new_key);
+        let rekeyed = super::cipher::rekey(&conn, &new_connection_key);
         drop(conn);
         pool.idle.clear();
         pool.open = 0;
         rekeyed?;
-        match super::open::open_file(path, Some(new_key)) {
+        match super::open::open_file(path, Some(&new_connection_key)) {
             Ok(_) => {
                 *self
                     .key
                     .write()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(new_key.clone());
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(StoreKey {
+                    host: new_key.clone(),
+                    connections: new_connection_key,
+                });
                 Ok(())
             }
             Err(Error::WrongKey(_)) => {
@@ -483,38 +504,4 @@ impl Drop for PooledConnection<'_> {
             self.inner.returned.notify_one();
         }
     }
-}
-
-/// Creates a missing database file with mode 0600 before SQLite opens it,
-/// so the file (and the WAL files SQLite derives from its mode) are private.
-fn create_private_file(path: &Path) -> Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    match options.open(path) {
-        Ok(_) => Ok(()),
-        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
-        Err(err) => Err(Error::Storage {
-            message: format!("cannot create the database file {}: {err}", path.display()),
-            source: Some(Box::new(err)),
-        }),
-    }
-}
-
-/// Opens the copy at `target` with `key` and checks it: every page reads
-/// (`PRAGMA quick_check`) and it has the source's schema version.
-fn verify_copy(target: &Path, key: Option<&DatabaseKey>, version: i64) -> Result<()> {
-    let copy = super::open::open_file(target, key)?;
-    let check: String = copy.query_row("PRAGMA quick_check", [], |row| row.get(0))?;
-    let copied = schema::version(&copy)?;
-    if check != "ok" || copied != version {
-        return Err(Error::storage(format!(
-            "the copy failed its check ({check}, schema version {copied} of {version})"
-        )));
-    }
-    Ok(())
 }

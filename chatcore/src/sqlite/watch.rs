@@ -51,7 +51,7 @@ impl Watcher {
     /// given).
     pub(crate) fn start(
         path: &Path,
-        key: Option<&crate::key::DatabaseKey>,
+        key: Option<&super::keyspec::ConnectionKey>,
         on_commit: OnCommit,
     ) -> Result<Watcher> {
         let conn = super::open::open_file(path, key)?;
