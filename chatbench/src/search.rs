@@ -1,5 +1,7 @@
-//! `chatbench search [--quick]`: full-text search (issue 16) at 1M messages
-//! (50,000 with --quick), each row against a floor in the same run:
+//! `chatbench search [--quick] [--messages N] [--keep DIR]`: full-text
+//! search (issue 16) at 1M messages (50,000 with --quick, N with
+//! --messages; --keep leaves the file in DIR/search.db), each row against a
+//! floor in the same run:
 //!
 //! - search rows: chatcore's `Session::search` against the bare FTS5 query
 //!   doing the same join, ranking and snippet on the same file;
@@ -259,10 +261,29 @@ fn size_of(conn: &Connection, pattern: &str) -> R<i64> {
     .map_err(|e| e.to_string())
 }
 
-/// `chatbench search [--quick]`.
+/// `chatbench search [--quick] [--messages N] [--keep DIR]`.
 pub fn command(argv: &[String]) -> R<()> {
     let quick = argv.iter().any(|a| a == "--quick");
-    let messages: u64 = if quick { 50_000 } else { 1_000_000 };
+    let value = |flag: &str| {
+        argv.iter()
+            .position(|a| a == flag)
+            .map(|i| {
+                argv.get(i + 1)
+                    .cloned()
+                    .ok_or(format!("{flag} needs a value"))
+            })
+            .transpose()
+    };
+    let messages: u64 = match value("--messages")? {
+        Some(n) => n
+            .parse()
+            .ok()
+            .filter(|&n| n >= RARE_COUNT)
+            .ok_or(format!("--messages: a count of at least {RARE_COUNT}"))?,
+        None if quick => 50_000,
+        None => 1_000_000,
+    };
+    let keep = value("--keep")?;
     let plan = Plan {
         rounds: if quick { 3 } else { 20 },
         samples_per_round: if quick { 5 } else { 6 },
@@ -272,7 +293,17 @@ pub fn command(argv: &[String]) -> R<()> {
     };
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let config = Config::default;
-    let path = dir.path().join("search.db");
+    let path = match &keep {
+        Some(keep) => {
+            std::fs::create_dir_all(keep).map_err(|e| format!("--keep {keep}: {e}"))?;
+            let path = Path::new(keep).join("search.db");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            path
+        }
+        None => dir.path().join("search.db"),
+    };
     let store = Store::open_with(&path, config()).map_err(err)?;
     let hash = store.hash_password_for_import(PASSWORD).map_err(err)?;
     eprintln!("search: loading {messages} messages (with the index)");
