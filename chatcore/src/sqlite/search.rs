@@ -175,11 +175,18 @@ fn statement(plan: &SearchPlan<'_>) -> Statement {
     }
     let mut matches = vec![(":match", main_match)];
     let tokens = if main_trigram { 24 } else { 12 };
+    // bm25 only where it orders: its first call counts every match of each
+    // term (80,000 rows for a word in 8 % of a million messages: 8 ms of a
+    // 13 ms newest-first page).
+    let rank = match plan.order {
+        SearchOrder::Relevance => format!("bm25({main})"),
+        SearchOrder::Recent => "0.0".to_string(),
+    };
     let mut sql = format!(
         "SELECT m.id, m.thread_id, m.sender_id, m.text, m.created_at, m.read_at,
                 m.edited_at, m.deleted_at,
                 u.id, u.email, u.username, u.first_name, u.last_name, u.created_at,
-                snippet({main}, 0, char(1), char(2), '…', {tokens}), bm25({main})
+                snippet({main}, 0, char(1), char(2), '…', {tokens}), {rank}
          FROM {main}
          JOIN messages m ON m.id = {main}.rowid
          JOIN members mb ON mb.thread_id = m.thread_id AND mb.user_id = :user
