@@ -218,7 +218,12 @@ impl Session {
             match page {
                 Some(page) => return Ok(page),
                 None => {
-                    self.store.write(|tx| tx.index_pending())?;
+                    // A read-only file cannot be written: it shows what its
+                    // writer indexed (that writer indexes the rest when it
+                    // closes, or its next search after a crash does).
+                    if !self.store.is_read_only() {
+                        self.store.write(|tx| tx.index_pending())?;
+                    }
                     indexed_pending = true;
                 }
             }
@@ -303,6 +308,7 @@ impl Store {
         })?;
         match checked {
             Some(found) => Ok(found),
+            None if self.is_read_only() => self.read(|tx| tx.check_search_index()),
             None => self.write(|tx| {
                 tx.index_pending()?;
                 tx.check_search_index()

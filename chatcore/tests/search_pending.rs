@@ -127,13 +127,26 @@ fn messages_waiting_at_a_crash_are_found_after_reopening() {
     }
     let waiting = mark(&path);
     assert!(waiting.0 < waiting.1);
-    // Nothing is indexed on the way out: a dropped store is a killed one
-    // as far as the index goes (the reliability suite kills for real).
-    drop((a, store));
+    // A crash: the store is never dropped, so nothing runs on the way out
+    // (the reliability suite kills processes for real).
+    std::mem::forget((a, store));
     let store = Store::open_with(&path, Config::insecure_fast_for_tests()).unwrap();
     assert_eq!(mark(&path), waiting, "reopening changes nothing");
     let a = store.login("ann@example.com", PASSWORD).unwrap();
     assert_eq!(texts(&a, "kiwi").len() as i64, BATCH + 10);
+    assert_eq!(store.verify_search_index().unwrap(), None);
+}
+
+#[test]
+fn a_store_closed_normally_leaves_nothing_waiting() {
+    let (_dir, path, store, a, thread) = pair_on_file();
+    a.send(thread, "cherry one").unwrap();
+    a.send(thread, "cherry two").unwrap();
+    assert!(mark(&path).0 < mark(&path).1);
+    drop((a, store));
+    let (indexed, highest) = mark(&path);
+    assert_eq!(indexed, highest);
+    let store = Store::open_with(&path, Config::insecure_fast_for_tests()).unwrap();
     assert_eq!(store.verify_search_index().unwrap(), None);
 }
 

@@ -158,3 +158,24 @@ pub(crate) fn resume_indexing(conn: &Connection) -> Result<()> {
     conn.execute_batch(&insert_trigger())?;
     Ok(())
 }
+
+/// A store closing indexes what its sends left pending, if it can without
+/// waiting (no other writer; a writable file): a file closed normally has
+/// nothing pending, and a read-only opener of it sees every message. What
+/// a crash leaves pending is indexed by the next search or check.
+impl Drop for super::pool::Backend {
+    fn drop(&mut self) {
+        use crate::storage::{Backend as _, Mode};
+        if self.path().is_none() || self.is_read_only() {
+            return;
+        }
+        // Nothing to report from a drop: a failure leaves the messages
+        // pending, which the next search indexes.
+        let _ = self.run(Mode::WriteIfFree, &mut |tx| {
+            if tx.search_pending()? {
+                tx.index_pending()?;
+            }
+            Ok(())
+        });
+    }
+}
