@@ -310,3 +310,14 @@ fn a_version_6_file_is_upgraded_and_searchable() {
     assert!(mark(&path).0 < mark(&path).1);
     assert_eq!(texts(&a, "apricot").len(), 13);
 }
+
+/// The version-6 triggers of `common::UNDO_STEPS` test the same ranges as
+/// the library.
+#[test]
+fn the_version_6_pattern_is_the_librarys() {
+    let class: String = chatcore::search::query::NO_SPACE_RANGES
+        .iter()
+        .map(|(low, high)| format!("{low}-{high}"))
+        .collect();
+    assert_eq!(no_space_glob!(), format!("*[{class}]*"));
+}

@@ -1,7 +1,9 @@
 //! [`SearchStorage`] on SQLite: two FTS5 indexes of `messages.text`, kept
-//! in step by triggers in the same transaction as every insert, text
-//! update and delete (sends, imports, bulk loads, edits, thread deletes by
-//! cascade).
+//! in step by triggers on every insert, text update and delete (sends,
+//! imports, bulk loads, edits, thread deletes by cascade). Since schema
+//! step 7 new messages are indexed 64 at a time and a search first indexes
+//! what waits (`search_queue`); changes to indexed messages go through the
+//! index in their own transaction.
 //!
 //! - `messages_fts`: words, `unicode61` with diacritics and case folded
 //!   (`remove_diacritics 2`), symbols (emoji) as word characters. Every
@@ -11,7 +13,8 @@
 //! - `messages_trigram`: the `trigram` tokenizer (substrings of three or more
 //!   characters), only for messages with a character of a script written
 //!   without spaces (`search_query::NO_SPACE_RANGES`, tested by `GLOB` in
-//!   the triggers), so Latin-only text pays nothing for it.
+//!   the triggers behind a byte-length test, [`has_no_space`]), so
+//!   Latin-only text pays nothing for it.
 //!
 //! Both are external-content tables over `messages` (the text is stored
 //! once). A parsed query becomes `MATCH` expressions of quoted strings: a

@@ -179,3 +179,37 @@ impl Drop for super::pool::Backend {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::search::has_no_space;
+    use crate::search_query::{NO_SPACE_RANGES, is_no_space_char};
+    use rusqlite::Connection;
+
+    /// The byte-length test in front of the `GLOB` only skips text that
+    /// cannot match: every no-space character takes 3 or more bytes.
+    #[test]
+    fn the_byte_length_test_never_skips_a_no_space_character() {
+        for &(low, _) in NO_SPACE_RANGES {
+            assert!(low.len_utf8() >= 3, "{low:?}");
+        }
+        let conn = Connection::open_in_memory().unwrap();
+        let sql = format!("SELECT {}", has_no_space("?1"));
+        for text in [
+            "plain ascii",
+            "café crème",
+            "東京",
+            "a東",
+            "ไทย",
+            "مرحبا بك",
+            "🍕 pizza",
+            "ÉÉÉÉ",
+            "ｱ",
+            "𠀀",
+            "",
+        ] {
+            let found: bool = conn.query_row(&sql, [text], |row| row.get(0)).unwrap();
+            assert_eq!(found, text.chars().any(is_no_space_char), "{text:?}");
+        }
+    }
+}
