@@ -7,7 +7,8 @@
 //!   doing the same join, ranking and snippet on the same file;
 //! - a `LIKE '%word%'` scan (what Delta Chat does) as a reference;
 //! - send with index upkeep against the bare send floor on a copy of the
-//!   file without the search index;
+//!   file without the search index, and against chatcore's own send on
+//!   that copy (the index's share alone: the floor writes no feed entries);
 //! - bulk load with indexing, and `rebuild_search_index` alone (the index
 //!   part of it); the index size against the text bytes.
 //!
@@ -433,6 +434,32 @@ pub fn command(argv: &[String]) -> R<()> {
         }),
         "floor",
     )?);
+    // The bare floor writes no change-feed entries, which chatcore's send
+    // also writes: the index's own share is chatcore's send on the indexed
+    // file against the same send on the copy without the index.
+    let unindexed = Store::open_with(&copy, config()).map_err(err)?;
+    let plain = unindexed.login("s0@example.com", PASSWORD).map_err(err)?;
+    rows.push(measure(
+        "send: index upkeep alone",
+        "Session::send on the indexed file | Session::send on the copy without the index",
+        sends,
+        &mut || {
+            n += 1;
+            session
+                .send(thread, &format!("index upkeep {n} {RARE}x meeting kafe"))
+                .map(|_| ())
+                .map_err(err)
+        },
+        Some(&mut || {
+            m += 1;
+            plain
+                .send(thread, &format!("index upkeep {m} {RARE}x meeting kafe"))
+                .map(|_| ())
+                .map_err(err)
+        }),
+        "no index",
+    )?);
+    drop((plain, unindexed));
 
     let text_bytes: i64 = conn
         .query_row(
