@@ -218,11 +218,18 @@ impl Session {
             match page {
                 Some(page) => return Ok(page),
                 None => {
-                    // A read-only file cannot be written: it shows what its
-                    // writer indexed (that writer indexes the rest when it
-                    // closes, or its next search after a crash does).
+                    // Indexing takes the write lock, waiting for a running
+                    // write as a send would. A read-only file cannot be
+                    // written, and a write that holds the lock past the
+                    // busy timeout (a long bulk load elsewhere) is not
+                    // waited for longer: then the search answers from what
+                    // is indexed (a writer indexes the rest when it closes,
+                    // and the next search after a crash does).
                     if !self.store.is_read_only() {
-                        self.store.write(|tx| tx.index_pending())?;
+                        match self.store.write(|tx| tx.index_pending()) {
+                            Ok(_) | Err(Error::Busy) => {}
+                            Err(other) => return Err(other),
+                        }
                     }
                     indexed_pending = true;
                 }

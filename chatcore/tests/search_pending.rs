@@ -321,3 +321,29 @@ fn the_version_6_pattern_is_the_librarys() {
         .collect();
     assert_eq!(no_space_glob!(), format!("*[{class}]*"));
 }
+
+/// A search waits for another writer's lock as a send would, but not past
+/// the busy timeout: then it answers from what is indexed, and the next
+/// search with the lock free finds the rest.
+#[test]
+fn a_search_behind_a_long_write_answers_after_the_busy_timeout() {
+    let (_dir, path, store, a, thread) = pair_on_file();
+    a.send(thread, "walnut indexed").unwrap();
+    assert_eq!(texts(&a, "walnut").len(), 1);
+    a.send(thread, "walnut waiting").unwrap();
+    // As after a crash: the waiting message stays waiting.
+    std::mem::forget((a, store));
+    let config =
+        Config::insecure_fast_for_tests().busy_timeout(std::time::Duration::from_millis(50));
+    let store = Store::open_with(&path, config).unwrap();
+    let a = store.login("ann@example.com", PASSWORD).unwrap();
+    let writer = raw(&path);
+    writer.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let started = std::time::Instant::now();
+    let found = texts(&a, "walnut");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    assert_eq!(found, ["walnut indexed"]);
+    writer.execute_batch("COMMIT").unwrap();
+    assert_eq!(texts(&a, "walnut").len(), 2);
+    assert_eq!(store.verify_search_index().unwrap(), None);
+}
