@@ -1,11 +1,14 @@
-//! `chatbench search [--quick]`: full-text search (issue 16) at 1M messages
-//! (50,000 with --quick), each row against a floor in the same run:
+//! `chatbench search [--quick] [--messages N] [--keep DIR]`: full-text
+//! search (issue 16) at 1M messages (50,000 with --quick, N with
+//! --messages; --keep leaves the file in DIR/search.db), each row against a
+//! floor in the same run:
 //!
 //! - search rows: chatcore's `Session::search` against the bare FTS5 query
 //!   doing the same join, ranking and snippet on the same file;
 //! - a `LIKE '%word%'` scan (what Delta Chat does) as a reference;
 //! - send with index upkeep against the bare send floor on a copy of the
-//!   file without the search index;
+//!   file without the search index, and against chatcore's own send on
+//!   that copy (the index's share alone: the floor writes no feed entries);
 //! - bulk load with indexing, and `rebuild_search_index` alone (the index
 //!   part of it); the index size against the text bytes.
 //!
@@ -141,26 +144,34 @@ fn load(store: &Store, messages: u64, hash: &str) -> R<(UserId, ThreadId, String
     let mut rng = Rng::new(99);
     let mut seen = Vec::new();
     let base = chrono::Utc::now().timestamp_millis() - messages as i64;
-    let started = Instant::now();
+    // The texts of each 100,000-message transaction are drawn before it, so
+    // the rate is bulk_load's own (the Zipf draws are not chatcore's work).
+    let mut loading = Duration::ZERO;
     let mut loaded = 0;
     while loaded < messages {
         let end = (loaded + 100_000).min(messages);
+        let chunk: Vec<String> = (loaded..end)
+            .map(|n| {
+                let text = texts.text(n, messages, &mut rng, &mut seen);
+                seen.sort_unstable();
+                seen.dedup();
+                for &i in &seen {
+                    df[i] += 1;
+                }
+                text
+            })
+            .collect();
+        let started = Instant::now();
         store
             .bulk_load(|bulk| {
-                for n in loaded..end {
-                    let text = texts.text(n, messages, &mut rng, &mut seen);
-                    seen.sort_unstable();
-                    seen.dedup();
-                    for &i in &seen {
-                        df[i] += 1;
-                    }
+                for (n, text) in (loaded..end).zip(&chunk) {
                     let (thread, pair) = threads[(n % 20) as usize];
                     let at = chrono::DateTime::from_timestamp_millis(base + n as i64)
                         .unwrap_or_default();
                     bulk.add_message(&BulkMessage {
                         thread_id: thread,
                         sender_id: pair[(n / 3 % 2) as usize],
-                        text: &text,
+                        text,
                         created_at: at,
                         read_at: Some(at),
                     })?;
@@ -168,9 +179,10 @@ fn load(store: &Store, messages: u64, hash: &str) -> R<(UserId, ThreadId, String
                 Ok(())
             })
             .map_err(err)?;
+        loading += started.elapsed();
         loaded = end;
     }
-    let rate = messages as f64 / started.elapsed().as_secs_f64();
+    let rate = messages as f64 / loading.as_secs_f64();
     // The common word: the one in closest to 8 % of the messages.
     let distance = |i: usize| (df[i] as f64 / messages as f64 - 0.08).abs();
     let common = (0..VOCABULARY)
@@ -187,14 +199,18 @@ fn load(store: &Store, messages: u64, hash: &str) -> R<(UserId, ThreadId, String
 /// The bare FTS5 query: the same join, ranking, snippet and limit as
 /// chatcore's, read into owned values.
 fn floor_search(conn: &Connection, user: i64, expr: &str, recent: bool) -> R<usize> {
-    let order = match recent {
-        true => "messages_fts.rowid DESC",
-        false => "bm25(messages_fts), messages_fts.rowid DESC",
+    // A careful engineer computes bm25 only to order by it.
+    let (order, rank) = match recent {
+        true => ("messages_fts.rowid DESC", "0.0"),
+        false => (
+            "bm25(messages_fts), messages_fts.rowid DESC",
+            "bm25(messages_fts)",
+        ),
     };
     let sql = format!(
         "SELECT m.id, m.thread_id, m.sender_id, m.text, m.created_at, m.read_at,
                 u.id, u.email, u.username, u.first_name, u.last_name, u.created_at,
-                snippet(messages_fts, 0, char(1), char(2), '…', 12), bm25(messages_fts)
+                snippet(messages_fts, 0, char(1), char(2), '…', 12), {rank}
          FROM messages_fts
          JOIN messages m ON m.id = messages_fts.rowid
          JOIN members mb ON mb.thread_id = m.thread_id AND mb.user_id = ?1
@@ -244,7 +260,7 @@ fn drop_search(path: &Path) -> R<()> {
             conn.execute_batch(
                 "DROP TRIGGER messages_search_insert; DROP TRIGGER messages_search_delete;
                  DROP TRIGGER messages_search_update; DROP TABLE messages_fts;
-                 DROP TABLE messages_trigram;",
+                 DROP TABLE messages_trigram; DROP TABLE search_state;",
             )
         })
         .map_err(|e| format!("dropping the search index: {e}"))
@@ -259,10 +275,29 @@ fn size_of(conn: &Connection, pattern: &str) -> R<i64> {
     .map_err(|e| e.to_string())
 }
 
-/// `chatbench search [--quick]`.
+/// `chatbench search [--quick] [--messages N] [--keep DIR]`.
 pub fn command(argv: &[String]) -> R<()> {
     let quick = argv.iter().any(|a| a == "--quick");
-    let messages: u64 = if quick { 50_000 } else { 1_000_000 };
+    let value = |flag: &str| {
+        argv.iter()
+            .position(|a| a == flag)
+            .map(|i| {
+                argv.get(i + 1)
+                    .cloned()
+                    .ok_or(format!("{flag} needs a value"))
+            })
+            .transpose()
+    };
+    let messages: u64 = match value("--messages")? {
+        Some(n) => n
+            .parse()
+            .ok()
+            .filter(|&n| n >= RARE_COUNT)
+            .ok_or(format!("--messages: a count of at least {RARE_COUNT}"))?,
+        None if quick => 50_000,
+        None => 1_000_000,
+    };
+    let keep = value("--keep")?;
     let plan = Plan {
         rounds: if quick { 3 } else { 20 },
         samples_per_round: if quick { 5 } else { 6 },
@@ -272,7 +307,17 @@ pub fn command(argv: &[String]) -> R<()> {
     };
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let config = Config::default;
-    let path = dir.path().join("search.db");
+    let path = match &keep {
+        Some(keep) => {
+            std::fs::create_dir_all(keep).map_err(|e| format!("--keep {keep}: {e}"))?;
+            let path = Path::new(keep).join("search.db");
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            path
+        }
+        None => dir.path().join("search.db"),
+    };
     let store = Store::open_with(&path, config()).map_err(err)?;
     let hash = store.hash_password_for_import(PASSWORD).map_err(err)?;
     eprintln!("search: loading {messages} messages (with the index)");
@@ -357,10 +402,18 @@ pub fn command(argv: &[String]) -> R<()> {
         .map_err(err)?
         .user_id();
     let (mut n, mut m) = (0u64, 0u64);
+    // chatcore indexes sends 64 at a time: each sample spans at least two
+    // such batches (about 150 sends), so the median includes their cost.
+    let sends = Plan {
+        rounds: if quick { 3 } else { 8 },
+        samples_per_round: 3,
+        sample_time: Duration::from_millis(15),
+        ..plan
+    };
     rows.push(measure(
         "send with index upkeep",
         "Session::send on the indexed file | bare send floor on a copy without the index",
-        plan,
+        sends,
         &mut || {
             n += 1;
             session
@@ -381,6 +434,32 @@ pub fn command(argv: &[String]) -> R<()> {
         }),
         "floor",
     )?);
+    // The bare floor writes no change-feed entries, which chatcore's send
+    // also writes: the index's own share is chatcore's send on the indexed
+    // file against the same send on the copy without the index.
+    let unindexed = Store::open_with(&copy, config()).map_err(err)?;
+    let plain = unindexed.login("s0@example.com", PASSWORD).map_err(err)?;
+    rows.push(measure(
+        "send: index upkeep alone",
+        "Session::send on the indexed file | Session::send on the copy without the index",
+        sends,
+        &mut || {
+            n += 1;
+            session
+                .send(thread, &format!("index upkeep {n} {RARE}x meeting kafe"))
+                .map(|_| ())
+                .map_err(err)
+        },
+        Some(&mut || {
+            m += 1;
+            plain
+                .send(thread, &format!("index upkeep {m} {RARE}x meeting kafe"))
+                .map(|_| ())
+                .map_err(err)
+        }),
+        "no index",
+    )?);
+    drop((plain, unindexed));
 
     let text_bytes: i64 = conn
         .query_row(

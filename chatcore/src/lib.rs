@@ -108,6 +108,11 @@ pub const SEARCH_SCHEMA_VERSION: i64 = sqlite::schema::SEARCH_VERSION;
 /// empty feed when opened).
 pub const FEED_SCHEMA_VERSION: i64 = sqlite::schema::FEED_VERSION;
 
+/// The schema version that indexes new messages for search in batches of
+/// 64 (files below it keep every message indexed; the upgrade only replaces
+/// the index's triggers).
+pub const SEARCH_QUEUE_SCHEMA_VERSION: i64 = sqlite::schema::SEARCH_QUEUE_VERSION;
+
 /// The schema version the search step upgrades from (for migration tests).
 #[doc(hidden)]
 pub const SCHEMA_VERSION_BEFORE_SEARCH: i64 = sqlite::schema::BEFORE_SEARCH;

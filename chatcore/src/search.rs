@@ -203,13 +203,57 @@ impl Session {
         let limit = page::limit(query.limit)?;
         let parsed = query::parse(query.text)?;
         let after = query.cursor.map(|c| decode(query.order, c)).transpose()?;
-        self.read(|tx, caller| {
+        // Messages the backend has not indexed yet (batched upkeep) are
+        // indexed first, in a write of their own, then the search reads
+        // again: it sees every message committed before it.
+        let mut indexed_pending = false;
+        loop {
+            let page = self.read(|tx, caller| {
+                if !indexed_pending && tx.search_pending()? {
+                    return Ok(None);
+                }
+                self.search_page(tx, caller.user_id, query, &parsed, limit, after)
+                    .map(Some)
+            })?;
+            match page {
+                Some(page) => return Ok(page),
+                None => {
+                    // Indexing takes the write lock, waiting for a running
+                    // write as a send would. A read-only file cannot be
+                    // written, and a write that holds the lock past the
+                    // busy timeout (a long bulk load elsewhere) is not
+                    // waited for longer: then the search answers from what
+                    // is indexed (a writer indexes the rest when it closes,
+                    // and the next search after a crash does).
+                    if !self.store.is_read_only() {
+                        match self.store.write(|tx| tx.index_pending()) {
+                            Ok(_) | Err(Error::Busy) => {}
+                            Err(other) => return Err(other),
+                        }
+                    }
+                    indexed_pending = true;
+                }
+            }
+        }
+    }
+
+    /// One page of [`Session::search`], in the caller's read transaction.
+    fn search_page(
+        &self,
+        tx: &mut dyn crate::storage::Tx,
+        user: crate::ids::UserId,
+        query: &SearchQuery<'_>,
+        parsed: &ParsedQuery,
+        limit: u32,
+        after: Option<SearchKey>,
+    ) -> Result<SearchPage> {
+        {
             if let Some(thread) = query.thread {
-                require_participant(&existing(tx, thread)?, caller.user_id)?;
+                require_participant(&existing(tx, thread)?, user)?;
             }
             let mut rows = tx.search(&SearchPlan {
-                user: caller.user_id,
-                query: &parsed,
+                user,
+                query: parsed,
                 thread: query.thread,
                 order: query.order,
                 after,
@@ -232,7 +276,7 @@ impl Session {
                 items: rows.into_iter().map(|row| hit(row, query.marks)).collect(),
                 next_cursor,
             })
-        })
+        }
     }
 }
 
@@ -262,7 +306,21 @@ impl Store {
     /// # Errors
     /// A storage error.
     pub fn verify_search_index(&self) -> Result<Option<String>> {
-        self.read(|tx| tx.check_search_index())
+        // With messages waiting to be indexed (batched upkeep), they are
+        // indexed and the index checked in one write transaction, so no
+        // send can slip in between; otherwise a read is enough.
+        let checked = self.read(|tx| match tx.search_pending()? {
+            true => Ok(None),
+            false => tx.check_search_index().map(Some),
+        })?;
+        match checked {
+            Some(found) => Ok(found),
+            None if self.is_read_only() => self.read(|tx| tx.check_search_index()),
+            None => self.write(|tx| {
+                tx.index_pending()?;
+                tx.check_search_index()
+            }),
+        }
     }
 }
 

@@ -138,15 +138,17 @@ impl MessageStorage for SqliteTx<'_> {
                 self.cache_before_bulk = Some(previous);
                 // The prepared insert belongs to the schema before the drop.
                 self.insert_message = None;
-                self.indexed_before_bulk = Some(super::search::suspend_indexing(self.conn)?);
+                super::search_queue::suspend_indexing(self.conn)?;
+                self.indexing_suspended = true;
             }
             (false, Some(previous)) => {
                 self.cache_before_bulk = None;
-                self.conn.pragma_update(None, "cache_size", previous)?;
                 self.insert_message = None;
-                if let Some(after) = self.indexed_before_bulk.take() {
-                    super::search::resume_indexing(self.conn, after)?;
+                // Indexed while the bulk page cache is still in place.
+                if std::mem::take(&mut self.indexing_suspended) {
+                    super::search_queue::resume_indexing(self.conn)?;
                 }
+                self.conn.pragma_update(None, "cache_size", previous)?;
             }
             _ => {}
         }

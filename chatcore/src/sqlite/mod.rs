@@ -27,6 +27,7 @@ mod pool;
 pub(crate) mod rows;
 pub(crate) mod schema;
 pub(crate) mod search;
+pub(crate) mod search_queue;
 pub(crate) mod threads;
 mod watch;
 
@@ -47,9 +48,9 @@ pub(crate) struct SqliteTx<'c> {
     insert_message: Option<CachedStatement<'c>>,
     /// The page cache size to restore when a bulk load ends.
     cache_before_bulk: Option<i64>,
-    /// During a bulk load, the highest message id already indexed: the
-    /// load's messages are indexed when it ends (`search::resume_indexing`).
-    indexed_before_bulk: Option<i64>,
+    /// During a bulk load: its messages are indexed when it ends
+    /// (`search_queue::resume_indexing`).
+    indexing_suspended: bool,
 }
 
 impl<'c> SqliteTx<'c> {
@@ -59,7 +60,7 @@ impl<'c> SqliteTx<'c> {
             conn,
             insert_message: None,
             cache_before_bulk: None,
-            indexed_before_bulk: None,
+            indexing_suspended: false,
         }
     }
 }

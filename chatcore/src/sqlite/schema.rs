@@ -19,12 +19,15 @@
 //! - 6 ([`FEED_VERSION`]): the change feed (`changes`, and
 //!   `users.changes_pruned_through`); see `crate::feed`. Added empty:
 //!   cursors start at the migration.
+//! - 7 ([`SEARCH_QUEUE_VERSION`]): the search index is kept 64 messages at
+//!   a time (`sqlite::search_queue`): `search_state.indexed_through`, and
+//!   the three search triggers replaced.
 
 use crate::error::{Error, Result};
 use rusqlite::{Connection, TransactionBehavior};
 
 /// The newest schema version this library knows.
-pub(crate) const VERSION: i64 = FEED_VERSION;
+pub(crate) const VERSION: i64 = SEARCH_QUEUE_VERSION;
 
 /// The version that adds edits, withdrawn messages and clear marks
 /// ([`V4`]); one constant so that its place in the chain can move.
@@ -40,6 +43,10 @@ pub(crate) const BEFORE_SEARCH: i64 = LIFE_VERSION;
 /// The version that adds the change feed ([`FEED`]); it applies on top of
 /// [`SEARCH_VERSION`] (it only adds a table, an index and a column).
 pub(crate) const FEED_VERSION: i64 = 6;
+
+/// The version that indexes new messages in batches
+/// (`sqlite::search_queue`); it applies on top of [`FEED_VERSION`].
+pub(crate) const SEARCH_QUEUE_VERSION: i64 = 7;
 
 /// Version 1. Times are milliseconds since the Unix epoch (UTC).
 ///
@@ -242,6 +249,10 @@ fn upgrade_from(conn: &Connection, version: i64) -> Result<i64> {
         SEARCH_VERSION => {
             conn.execute_batch(FEED)?;
             return Ok(FEED_VERSION);
+        }
+        FEED_VERSION => {
+            super::search_queue::upgrade(conn)?;
+            return Ok(SEARCH_QUEUE_VERSION);
         }
         other => {
             return Err(Error::Internal(format!(

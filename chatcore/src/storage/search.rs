@@ -59,9 +59,14 @@ pub(crate) const MATCH_OPEN: char = '\u{1}';
 /// The end marker of a match; see [`MATCH_OPEN`].
 pub(crate) const MATCH_CLOSE: char = '\u{2}';
 
-/// The full-text index. It follows the messages in the same transaction
-/// (SQLite: triggers on `messages`), so no method here is needed to keep
-/// it current; these search it, rebuild it and check it.
+/// The full-text index. It follows the messages, either in the same
+/// transaction or, where a backend batches the work (SQLite: 64 sends at a
+/// time, `sqlite::search_queue`), with some messages pending: then
+/// [`SearchStorage::search_pending`] says so and
+/// [`SearchStorage::index_pending`] indexes them, and the domain calls it
+/// before a search or a check, so a search always sees every message
+/// committed before it. A backend that indexes in the same transaction
+/// keeps the provided methods (never pending).
 pub(crate) trait SearchStorage {
     /// The hits of `plan`, in its order, at most `plan.limit`.
     fn search(&mut self, plan: &SearchPlan<'_>) -> Result<Vec<SearchRow>>;
@@ -71,4 +76,12 @@ pub(crate) trait SearchStorage {
     /// Checks the index against the messages: `None` if it agrees, or what
     /// is wrong, for people.
     fn check_search_index(&mut self) -> Result<Option<String>>;
+    /// Whether messages wait to be indexed (see the trait's documentation).
+    fn search_pending(&mut self) -> Result<bool> {
+        Ok(false)
+    }
+    /// Indexes the messages that wait to be; returns how many it indexed.
+    fn index_pending(&mut self) -> Result<u64> {
+        Ok(0)
+    }
 }

@@ -23,9 +23,61 @@ pub fn file_store() -> (tempfile::TempDir, PathBuf, Store) {
     (dir, path, store)
 }
 
+/// The `GLOB` pattern of version 6's search triggers (text with a
+/// character of `chatcore::search::query::NO_SPACE_RANGES`; checked
+/// against it in `search_queue.rs`).
+#[macro_export]
+macro_rules! no_space_glob {
+    () => {
+        "*[\u{0E00}-\u{0EFF}\u{1000}-\u{109F}\u{1780}-\u{17FF}\u{2E80}-\u{2FDF}\u{3040}-\u{31FF}\u{3400}-\u{4DBF}\u{4E00}-\u{9FFF}\u{F900}-\u{FAFF}\u{FF66}-\u{FF9F}\u{20000}-\u{3134F}]*"
+    };
+}
+
 /// How to take a file back one schema version: `(version, SQL)` undoes
 /// what `version` added, newest first. [`downgrade_to`] applies them.
 pub const UNDO_STEPS: &[(i64, &str)] = &[
+    (
+        chatcore::SEARCH_QUEUE_SCHEMA_VERSION,
+        // Index what is pending (version 6 indexes every message at once),
+        // then put back version 6's triggers.
+        concat!(
+            "INSERT INTO messages_fts(rowid, text) SELECT id, text FROM messages
+                 WHERE id > (SELECT indexed_through FROM search_state);
+             INSERT INTO messages_trigram(rowid, text) SELECT id, text FROM messages
+                 WHERE id > (SELECT indexed_through FROM search_state) AND text GLOB '",
+            no_space_glob!(),
+            "';
+             DROP TABLE search_state;
+             DROP TRIGGER messages_search_insert; DROP TRIGGER messages_search_delete;
+             DROP TRIGGER messages_search_update;
+             CREATE TRIGGER messages_search_insert AFTER INSERT ON messages BEGIN
+                 INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+                 INSERT INTO messages_trigram(rowid, text)
+                     SELECT new.id, new.text WHERE new.text GLOB '",
+            no_space_glob!(),
+            "';
+             END;
+             CREATE TRIGGER messages_search_delete AFTER DELETE ON messages BEGIN
+                 INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+                 INSERT INTO messages_trigram(messages_trigram, rowid, text)
+                     SELECT 'delete', old.id, old.text WHERE old.text GLOB '",
+            no_space_glob!(),
+            "';
+             END;
+             CREATE TRIGGER messages_search_update AFTER UPDATE OF text ON messages BEGIN
+                 INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+                 INSERT INTO messages_trigram(messages_trigram, rowid, text)
+                     SELECT 'delete', old.id, old.text WHERE old.text GLOB '",
+            no_space_glob!(),
+            "';
+                 INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+                 INSERT INTO messages_trigram(rowid, text)
+                     SELECT new.id, new.text WHERE new.text GLOB '",
+            no_space_glob!(),
+            "';
+             END;"
+        ),
+    ),
     (
         chatcore::FEED_SCHEMA_VERSION,
         "DROP TABLE changes; ALTER TABLE users DROP COLUMN changes_pruned_through;",
