@@ -198,7 +198,9 @@ impl Session {
     /// # Errors
     /// [`Error::InvalidArgument`] for a query that has nothing to find (see
     /// [`query`]), a bad limit or cursor; [`Error::ThreadNotFound`],
-    /// [`Error::NotParticipant`] for a thread given; or a session error.
+    /// [`Error::NotParticipant`] for a thread given; [`Error::Busy`] if
+    /// messages wait to be indexed and another write holds the store past
+    /// the busy timeout; or a session error.
     pub fn search(&self, query: &SearchQuery<'_>) -> Result<SearchPage> {
         let limit = page::limit(query.limit)?;
         let parsed = query::parse(query.text)?;
@@ -219,17 +221,14 @@ impl Session {
                 Some(page) => return Ok(page),
                 None => {
                     // Indexing takes the write lock, waiting for a running
-                    // write as a send would. A read-only file cannot be
-                    // written, and a write that holds the lock past the
-                    // busy timeout (a long bulk load elsewhere) is not
-                    // waited for longer: then the search answers from what
-                    // is indexed (a writer indexes the rest when it closes,
-                    // and the next search after a crash does).
+                    // write as a send would, and failing as a send would
+                    // (`Busy` past the busy timeout): never an answer that
+                    // silently leaves out a committed message. A read-only
+                    // file cannot be written: it answers from what is
+                    // indexed (at most the last batch of a writer that has
+                    // not closed or crashed is not; documented).
                     if !self.store.is_read_only() {
-                        match self.store.write(|tx| tx.index_pending()) {
-                            Ok(_) | Err(Error::Busy) => {}
-                            Err(other) => return Err(other),
-                        }
+                        self.store.write(|tx| tx.index_pending())?;
                     }
                     indexed_pending = true;
                 }
