@@ -3,6 +3,7 @@
 //! registered user, a login).
 
 use super::*;
+use crate::boundary::call;
 use crate::test_backend::both;
 use chatcore::Error;
 use std::ffi::{CStr, CString};
