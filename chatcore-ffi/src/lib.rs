@@ -76,6 +76,10 @@ mod send_key_tests;
 mod test_backend;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod threads_tests;
+#[cfg(test)]
+mod transfer_tests;
 mod types;
 
 pub use accounts::{
