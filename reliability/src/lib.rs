@@ -228,3 +228,42 @@ pub fn grouped(n: u64) -> String {
     }
     out
 }
+
+/// Starts `worker` with `args`, lets it run for `after`, kills it with
+/// SIGKILL and returns the lines it had printed in full (a line is complete
+/// only once the work it reports has returned). Panics, naming `run` and
+/// the worker's stderr, if the worker exited on its own before the kill.
+pub fn kill_after(
+    worker: &str,
+    args: &[&str],
+    after: std::time::Duration,
+    run: u64,
+) -> Vec<String> {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(worker)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("run {run}: cannot start {worker}: {err}"));
+    let stdout = child.stdout.take().expect("stdout is piped");
+    // Lines are read on another thread while this one waits for the moment.
+    let lines = std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<String>>()
+    });
+    std::thread::sleep(after);
+    if let Ok(Some(status)) = child.try_wait() {
+        let mut err = String::new();
+        if let Some(mut stderr) = child.stderr.take() {
+            let _ = stderr.read_to_string(&mut err);
+        }
+        panic!("run {run}: the worker exited by itself ({status}): {err}");
+    }
+    child.kill().expect("SIGKILL the worker"); // SIGKILL on Unix
+    child.wait().expect("reap the worker");
+    lines.join().expect("the reader thread")
+}

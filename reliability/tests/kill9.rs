@@ -6,9 +6,7 @@
 //! full run: 200).
 
 use chatcore::MessageId;
-use chatcore_reliability::{Rng, check_file, grouped, pair, raw, size, stored_text};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use chatcore_reliability::{Rng, check_file, grouped, kill_after, pair, raw, size, stored_text};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -25,34 +23,19 @@ fn kill_9_at_random_moments_loses_no_acknowledged_message() {
     let mut acknowledged: Vec<(MessageId, String)> = Vec::new();
     let mut killed_before_first_send = 0;
     for run in 0..kills {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rel-worker"))
-            .args(["kill-sender", path.to_str().unwrap()])
-            .arg(thread.0.to_string())
-            .arg(run.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        // Lines are read on another thread while this one picks the moment;
-        // a line is complete only once `send` has returned.
-        let lines = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
-        });
         // Anywhere from the process start (opening, migration check, login)
         // to well into its send loop.
-        std::thread::sleep(Duration::from_micros(rng.range(0, 120_000)));
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut err = String::new();
-            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-            panic!("run {run}: the sender exited by itself ({status}): {err}");
-        }
-        child.kill().unwrap(); // SIGKILL on Unix
-        child.wait().unwrap();
-        let lines = lines.join().unwrap();
+        let lines = kill_after(
+            env!("CARGO_BIN_EXE_rel-worker"),
+            &[
+                "kill-sender",
+                path.to_str().unwrap(),
+                &thread.0.to_string(),
+                &run.to_string(),
+            ],
+            Duration::from_micros(rng.range(0, 120_000)),
+            run,
+        );
         if lines.is_empty() {
             killed_before_first_send += 1;
         }

@@ -7,10 +7,8 @@
 //! line: skipped), `RELIABILITY_KILLS` kills (as `kill9.rs`).
 
 use chatcore::MessageId;
-use chatcore_reliability::{Rng, config, grouped, pair, size};
-use std::io::{BufRead, BufReader};
+use chatcore_reliability::{Rng, config, grouped, kill_after, pair, size};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 #[test]
@@ -40,32 +38,15 @@ fn kill_9_of_a_postgres_client_loses_no_acknowledged_message() {
     let started = Instant::now();
     let mut acknowledged: Vec<(MessageId, String)> = Vec::new();
     for run in 0..kills {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rel-worker"))
-            .args(["kill-sender", &url])
-            .arg(thread.0.to_string())
-            .arg(run.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let lines = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
-        });
         // From the process start (connecting, logging in) to well into its
         // send loop: a PostgreSQL client takes longer to start than a file.
-        std::thread::sleep(Duration::from_micros(rng.range(300_000, 1_500_000)));
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut err = String::new();
-            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-            panic!("run {run}: the sender exited by itself ({status}): {err}");
-        }
-        child.kill().unwrap();
-        child.wait().unwrap();
-        for line in lines.join().unwrap() {
+        let lines = kill_after(
+            env!("CARGO_BIN_EXE_rel-worker"),
+            &["kill-sender", &url, &thread.0.to_string(), &run.to_string()],
+            Duration::from_micros(rng.range(300_000, 1_500_000)),
+            run,
+        );
+        for line in lines {
             let parts: Vec<&str> = line.split(' ').collect();
             if let ["sent", id, run, seq] = parts.as_slice() {
                 acknowledged.push((

@@ -6,10 +6,8 @@
 //! CI: 50).
 
 use chatcore::{MessageQuery, Store};
-use chatcore_reliability::{Rng, config, grouped, pair, rekey_key, size};
-use std::io::{BufRead, BufReader};
+use chatcore_reliability::{Rng, config, grouped, kill_after, pair, rekey_key, size};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn opens(path: &Path, key: u64) -> Option<Store> {
@@ -46,31 +44,16 @@ fn kill_9_during_rekey_leaves_a_file_that_opens_with_the_old_or_the_new_key() {
     let mut acknowledged: Vec<(i64, String)> = Vec::new();
     let (mut old_key_kept, mut new_key_found) = (0, 0);
     for run in 0..kills {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rel-worker"))
-            .args(["rekey-loop", path.to_str().unwrap(), &key.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let lines = std::thread::spawn(move || {
-            BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-                .collect::<Vec<String>>()
-        });
         // From the start (open, login) to well into the loop of rekeys, each
         // of which rewrites every page (a few hundred) in one transaction.
-        std::thread::sleep(Duration::from_micros(rng.range(100_000, 3_000_000)));
-        if let Ok(Some(status)) = child.try_wait() {
-            let mut err = String::new();
-            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
-            panic!("run {run}: the worker exited by itself ({status}): {err}");
-        }
-        child.kill().unwrap();
-        child.wait().unwrap();
+        let lines = kill_after(
+            env!("CARGO_BIN_EXE_rel-worker"),
+            &["rekey-loop", path.to_str().unwrap(), &key.to_string()],
+            Duration::from_micros(rng.range(100_000, 3_000_000)),
+            run,
+        );
         let mut acked_key = key;
-        for line in lines.join().unwrap() {
+        for line in lines {
             let mut words = line.splitn(3, ' ');
             match (words.next(), words.next(), words.next()) {
                 (Some("sent"), Some(id), Some(text)) => {
