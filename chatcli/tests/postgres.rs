@@ -11,46 +11,27 @@ use std::path::Path;
 /// A new schema on the test server (dropped at the end) and the URL of a
 /// store in it without the password, and the password.
 struct Server {
-    admin: String,
-    schema: String,
+    /// Dropped with the server value, and the schema with it.
+    _schema: pgtest::Schema,
     url: String,
     password: String,
 }
 
 impl Server {
     fn new() -> Option<Server> {
-        let Some(admin) = std::env::var("CHATCORE_TEST_POSTGRES_URL")
-            .ok()
-            .filter(|url| !url.is_empty())
-        else {
-            say_skipped("skipped: CHATCORE_TEST_POSTGRES_URL is not set");
-            return None;
-        };
+        let admin = pgtest::server("the CLI on PostgreSQL")?;
         let rest = admin.split_once("://")?.1;
         let (userinfo, host) = rest.split_once('@')?;
         let (user, password) = userinfo.split_once(':')?;
-        let schema = format!("chatcli_test_{}", uuid::Uuid::new_v4().simple());
-        postgres::Client::connect(&admin, postgres::NoTls)
-            .unwrap()
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .unwrap();
-        let separator = if host.contains('?') { '&' } else { '?' };
-        let url = format!("postgresql://{user}@{host}{separator}options=-csearch_path%3D{schema}");
-        let password = password.to_string();
+        let schema = pgtest::Schema::new(&admin, "chatcli_test");
+        // The same store's URL without the password, which the CLI must
+        // take from the environment or the password file.
+        let url = pgtest::with_search_path(&format!("postgresql://{user}@{host}"), schema.name());
         Some(Server {
+            _schema: schema,
             url,
-            admin,
-            schema,
-            password,
+            password: password.to_string(),
         })
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
-            let _ = client.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.schema));
-        }
     }
 }
 
@@ -122,11 +103,4 @@ fn the_walkthrough_runs_on_postgres_with_the_password_from_the_environment() {
         String::from_utf8_lossy(&out)
     );
     assert!(!world.db().exists(), "no file was made for a URL");
-}
-
-/// Says a test was skipped, straight to stderr: the test harness captures
-/// `eprintln!` of a passing test, and this line must show in every run.
-fn say_skipped(line: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "{line}");
 }

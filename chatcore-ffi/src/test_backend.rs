@@ -7,9 +7,6 @@
 
 use std::cell::RefCell;
 
-/// The variable naming the PostgreSQL server the tests may use.
-const POSTGRES_URL_ENV: &str = "CHATCORE_TEST_POSTGRES_URL";
-
 thread_local! {
     /// The server of the PostgreSQL case running on this thread, and the
     /// schemas it made (dropped when the case ends, even by a panic).
@@ -18,40 +15,22 @@ thread_local! {
 
 struct Case {
     server: String,
-    schemas: Vec<String>,
+    schemas: Vec<pgtest::Schema>,
 }
 
-/// Drops the case's schemas when the case ends.
+/// Ends the case when dropped: its schemas are dropped with it.
 struct EndCase;
 
 impl Drop for EndCase {
     fn drop(&mut self) {
-        let Some(case) = CASE.with(|cell| cell.borrow_mut().take()) else {
-            return;
-        };
-        if let Ok(mut admin) = postgres::Client::connect(&case.server, postgres::NoTls) {
-            for schema in case.schemas {
-                let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
-            }
-        }
+        drop(CASE.with(|cell| cell.borrow_mut().take()));
     }
 }
 
-/// Runs `test` as the PostgreSQL case, or says (once per test process,
-/// straight to stderr, which the harness does not capture) that it skipped.
+/// Runs `test` as the PostgreSQL case, or says (once per test process)
+/// that it skipped.
 pub(crate) fn on_postgres(test: fn()) {
-    let Some(server) = std::env::var(POSTGRES_URL_ENV)
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
-        static SKIPPED: std::sync::Once = std::sync::Once::new();
-        SKIPPED.call_once(|| {
-            use std::io::Write as _;
-            let _ = writeln!(
-                std::io::stderr(),
-                "skipped: {POSTGRES_URL_ENV} is not set (PostgreSQL runs of the C ABI tests)"
-            );
-        });
+    let Some(server) = pgtest::server("PostgreSQL runs of the C ABI tests") else {
         return;
     };
     CASE.with(|cell| {
@@ -70,14 +49,8 @@ pub(crate) fn fresh_url() -> Option<String> {
     CASE.with(|cell| {
         let mut case = cell.borrow_mut();
         let case = case.as_mut()?;
-        let schema = format!("chatffi_test_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = postgres::Client::connect(&case.server, postgres::NoTls)
-            .unwrap_or_else(|err| panic!("cannot connect to {POSTGRES_URL_ENV}: {err}"));
-        admin
-            .batch_execute(&format!("CREATE SCHEMA {schema}"))
-            .unwrap_or_else(|err| panic!("cannot create schema {schema}: {err}"));
-        let separator = if case.server.contains('?') { '&' } else { '?' };
-        let url = format!("{}{separator}options=-csearch_path%3D{schema}", case.server);
+        let schema = pgtest::Schema::new(&case.server, "chatffi_test");
+        let url = schema.url().to_string();
         case.schemas.push(schema);
         Some(url)
     })

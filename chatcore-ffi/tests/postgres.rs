@@ -48,27 +48,18 @@ fn register_and_login(store: *mut chat_store, name: &str) -> (i64, *mut chat_ses
 
 #[test]
 fn chat_open_with_a_postgres_url_works_like_a_file() {
-    let Some(server) = std::env::var("CHATCORE_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
-        say_skipped("skipped: CHATCORE_TEST_POSTGRES_URL is not set");
+    let Some(server) = pgtest::server("the C ABI on PostgreSQL") else {
         return;
     };
-    let schema = format!("chatffi_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
-    admin
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .unwrap();
-    let separator = if server.contains('?') { '&' } else { '?' };
-    let url = format!("{server}{separator}options=-csearch_path%3D{schema}");
+    let schema = pgtest::Schema::new(&server, "chatffi_test");
+    let url = schema.url();
 
     let options = chat_options {
         insecure_fast_password_hashing_for_tests: true,
         ..Default::default()
     };
     let mut store = ptr::null_mut();
-    let status = chat_open_with(c(&url).as_ptr(), &options, &mut store);
+    let status = chat_open_with(c(url).as_ptr(), &options, &mut store);
     assert_eq!(status, chat_status::ChatOk, "{}", last_error());
     let (ann, a) = register_and_login(store, "ann");
     let (bob, b) = register_and_login(store, "bob");
@@ -90,7 +81,7 @@ fn chat_open_with_a_postgres_url_works_like_a_file() {
     // A second handle, as another process would open it, sees it at once.
     let mut other = ptr::null_mut();
     assert_eq!(
-        chat_open(c(&url).as_ptr(), &mut other),
+        chat_open(c(url).as_ptr(), &mut other),
         chat_status::ChatOk,
         "{}",
         last_error()
@@ -112,14 +103,4 @@ fn chat_open_with_a_postgres_url_works_like_a_file() {
     chat_session_free(b);
     chat_close(other);
     chat_close(store);
-    admin
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .unwrap();
-}
-
-/// Says a test was skipped, straight to stderr: the test harness captures
-/// `eprintln!` of a passing test, and this line must show in every run.
-fn say_skipped(line: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "{line}");
 }

@@ -13,21 +13,12 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn kill_9_of_a_postgres_client_loses_no_acknowledged_message() {
-    let Some(server) = std::env::var("CHATCORE_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
-        say_skipped("skipped: CHATCORE_TEST_POSTGRES_URL is not set");
+    let Some(server) = pgtest::server("kill -9 of a PostgreSQL client") else {
         return;
     };
-    let schema = format!("chatrel_test_{}", uuid::Uuid::new_v4().simple());
-    let mut admin = postgres::Client::connect(&server, postgres::NoTls).unwrap();
-    admin
-        .batch_execute(&format!("CREATE SCHEMA {schema}"))
-        .unwrap();
-    let separator = if server.contains('?') { '&' } else { '?' };
-    let url = format!("{server}{separator}options=-csearch_path%3D{schema}");
-    let mut raw = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let schema = pgtest::Schema::new(&server, "chatrel_test");
+    let url = schema.url().to_string();
+    let mut raw = schema.client();
 
     let kills = size("RELIABILITY_KILLS", 10);
     let mut rng = Rng::from_env();
@@ -89,14 +80,4 @@ fn kill_9_of_a_postgres_client_loses_no_acknowledged_message() {
         "too few sends happened to prove anything"
     );
     drop(raw);
-    admin
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .unwrap();
-}
-
-/// Says a test was skipped, straight to stderr: the test harness captures
-/// `eprintln!` of a passing test, and this line must show in every run.
-fn say_skipped(line: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "{line}");
 }

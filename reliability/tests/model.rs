@@ -23,7 +23,7 @@ mod reference;
 mod step;
 
 use crate::ops::op;
-use crate::postgres::{Schema, stored_messages};
+use crate::postgres::stored_messages;
 use crate::real::Real;
 use crate::reference::Model;
 use crate::step::step;
@@ -46,17 +46,13 @@ fn the_store_behaves_like_the_model() {
 /// on the server named by `CHATCORE_TEST_POSTGRES_URL` (else skipped).
 #[test]
 fn the_postgres_store_behaves_like_the_model() {
-    let Some(server) = std::env::var("CHATCORE_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
-        say_skipped("skipped: CHATCORE_TEST_POSTGRES_URL is not set (the model on PostgreSQL)");
+    let Some(server) = pgtest::server("the model on PostgreSQL") else {
         return;
     };
     // Fewer cases by default: each opens a new schema and its connections.
     run_model("postgres", 8, &|| {
-        let schema = Schema::new(&server);
-        (PathBuf::from(schema.url.clone()), Box::new(schema))
+        let schema = pgtest::Schema::new(&server, "chatrel_model");
+        (PathBuf::from(schema.url()), Box::new(schema))
     });
 }
 
@@ -102,11 +98,4 @@ fn run_model(
         grouped(steps.get()),
         started.elapsed().as_secs_f64()
     );
-}
-
-/// Says a test was skipped, straight to stderr: the test harness captures
-/// `eprintln!` of a passing test, and this line must show in every run.
-fn say_skipped(line: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "{line}");
 }

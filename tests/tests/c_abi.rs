@@ -290,38 +290,18 @@ fn quickstart_runs_twice_in_a_row_on_a_fresh_temporary_database() {
 /// `CHATCORE_TEST_POSTGRES_URL`) where the file path was.
 #[test]
 fn quickstart_runs_on_postgresql() {
-    let Some(server) = std::env::var("CHATCORE_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: CHATCORE_TEST_POSTGRES_URL is not set (the quickstart on PostgreSQL)"
-        );
+    let Some(server) = pgtest::server("the quickstart on PostgreSQL") else {
         return;
     };
-    let schema = format!("chatc_test_{}", std::process::id());
-    let mut admin = postgres::Client::connect(&server, postgres::NoTls)
-        .unwrap_or_else(|err| panic!("cannot connect to the test server: {err}"));
-    admin
-        .batch_execute(&format!(
-            "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"
-        ))
-        .unwrap();
-    let separator = if server.contains('?') { '&' } else { '?' };
-    let url = format!("{server}{separator}options=-csearch_path%3D{schema}");
+    let schema = pgtest::Schema::new(&server, "chatc_test");
 
     let out = tempfile::tempdir().unwrap();
     let exe = compile("quickstart", Build::Shared, out.path());
     let output = run(Command::new(&exe)
-        .arg(&url)
+        .arg(schema.url())
         .current_dir(out.path())
         .env_remove("LD_LIBRARY_PATH")
         .env("CHATCORE_INSECURE_FAST_HASHING", "1"));
-    admin
-        .batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
-        .unwrap();
     assert!(output.status.success(), "{}", show(&output));
     assert_quickstart_output(&String::from_utf8_lossy(&output.stdout));
 }

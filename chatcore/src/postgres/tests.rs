@@ -13,57 +13,29 @@ use std::time::Duration;
 
 /// The test server, or `None` after saying once that these tests skip.
 pub(super) fn server() -> Option<String> {
-    let url = std::env::var("CHATCORE_TEST_POSTGRES_URL")
-        .ok()
-        .filter(|url| !url.is_empty());
-    if url.is_none() {
-        static SKIPPED: std::sync::Once = std::sync::Once::new();
-        SKIPPED.call_once(|| {
-            say_skipped("skipped: CHATCORE_TEST_POSTGRES_URL is not set (postgres backend tests)")
-        });
-    }
-    url
+    pgtest::server("PostgreSQL backend tests")
 }
 
 /// A new schema on the test server, dropped at the end of the test.
-pub(super) struct Schema {
-    server: String,
-    name: String,
-}
+pub(super) struct Schema(pgtest::Schema);
 
 impl Schema {
     pub(super) fn new(server: &str) -> Schema {
-        let name = format!("chatcore_unit_{}", uuid::Uuid::new_v4().simple());
-        admin(server)
-            .batch_execute(&format!("CREATE SCHEMA {name}"))
-            .unwrap();
-        Schema {
-            server: server.to_string(),
-            name,
-        }
+        Schema(pgtest::Schema::new(server, "chatcore_unit"))
     }
 
     /// The URL of a store in this schema.
     pub(super) fn url(&self) -> String {
-        with_param(
-            &self.server,
-            &format!("options=-csearch_path%3D{}", self.name),
-        )
+        self.0.url().to_string()
     }
 
     pub(super) fn client(&self) -> postgres::Client {
-        postgres::Client::connect(&self.url(), postgres::NoTls).unwrap()
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let _ = admin(&self.server).batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name));
+        self.0.client()
     }
 }
 
 fn admin(server: &str) -> postgres::Client {
-    postgres::Client::connect(server, postgres::NoTls).unwrap()
+    pgtest::connect(server)
 }
 
 fn with_param(url: &str, param: &str) -> String {
@@ -138,13 +110,13 @@ fn a_password_comes_from_pgpassword_or_a_private_password_file() {
     use std::os::unix::fs::PermissionsExt;
     let Some(server) = server() else { return };
     let Some(without) = strip_password(&server) else {
-        say_skipped("skipped: the test URL has no password to take out");
+        pgtest::say("skipped: the test URL has no password to take out");
         return;
     };
     let password = password_of(&server).unwrap();
     let refused = connect(&without, &HashMap::new());
     if refused.is_ok() {
-        say_skipped("skipped: the server lets this user in without a password");
+        pgtest::say("skipped: the server lets this user in without a password");
         return;
     }
     let mut env = HashMap::from([("PGPASSWORD", OsString::from(&password))]);
@@ -510,11 +482,4 @@ pub(super) fn downgrade_to(schema: &Schema, version: i64) {
             &[&version],
         )
         .unwrap();
-}
-
-/// Says a test was skipped, straight to stderr: the test harness captures
-/// `eprintln!` of a passing test, and this line must show in every run.
-fn say_skipped(line: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "{line}");
 }

@@ -9,10 +9,7 @@
 //! ends.
 
 use chatcore::{Config, Store};
-use std::sync::{Mutex, Once};
-
-/// The variable naming the PostgreSQL server the tests may use.
-pub const POSTGRES_URL_ENV: &str = "CHATCORE_TEST_POSTGRES_URL";
+use std::sync::Mutex;
 
 /// The backend a test runs on, and the stores and schemas it made.
 pub struct TestBackend {
@@ -21,19 +18,10 @@ pub struct TestBackend {
     guards: Mutex<Vec<Guard>>,
 }
 
+/// Kept to the end of the test: dropping one removes what it names.
 enum Guard {
     Dir(#[allow(dead_code)] tempfile::TempDir),
-    Schema { url: String, name: String },
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        if let Guard::Schema { url, name } = self
-            && let Ok(mut client) = postgres::Client::connect(url, postgres::NoTls)
-        {
-            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
-        }
-    }
+    Schema(#[allow(dead_code)] pgtest::Schema),
 }
 
 impl TestBackend {
@@ -48,21 +36,10 @@ impl TestBackend {
     /// The PostgreSQL backend, or `None` (after saying so once) when
     /// `CHATCORE_TEST_POSTGRES_URL` is not set.
     pub fn postgres() -> Option<TestBackend> {
-        match postgres_url() {
-            Some(url) => Some(TestBackend {
-                postgres: Some(url),
-                guards: Mutex::new(Vec::new()),
-            }),
-            None => {
-                static SKIPPED: Once = Once::new();
-                SKIPPED.call_once(|| {
-                    say_skipped(&format!(
-                        "skipped: {POSTGRES_URL_ENV} is not set (PostgreSQL runs of this file)"
-                    ))
-                });
-                None
-            }
-        }
+        pgtest::server("PostgreSQL runs of this file").map(|url| TestBackend {
+            postgres: Some(url),
+            guards: Mutex::new(Vec::new()),
+        })
     }
 
     /// Whether this is the PostgreSQL backend.
@@ -96,32 +73,13 @@ impl TestBackend {
                 path
             }
             Some(url) => {
-                let name = format!("chatcore_test_{}", uuid::Uuid::new_v4().simple());
-                let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
-                client
-                    .batch_execute(&format!("CREATE SCHEMA {name}"))
-                    .unwrap();
-                guards.push(Guard::Schema {
-                    url: url.clone(),
-                    name: name.clone(),
-                });
-                with_schema(url, &name)
+                let schema = pgtest::Schema::new(url, "chatcore_test");
+                let location = schema.url().to_string();
+                guards.push(Guard::Schema(schema));
+                location
             }
         }
     }
-}
-
-/// The test server's URL, if one is set.
-pub fn postgres_url() -> Option<String> {
-    std::env::var(POSTGRES_URL_ENV)
-        .ok()
-        .filter(|url| !url.is_empty())
-}
-
-/// `url` with its `search_path` set to `schema`.
-pub fn with_schema(url: &str, schema: &str) -> String {
-    let separator = if url.contains('?') { '&' } else { '?' };
-    format!("{url}{separator}options=-csearch_path%3D{schema}")
 }
 
 /// Makes, for each `fn name(b: &TestBackend)`, the tests `name::sqlite`
@@ -153,11 +111,4 @@ impl TestBackend {
         let store = Store::open_with(&location, Config::insecure_fast_for_tests()).unwrap();
         (location.into(), store)
     }
-}
-
-/// Says a test was skipped, straight to stderr: the test harness captures
-/// `eprintln!` of a passing test, and this line must show in every run.
-fn say_skipped(line: &str) {
-    use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "{line}");
 }
