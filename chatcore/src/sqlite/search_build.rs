@@ -7,11 +7,13 @@
 //! writes a few larger segments and merges less. What a search finds does
 //! not change: the same entries, in fewer segments.
 //!
-//! Measured at 1M messages (`chatbench search`, alternating builds on the
-//! shared machine): 8 MiB made the bulk load with indexing 8–15 % and the
-//! rebuild 28–38 % faster; 64 MiB made both slower (the bulk 5–30 %, the
-//! rebuild 35–45 %): a hash that large no longer fits the CPU's caches,
-//! and every token's insert misses them.
+//! Measured at 1M messages (`chatbench search`, four pairs of alternating
+//! builds on the shared machine): with 8 MiB the rebuild was faster in
+//! three pairs (8–38 %) and even in the fourth; the bulk load with indexing
+//! was faster in two pairs and slower in two (within the machine's noise).
+//! 64 MiB made both slower (the bulk 5–30 %, the rebuild 35–45 %): a hash
+//! that large no longer fits the CPU's caches, and every token's insert
+//! misses them.
 //!
 //! `hashsize` is an FTS5 setting kept in the table's `_config` rows: it is
 //! raised inside the build's transaction and put back to FTS5's default
