@@ -8,6 +8,7 @@
 
 use crate::data::{self, PASSWORD};
 use crate::ffi;
+use crate::latency_causes::{self, Cause, WalIndexReader};
 use crate::stats::human;
 use chatcore::{Checkpoints, Config, NewUser, Store, ThreadId};
 use std::ffi::CString;
@@ -30,6 +31,9 @@ pub struct Latency {
     pub on_cpu_or_io: Option<Tail>,
     /// The largest WAL file seen (sampled every 500 sends), in bytes.
     pub wal_peak_bytes: u64,
+    /// Each send's cause (module `latency_causes`) and its time without
+    /// CPU waits (wall-clock where the kernel does not say).
+    pub by_cause: Vec<(Cause, f64)>,
 }
 
 /// Percentiles of one set of times.
@@ -104,7 +108,16 @@ impl Latency {
             self.row(),
             met(self.wall.p999_ns <= 1e6),
             met(self.wall.over_5ms == 0),
-        )
+        ) + &self.causes()
+    }
+
+    /// The sends grouped by what happened in them.
+    pub fn causes(&self) -> String {
+        let what = match self.on_cpu_or_io {
+            Some(_) => "times without CPU waits",
+            None => "wall-clock times",
+        };
+        latency_causes::table(&self.by_cause, what)
     }
 }
 
@@ -170,22 +183,33 @@ pub fn measure_via(dir: &Path, count: usize, inline: Option<Checkpoints>) -> R<L
     let mut times = Vec::with_capacity(count);
     let mut busy = Vec::with_capacity(count);
     let mut wal_peak_bytes = 0;
+    let mut wal_index = WalIndexReader::new(&path);
+    let mut before = wal_index.read();
+    let mut causes = Vec::with_capacity(count);
     for n in 0..count {
         let text = texts[n % texts.len()].as_ptr();
         let waited_before = runqueue_wait_ns();
         let start = Instant::now();
-        match &rust {
-            Some(session) => session
-                .send(ThreadId(thread), rust_texts[n % rust_texts.len()])
-                .map(|_| ())
-                .map_err(err)?,
-            None => c_session.send(thread, text).map(|_| ())?,
-        }
+        let id = match &rust {
+            Some(session) => {
+                session
+                    .send(ThreadId(thread), rust_texts[n % rust_texts.len()])
+                    .map_err(err)?
+                    .id
+                    .0
+            }
+            None => c_session.send(thread, text)?,
+        };
         let wall = start.elapsed().as_nanos() as f64;
         times.push(wall);
+        let mut own = wall;
         if let (Some(before), Some(after)) = (waited_before, runqueue_wait_ns()) {
-            busy.push((wall - (after - before)).max(0.0));
+            own = (wall - (after - before)).max(0.0);
+            busy.push(own);
         }
+        let after = wal_index.read();
+        causes.push((latency_causes::classify(id, before, after), own));
+        before = after;
         if n % 500 == 0 {
             wal_peak_bytes = wal_peak_bytes.max(wal_bytes(&path));
         }
@@ -202,6 +226,7 @@ pub fn measure_via(dir: &Path, count: usize, inline: Option<Checkpoints>) -> R<L
         wall: Tail::of(times),
         on_cpu_or_io: (busy.len() == count).then(|| Tail::of(busy)),
         wal_peak_bytes,
+        by_cause: causes,
     })
 }
 
@@ -234,5 +259,6 @@ pub fn command(argv: &[String]) -> R<()> {
     };
     let latency = measure_via(&dir, count, inline)?;
     println!("{}", latency.row());
+    println!("{}", latency.causes());
     Ok(())
 }

@@ -24,6 +24,7 @@ mod ffi;
 mod floor;
 mod keyed;
 mod latency;
+mod latency_causes;
 mod life;
 mod load;
 mod memory;

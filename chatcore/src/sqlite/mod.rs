@@ -27,6 +27,7 @@ mod pool;
 pub(crate) mod rows;
 pub(crate) mod schema;
 pub(crate) mod search;
+pub(crate) mod search_build;
 pub(crate) mod search_queue;
 pub(crate) mod threads;
 mod watch;

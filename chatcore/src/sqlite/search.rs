@@ -118,14 +118,17 @@ pub(crate) fn create_index(conn: &Connection) -> Result<u64> {
 
 /// Indexes every message into the (empty or cleared) tables.
 fn fill(conn: &Connection) -> Result<u64> {
-    conn.execute_batch("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');")?;
-    conn.execute(
-        &format!(
-            "INSERT INTO messages_trigram(rowid, text) SELECT id, text FROM messages WHERE {}",
-            has_no_space("text")
-        ),
-        [],
-    )?;
+    super::search_build::with_large_hash(conn, |conn| {
+        conn.execute_batch("INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');")?;
+        conn.execute(
+            &format!(
+                "INSERT INTO messages_trigram(rowid, text) SELECT id, text FROM messages WHERE {}",
+                has_no_space("text")
+            ),
+            [],
+        )?;
+        Ok(())
+    })?;
     let count: i64 = conn.query_row("SELECT count(*) FROM messages", [], |row| row.get(0))?;
     Ok(count.max(0) as u64)
 }

@@ -154,7 +154,7 @@ pub(crate) fn suspend_indexing(conn: &Connection) -> Result<()> {
 /// left by sends before it) and puts the insert trigger back, in the same
 /// transaction.
 pub(crate) fn resume_indexing(conn: &Connection) -> Result<()> {
-    index_pending(conn)?;
+    super::search_build::with_large_hash(conn, index_pending)?;
     conn.execute_batch(&insert_trigger())?;
     Ok(())
 }
