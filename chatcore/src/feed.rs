@@ -238,15 +238,22 @@ impl Ids {
     }
 }
 
-/// A new message: to the recipient and to the sender's other sessions.
-pub(crate) fn on_send(
-    tx: &mut (impl Tx + ?Sized),
-    message: &Message,
+/// A new message, before it is stored: to the recipient and to the
+/// sender's other sessions. The entries name no message yet: the send's
+/// write (`FusedStorage::apply_send`) gives them the new message's id and
+/// returns their `seq`s for [`appended`].
+pub(crate) fn send_entries(
+    thread: ThreadId,
+    sender: UserId,
     recipient: UserId,
-    config: &crate::Config,
-) -> Result<()> {
-    let (kind, at) = (ChangeKind::MessageSent, message.created_at);
-    on_message_changed(tx, kind, message, recipient, at, config)
+    at: DateTime<Utc>,
+) -> [NewChange; 2] {
+    let ids = Ids {
+        thread_id: Some(thread),
+        message_id: None,
+        actor_id: Some(sender),
+    };
+    [recipient, sender].map(|user| entry(ChangeKind::MessageSent, user, ids, at))
 }
 
 /// One message read: the sender's receipt, and the reader's other sessions.
@@ -369,16 +376,36 @@ fn append(
     config: &crate::Config,
 ) -> Result<()> {
     for &user in to {
-        let (_, seq) = tx.append_change(&NewChange {
-            user,
-            kind: kind.code(),
-            at,
-            thread_id: ids.thread_id,
-            message_id: ids.message_id,
-            other_id: ids.actor_id,
-        })?;
+        let new = entry(kind, user, ids, at);
+        let (_, seq) = tx.append_change(&new)?;
+        appended(tx, &[new], &[seq], config)?;
+    }
+    Ok(())
+}
+
+/// The entry of `kind` to `user`'s feed.
+fn entry(kind: ChangeKind, user: UserId, ids: Ids, at: DateTime<Utc>) -> NewChange {
+    NewChange {
+        user,
+        kind: kind.code(),
+        at,
+        thread_id: ids.thread_id,
+        message_id: ids.message_id,
+        other_id: ids.actor_id,
+    }
+}
+
+/// After `entries` were appended with these `seqs`: the pruning step of
+/// each user's feed where it is due (every [`PRUNE_STEP`]th append).
+pub(crate) fn appended(
+    tx: &mut (impl Tx + ?Sized),
+    entries: &[NewChange],
+    seqs: &[i64],
+    config: &crate::Config,
+) -> Result<()> {
+    for (new, &seq) in entries.iter().zip(seqs) {
         if seq % i64::from(PRUNE_STEP) == 0 {
-            prune_step(tx, user, seq, at, config)?;
+            prune_step(tx, new.user, seq, new.at, config)?;
         }
     }
     Ok(())

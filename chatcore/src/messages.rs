@@ -8,43 +8,14 @@
 use crate::accounts::Session;
 use crate::error::{Error, Result};
 use crate::ids::{MessageId, ThreadId, UserId};
-use crate::page;
-use crate::storage::{MessageStorage, NewMessage, Tx};
+use crate::storage::{MessageStorage, NewMessage, SendWrite, Tx};
 use crate::threads::{self, existing, require_participant};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
+pub use crate::history::{MessagePage, MessageQuery};
 pub use crate::models::Message;
 pub(crate) use crate::unread_check::check_unread;
 pub use crate::unread_check::{UnreadMismatch, UnreadReport};
-
-/// A page of a thread's history, always in ascending id order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MessagePage {
-    /// The messages, oldest first.
-    pub items: Vec<Message>,
-    /// Whether more messages lie beyond this page in the direction paged:
-    /// older ones for a `before` (or latest) page, newer ones for an `after` page.
-    pub has_more: bool,
-}
-
-/// Which page of history to list. With neither `before` nor `after`, the
-/// newest messages.
-///
-/// ```
-/// use chatcore::{MessageId, MessageQuery};
-/// let older = MessageQuery { before: Some(MessageId(120)), limit: Some(20), ..Default::default() };
-/// assert!(older.after.is_none());
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MessageQuery {
-    /// The newest `limit` messages with ids below this one.
-    pub before: Option<MessageId>,
-    /// The oldest `limit` messages with ids above this one.
-    pub after: Option<MessageId>,
-    /// Page size; default 50, at most 500.
-    pub limit: Option<u32>,
-}
 
 // ---------------------------------------------------------------------------
 // Rules
@@ -176,15 +147,6 @@ pub(crate) fn require_recipient(
     Ok(())
 }
 
-fn require_id(name: &str, id: Option<MessageId>) -> Result<Option<MessageId>> {
-    match id {
-        Some(MessageId(raw)) if raw < 0 => Err(Error::InvalidArgument(format!(
-            "{name} must be a message id (0 or more), not {raw}"
-        ))),
-        other => Ok(other),
-    }
-}
-
 /// The one send: inserts the message and moves every counter a send moves
 /// (the thread's activity and newest message, both members' activity, the
 /// recipient's unread counts) and appends the feed's entries. The sender
@@ -202,22 +164,25 @@ pub(crate) fn record_send(
 ) -> Result<Message> {
     let recipient = require_participant(thread, sender)?;
     let activity = thread.last_activity_at.max(now);
-    let id = tx.insert_message(&NewMessage {
-        id: None,
-        thread_id: thread.id,
-        sender_id: sender,
-        text,
-        created_at: now,
-        read_at: None,
-        client_key,
+    let feed = crate::feed::send_entries(thread.id, sender, recipient, now);
+    let (id, seqs) = tx.apply_send(&SendWrite {
+        message: NewMessage {
+            id: None,
+            thread_id: thread.id,
+            sender_id: sender,
+            text,
+            created_at: now,
+            read_at: None,
+            client_key,
+        },
+        activity,
+        // The recipient's counters gain the message; the sender's do not.
+        members: [(sender, 0), (recipient, 1)],
+        total: (recipient, 1),
+        feed: &feed,
     })?;
-    tx.set_thread_activity(thread.id, activity, id)?;
-    // Two single-row member updates are cheaper than one `IN (…)` update
-    // (PERF-NOTES).
-    tx.set_member_activity(sender, thread.id, activity, 0)?;
-    tx.set_member_activity(recipient, thread.id, activity, 1)?;
-    tx.add_unread_total(recipient, 1)?;
-    let message = Message {
+    crate::feed::appended(tx, &feed, &seqs, config)?;
+    Ok(Message {
         id,
         thread_id: thread.id,
         sender_id: sender,
@@ -226,9 +191,7 @@ pub(crate) fn record_send(
         read_at: None,
         edited_at: None,
         deleted_at: None,
-    };
-    crate::feed::on_send(tx, &message, recipient, config)?;
-    Ok(message)
+    })
 }
 
 /// Whether withdrawing `message` takes it off its recipient's unread
@@ -281,9 +244,10 @@ impl Session {
     pub fn send(&self, thread_id: ThreadId, text: &str) -> Result<Message> {
         let config = self.store.config();
         validate_text(text, config.max_text_bytes)?;
-        self.write(|tx, caller| {
-            let thread = existing(tx, thread_id)?;
-            record_send(tx, &thread, caller.user_id, text, None, caller.now, config)
+        let now = self.store.now();
+        self.store.write(|tx| {
+            let (caller, thread, _) = self.thread_writer(tx, thread_id, now)?;
+            record_send(tx, &thread, caller.user_id, text, None, now, config)
         })
     }
 
@@ -325,54 +289,10 @@ impl Session {
         let config = self.store.config();
         validate_text(text, config.max_text_bytes)?;
         validate_client_key(key)?;
-        self.write(|tx, caller| {
-            let thread = existing(tx, thread_id)?;
-            record_keyed_send(tx, &thread, caller.user_id, text, key, caller.now, config)
-        })
-    }
-
-    /// A page of the thread's history, in ascending id order. Keyset-paged:
-    /// each page costs the same however deep in the thread.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for a bad limit, a negative id, or both
-    /// `before` and `after`; [`Error::ThreadNotFound`],
-    /// [`Error::NotParticipant`], or a session error.
-    pub fn list_messages(&self, thread_id: ThreadId, query: &MessageQuery) -> Result<MessagePage> {
-        let limit = page::limit(query.limit)?;
-        let before = require_id("before", query.before)?;
-        let after = require_id("after", query.after)?;
-        self.read(|tx, caller| {
-            let thread = existing(tx, thread_id)?;
-            require_participant(&thread, caller.user_id)?;
-            // Messages at or below the caller's clear mark are not theirs
-            // to see: an `after` page starts above it, a `before` page
-            // (newest first) stops at it.
-            let floor = tx.cleared_through(caller.user_id, thread_id)?;
-            let hidden = |message: &Message| threads::hidden_from(message, floor);
-            let mut items = match (before, after) {
-                (Some(_), Some(_)) => {
-                    return Err(Error::InvalidArgument(
-                        "give either before or after, not both".to_string(),
-                    ));
-                }
-                (None, Some(after)) => {
-                    let after = after.max(floor.unwrap_or(MessageId(0)));
-                    tx.page_after(thread_id, after, limit + 1)?
-                }
-                (before, None) => {
-                    let before = before.unwrap_or(MessageId(i64::MAX));
-                    let mut items = tx.page_before(thread_id, before, limit + 1)?;
-                    items.retain(|message| !hidden(message));
-                    items
-                }
-            };
-            let has_more = items.len() > limit as usize;
-            items.truncate(limit as usize);
-            if after.is_none() {
-                items.reverse();
-            }
-            Ok(MessagePage { items, has_more })
+        let now = self.store.now();
+        self.store.write(|tx| {
+            let (caller, thread, _) = self.thread_writer(tx, thread_id, now)?;
+            record_keyed_send(tx, &thread, caller.user_id, text, key, now, config)
         })
     }
 
@@ -386,13 +306,24 @@ impl Session {
     /// [`Error::NotRecipient`], or a session error.
     pub fn mark_read(&self, message_id: MessageId) -> Result<Message> {
         let config = self.store.config();
-        self.write(|tx, caller| {
-            let mut message = tx
-                .message(message_id)?
+        let now = self.store.now();
+        self.store.write(|tx| {
+            // One fused read: the session, the message, and (where the
+            // backend fetches them) its thread, locked, and the caller's marks.
+            let context = tx.message_context(self.token_hash(), message_id)?;
+            let caller = self.writer_of(tx, context.session, now)?;
+            let mut message = context
+                .message
                 .ok_or(Error::MessageNotFound(message_id.0))?;
-            let thread = existing(tx, message.thread_id)?;
+            let thread = match context.thread {
+                Some(thread) => threads::found(thread, message.thread_id)?,
+                None => existing(tx, message.thread_id)?,
+            };
             require_participant(&thread, caller.user_id)?;
-            threads::require_visible(tx, &message, caller.user_id)?;
+            match context.marks {
+                Some(marks) => threads::require_visible_above(&message, marks.clear_mark)?,
+                None => threads::require_visible(tx, &message, caller.user_id)?,
+            }
             require_recipient(&message, &thread, caller.user_id)?;
             // A withdrawn message is never unread (`withdrawn_unread`), so
             // marking it changes nothing.
@@ -416,12 +347,17 @@ impl Session {
     /// [`Error::InvalidArgument`] for a negative id, [`Error::ThreadNotFound`],
     /// [`Error::NotParticipant`], or a session error.
     pub fn mark_thread_read(&self, thread_id: ThreadId, up_to: Option<MessageId>) -> Result<u64> {
-        let up_to = require_id("up_to", up_to)?;
+        let up_to = crate::page::require_id("up_to", up_to)?;
         let config = self.store.config();
-        self.write(|tx, caller| {
-            let thread = existing(tx, thread_id)?;
+        let now = self.store.now();
+        self.store.write(|tx| {
+            let (caller, thread, marks) = self.thread_writer(tx, thread_id, now)?;
             let sender = require_participant(&thread, caller.user_id)?;
-            let Some(last) = tx.last_message_id(thread_id)? else {
+            let last = match marks {
+                Some(marks) => marks.last_message,
+                None => tx.last_message_id(thread_id)?,
+            };
+            let Some(last) = last else {
                 return Ok(0);
             };
             // Never past the newest message: later messages get higher ids
@@ -429,7 +365,10 @@ impl Session {
             let bound = up_to.map_or(last, |up_to| up_to.min(last));
             // Every message at or below the read mark is already read, so
             // only the backlog above it is touched.
-            let last_read = tx.last_read_id(caller.user_id, thread_id)?;
+            let last_read = match marks {
+                Some(marks) => marks.read_mark,
+                None => tx.last_read_id(caller.user_id, thread_id)?,
+            };
             if bound <= last_read {
                 return Ok(0);
             }

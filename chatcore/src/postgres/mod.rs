@@ -40,6 +40,7 @@ mod connect;
 mod copy;
 mod error;
 mod feed;
+mod fused;
 mod import;
 mod life;
 mod messages;
