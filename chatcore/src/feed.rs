@@ -256,41 +256,32 @@ pub(crate) fn send_entries(
     [recipient, sender].map(|user| entry(ChangeKind::MessageSent, user, ids, at))
 }
 
-/// One message read: the sender's receipt, and the reader's other sessions.
-pub(crate) fn on_mark_read(
-    tx: &mut (impl Tx + ?Sized),
+/// One message read: the sender's receipt, and the reader's other
+/// sessions. Appended with the read's counters (`FusedStorage::apply_counts`),
+/// then [`appended`].
+pub(crate) fn mark_read_entries(
     message: &Message,
     reader: UserId,
     read_at: DateTime<Utc>,
-    config: &crate::Config,
-) -> Result<()> {
+) -> [NewChange; 2] {
     let ids = Ids::of(message, reader);
-    let to = [message.sender_id, reader];
-    append(tx, ChangeKind::MessageRead, &to, ids, read_at, config)
+    [message.sender_id, reader].map(|user| entry(ChangeKind::MessageRead, user, ids, read_at))
 }
 
-/// A thread read up to `mark`: to the sender and the reader.
-pub(crate) fn on_thread_read(
-    tx: &mut (impl Tx + ?Sized),
+/// A thread read up to `mark`: to the sender and the reader. Appended as
+/// [`mark_read_entries`] are.
+pub(crate) fn thread_read_entries(
     thread: ThreadId,
     mark: MessageId,
     (reader, sender): (UserId, UserId),
     read_at: DateTime<Utc>,
-    config: &crate::Config,
-) -> Result<()> {
+) -> [NewChange; 2] {
     let ids = Ids {
         thread_id: Some(thread),
         message_id: Some(mark),
         actor_id: Some(reader),
     };
-    append(
-        tx,
-        ChangeKind::ThreadRead,
-        &[sender, reader],
-        ids,
-        read_at,
-        config,
-    )
+    [sender, reader].map(|user| entry(ChangeKind::ThreadRead, user, ids, read_at))
 }
 
 /// A thread created by `actor` (or deleted, with `kind` ThreadDeleted):

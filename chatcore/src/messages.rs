@@ -8,7 +8,7 @@
 use crate::accounts::Session;
 use crate::error::{Error, Result};
 use crate::ids::{MessageId, ThreadId, UserId};
-use crate::storage::{MessageStorage, NewMessage, SendWrite, Tx};
+use crate::storage::{CountsWrite, NewMessage, SendWrite, Tx};
 use crate::threads::{self, existing, require_participant};
 use chrono::{DateTime, Utc};
 
@@ -223,13 +223,40 @@ pub(crate) fn take_withdrawn_from_unread(
 
 /// Takes `count` read messages off a reader's counters in one thread.
 pub(crate) fn take_from_unread(
-    tx: &mut (impl MessageStorage + ?Sized),
+    tx: &mut (impl Tx + ?Sized),
     reader: UserId,
     thread: ThreadId,
     count: i64,
 ) -> Result<()> {
-    tx.add_member_unread(reader, thread, -count)?;
-    tx.add_unread_total(reader, -count)
+    tx.apply_counts(&taken_from_unread(reader, thread, count, &[]))?;
+    Ok(())
+}
+
+/// [`take_from_unread`] for a read, with the read's feed entries appended
+/// in the same write (`feed::mark_read_entries`, `feed::thread_read_entries`).
+fn take_read_from_unread(
+    tx: &mut (impl Tx + ?Sized),
+    (reader, thread, count): (UserId, ThreadId, i64),
+    feed: &[crate::storage::NewChange],
+    config: &crate::Config,
+) -> Result<()> {
+    let seqs = tx.apply_counts(&taken_from_unread(reader, thread, count, feed))?;
+    crate::feed::appended(tx, feed, &seqs, config)
+}
+
+/// The one accounting of messages read: `count` off the member's counter
+/// and off the user's total.
+fn taken_from_unread(
+    reader: UserId,
+    thread: ThreadId,
+    count: i64,
+    feed: &[crate::storage::NewChange],
+) -> CountsWrite<'_> {
+    CountsWrite {
+        member: (reader, thread, -count),
+        total: (reader, -count),
+        feed,
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -331,9 +358,10 @@ impl Session {
                 && message.deleted_at.is_none()
                 && tx.set_message_read(message_id, caller.now)?
             {
-                take_from_unread(tx, caller.user_id, message.thread_id, 1)?;
                 message.read_at = Some(caller.now);
-                crate::feed::on_mark_read(tx, &message, caller.user_id, caller.now, config)?;
+                let feed = crate::feed::mark_read_entries(&message, caller.user_id, caller.now);
+                let counts = (caller.user_id, message.thread_id, 1);
+                take_read_from_unread(tx, counts, &feed, config)?;
             }
             Ok(message)
         })
@@ -372,12 +400,13 @@ impl Session {
             if bound <= last_read {
                 return Ok(0);
             }
-            let marked = tx.set_messages_read(thread_id, sender, last_read, bound, caller.now)?;
-            tx.set_last_read_id(caller.user_id, thread_id, bound)?;
+            let pair = (caller.user_id, sender);
+            let marked =
+                tx.mark_backlog_read(thread_id, (sender, pair.0), last_read, bound, caller.now)?;
             if marked > 0 {
-                take_from_unread(tx, caller.user_id, thread_id, marked as i64)?;
-                let pair = (caller.user_id, sender);
-                crate::feed::on_thread_read(tx, thread_id, bound, pair, caller.now, config)?;
+                let feed = crate::feed::thread_read_entries(thread_id, bound, pair, caller.now);
+                let counts = (caller.user_id, thread_id, marked as i64);
+                take_read_from_unread(tx, counts, &feed, config)?;
             }
             Ok(marked)
         })

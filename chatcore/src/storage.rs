@@ -189,7 +189,9 @@ pub(crate) mod fused;
 pub(crate) mod life;
 pub(crate) mod search;
 pub(crate) use feed::{ChangeRow, FeedStorage, NewChange};
-pub(crate) use fused::{FusedStorage, MemberMarks, MessageContext, SendWrite, ThreadContext};
+pub(crate) use fused::{
+    CountsWrite, FusedStorage, MemberMarks, MessageContext, SendWrite, ThreadContext,
+};
 pub(crate) use life::LifeStorage;
 pub(crate) use search::{SearchKey, SearchPlan, SearchRow, SearchStorage};
 

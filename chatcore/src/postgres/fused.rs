@@ -28,8 +28,8 @@ use crate::error::{Error, Result};
 use crate::ids::{MessageId, UserId};
 use crate::models::Thread;
 use crate::storage::{
-    FusedStorage, InboxKey, InboxRow, MemberMarks, MessageContext, SendWrite, SessionRow,
-    ThreadContext,
+    CountsWrite, FusedStorage, InboxKey, InboxRow, MemberMarks, MessageContext, NewChange,
+    SendWrite, SessionRow, ThreadContext,
 };
 use postgres::Row;
 
@@ -243,6 +243,7 @@ impl FusedStorage for PgTx<'_> {
                     FROM u, ins WHERE u.feeds ORDER BY u.id
                     RETURNING user_id, seq)
              SELECT ins.id, ch.user_id, ch.seq FROM ins LEFT JOIN ch ON true";
+        // (The users' and the feed's part is the one of `COUNTS`.)
         let rows = self.query(
             sql,
             &[
@@ -275,39 +276,131 @@ impl FusedStorage for PgTx<'_> {
             return Err(conflict("the message's client key"));
         };
         let id = MessageId(row.try_get(0)?);
-        if !send.feed.is_empty() {
-            self.notify = true;
-        }
-        let mut seqs = Vec::with_capacity(send.feed.len());
-        for entry in send.feed {
+        self.notify = true;
+        Ok((id, seqs_in_order(send.feed, &rows, 1)?))
+    }
+
+    fn apply_counts(&mut self, write: &CountsWrite<'_>) -> Result<Vec<i64>> {
+        let Some(shared) = shared_entry(write.feed) else {
+            return crate::storage::fused::compose_counts(self, write);
+        };
+        let (user, thread, delta) = write.member;
+        let feed_users: Vec<i64> = write.feed.iter().map(|entry| entry.user.0).collect();
+        let rows = self.query(
+            COUNTS,
+            &[
+                &user.0,
+                &thread.0,
+                &delta,
+                &feed_users,
+                &write.total.0.0,
+                &write.total.1,
+                &shared.kind,
+                &to_millis(shared.at),
+                &shared.thread_id.map(|id| id.0),
+                &shared.message_id.map(|id| id.0),
+                &shared.other_id.map(|id| id.0),
+            ],
+        )?;
+        self.notify = true;
+        seqs_in_order(write.feed, &rows, 0)
+    }
+
+    fn mark_backlog_read(
+        &mut self,
+        thread: crate::ids::ThreadId,
+        (sender, reader): (UserId, UserId),
+        after: MessageId,
+        up_to: MessageId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64> {
+        let sql = format!(
+            "WITH r AS ({} RETURNING 1),
+                  mk AS (UPDATE members SET last_read_id = $3 WHERE user_id = $6 AND thread_id = $1)
+             SELECT count(*) FROM r",
+            super::messages::MARK_RANGE_READ
+        );
+        let params: [&(dyn postgres::types::ToSql + Sync); 6] = [
+            &thread.0,
+            &after.0,
+            &up_to.0,
+            &sender.0,
+            &to_millis(now),
+            &reader.0,
+        ];
+        let row = self.query_one(&sql, &params)?;
+        Ok(u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0))
+    }
+}
+
+/// A read's counters and feed entries in one statement: the member's
+/// counter, then the users' rows (feed `changes_seq` and the total) in one
+/// `UPDATE`, then the entries (one per feed user, in user id order).
+const COUNTS: &str = "WITH mb AS (UPDATE members SET unread = unread + $3
+                    WHERE user_id = $1 AND thread_id = $2),
+     u AS (UPDATE users
+           SET changes_seq = changes_seq + (users.id = ANY($4))::int,
+               unread_total = unread_total + CASE WHEN users.id = $5 THEN $6::bigint ELSE 0 END
+           WHERE users.id = ANY($4) OR users.id = $5
+           RETURNING users.id, users.changes_seq, users.id = ANY($4) AS feeds),
+     ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
+            SELECT u.id, u.changes_seq, $7, $8, $9, $10, $11
+            FROM u WHERE u.feeds ORDER BY u.id
+            RETURNING user_id, seq)
+     SELECT user_id, seq FROM ch";
+
+/// The `seq` of each entry of `feed`, in its order, from rows with the
+/// entry's user at column `at` and its `seq` after it.
+fn seqs_in_order(feed: &[NewChange], rows: &[Row], at: usize) -> Result<Vec<i64>> {
+    feed.iter()
+        .map(|entry| {
             let seq = rows
                 .iter()
-                .find(|row| matches!(row.try_get::<_, Option<i64>>(1), Ok(Some(user)) if user == entry.user.0))
-                .map(|row| row.try_get::<_, Option<i64>>(2))
-                .transpose()?
-                .flatten()
-                .ok_or_else(|| {
-                    Error::storage(format!("no user {} to append a change for", entry.user))
-                })?;
-            seqs.push(seq);
-        }
-        Ok((id, seqs))
-    }
+                .find_map(|row| match row.try_get::<_, Option<i64>>(at) {
+                    Ok(Some(user)) if user == entry.user.0 => Some(row.try_get::<_, i64>(at + 1)),
+                    _ => None,
+                });
+            match seq {
+                Some(seq) => Ok(seq?),
+                None => Err(Error::storage(format!(
+                    "no user {} to append a change for",
+                    entry.user
+                ))),
+            }
+        })
+        .collect()
 }
 
 /// The fields every feed entry of `send` shares, when one statement can
 /// write them all: the entries differ only in their user, no user twice,
 /// and the two members are two users. `None`: the send is written call by
 /// call instead.
-fn one_kind(send: &SendWrite<'_>) -> Option<crate::storage::NewChange> {
-    let shared = *send.feed.first()?;
-    let same = send.feed.iter().all(|entry| {
-        (entry.kind, entry.at, entry.thread_id, entry.other_id)
-            == (shared.kind, shared.at, shared.thread_id, shared.other_id)
+fn one_kind(send: &SendWrite<'_>) -> Option<NewChange> {
+    let shared = shared_entry(send.feed)?;
+    (send.members[0].0 != send.members[1].0).then_some(shared)
+}
+
+/// The first of `feed`'s entries when they all differ only in their user,
+/// each user once (what [`COUNTS`] and the send's statement write).
+fn shared_entry(feed: &[NewChange]) -> Option<NewChange> {
+    let shared = *feed.first()?;
+    let same = feed.iter().all(|entry| {
+        (
+            entry.kind,
+            entry.at,
+            entry.thread_id,
+            entry.message_id,
+            entry.other_id,
+        ) == (
+            shared.kind,
+            shared.at,
+            shared.thread_id,
+            shared.message_id,
+            shared.other_id,
+        )
     });
-    let mut users: Vec<i64> = send.feed.iter().map(|entry| entry.user.0).collect();
+    let mut users: Vec<i64> = feed.iter().map(|entry| entry.user.0).collect();
     users.sort_unstable();
     users.dedup();
-    let distinct = users.len() == send.feed.len() && send.members[0].0 != send.members[1].0;
-    (same && distinct).then_some(shared)
+    (same && users.len() == feed.len()).then_some(shared)
 }

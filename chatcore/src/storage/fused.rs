@@ -87,6 +87,18 @@ pub(crate) struct SendWrite<'a> {
     pub feed: &'a [NewChange],
 }
 
+/// Counter changes and feed entries an operation decided together (a read
+/// mark's: `messages::take_read_from_unread`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CountsWrite<'a> {
+    /// A member's unread counter (user, thread) and what it gains.
+    pub member: (UserId, ThreadId, i64),
+    /// A user's unread total and what it gains.
+    pub total: (UserId, i64),
+    /// The feed entries to append, in order.
+    pub feed: &'a [NewChange],
+}
+
 /// Fused calls: see the module docs. Implemented by every transaction
 /// object; a backend overrides what it can do in fewer round trips.
 pub(crate) trait FusedStorage:
@@ -166,6 +178,44 @@ pub(crate) trait FusedStorage:
     fn apply_send(&mut self, send: &SendWrite<'_>) -> Result<(MessageId, Vec<i64>)> {
         compose_send(self, send)
     }
+
+    /// Moves the counters of `write` and appends its feed entries; returns
+    /// each entry's `seq`, in order.
+    fn apply_counts(&mut self, write: &CountsWrite<'_>) -> Result<Vec<i64>> {
+        compose_counts(self, write)
+    }
+
+    /// Sets the read time of `sender`'s unread messages in the thread with
+    /// ids in `(after, up_to]` ([`MessageStorage::set_messages_read`]) and
+    /// `reader`'s read mark to `up_to` ([`MessageStorage::set_last_read_id`]);
+    /// how many messages it set.
+    fn mark_backlog_read(
+        &mut self,
+        thread: ThreadId,
+        (sender, reader): (UserId, UserId),
+        after: MessageId,
+        up_to: MessageId,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let marked = self.set_messages_read(thread, sender, after, up_to, now)?;
+        self.set_last_read_id(reader, thread, up_to)?;
+        Ok(marked)
+    }
+}
+
+/// [`FusedStorage::apply_counts`] call by call.
+pub(crate) fn compose_counts(
+    tx: &mut (impl FusedStorage + ?Sized),
+    write: &CountsWrite<'_>,
+) -> Result<Vec<i64>> {
+    let (user, thread, delta) = write.member;
+    tx.add_member_unread(user, thread, delta)?;
+    tx.add_unread_total(write.total.0, write.total.1)?;
+    write
+        .feed
+        .iter()
+        .map(|entry| Ok(tx.append_change(entry)?.1))
+        .collect()
 }
 
 /// [`FusedStorage::apply_send`] call by call: the default, and what a
