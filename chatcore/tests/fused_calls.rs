@@ -171,7 +171,7 @@ fn the_clear_mark_read_with_the_context_hides_history_and_refuses_a_read_mark(
     assert_eq!(theirs.items, vec![old, new.clone()]);
 
     assert_eq!(b.unread_count().unwrap(), 1);
-    assert_eq!(b.mark_read(new.id).unwrap().read_at.is_some(), true);
+    assert!(b.mark_read(new.id).unwrap().read_at.is_some());
     assert_eq!(b.unread_count().unwrap(), 0);
     assert_eq!(b.mark_thread_read(thread.id, None).unwrap(), 0);
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
