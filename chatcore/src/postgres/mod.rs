@@ -207,6 +207,8 @@ pub(crate) fn from_millis(millis: i64) -> Result<DateTime<Utc>> {
 }
 
 #[cfg(test)]
+mod commit_tests;
+#[cfg(test)]
 mod feed_tests;
 #[cfg(test)]
 mod search_tests;

@@ -180,7 +180,7 @@ impl Backend {
 }
 
 /// How a [`commit`] that did not fully succeed ended.
-enum CommitFailure {
+pub(super) enum CommitFailure {
     /// The transaction is committed; only its notification failed.
     Committed,
     /// The `COMMIT` failed (or its outcome is unknown: the connection was lost).
@@ -198,7 +198,7 @@ use CommitFailure::{Committed, NotCommitted};
 /// and the notification then fails, the connection is left inside the
 /// failed notifying transaction: a probe statement tells the two apart
 /// (an extra round trip only on failure).
-fn commit(conn: &mut Conn, notify: bool) -> std::result::Result<(), CommitFailure> {
+pub(super) fn commit(conn: &mut Conn, notify: bool) -> std::result::Result<(), CommitFailure> {
     if !notify {
         return conn.client.batch_execute("COMMIT").map_err(NotCommitted);
     }
