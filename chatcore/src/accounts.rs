@@ -162,7 +162,14 @@ pub(crate) fn check_session(
     token_hash: &[u8; 32],
     now: DateTime<Utc>,
 ) -> Result<SessionRow> {
-    let row = tx.session(token_hash)?.ok_or(Error::SessionInvalid)?;
+    require_session(tx.session(token_hash)?, now)
+}
+
+/// The session rule on a row already read (by `check_session`, or by a
+/// fused read with the operation's data): there is one, and it has not
+/// expired.
+pub(crate) fn require_session(row: Option<SessionRow>, now: DateTime<Utc>) -> Result<SessionRow> {
+    let row = row.ok_or(Error::SessionInvalid)?;
     require_unexpired(row.expires_at, now)?;
     Ok(row)
 }
@@ -372,14 +379,37 @@ impl Session {
     ) -> Result<T> {
         let now = self.store.now();
         self.store.read(|tx| {
-            let row = check_session(tx, &self.token_hash, now)?;
-            work(
-                tx,
-                Caller {
-                    user_id: row.user_id,
-                    now,
-                },
-            )
+            let caller = self.caller_of(tx.session(&self.token_hash)?, now)?;
+            work(tx, caller)
+        })
+    }
+
+    /// The caller of a read whose session row `row` was fetched with its
+    /// data (a fused read), after the session rule.
+    pub(crate) fn caller_of(&self, row: Option<SessionRow>, now: DateTime<Utc>) -> Result<Caller> {
+        let row = require_session(row, now)?;
+        Ok(Caller {
+            user_id: row.user_id,
+            now,
+        })
+    }
+
+    /// The caller of a write whose session row `row` was fetched with its
+    /// data (a fused read) in transaction `tx`: the session rule, and its
+    /// `last_used_at` refreshed when stale, as [`Session::write`] does.
+    pub(crate) fn writer_of(
+        &self,
+        tx: &mut (impl AccountStorage + ?Sized),
+        row: Option<SessionRow>,
+        now: DateTime<Utc>,
+    ) -> Result<Caller> {
+        let row = require_session(row, now)?;
+        if last_used_is_stale(row.last_used_at, now) {
+            tx.touch_session(&self.token_hash, now)?;
+        }
+        Ok(Caller {
+            user_id: row.user_id,
+            now,
         })
     }
 
@@ -391,17 +421,9 @@ impl Session {
     ) -> Result<T> {
         let now = self.store.now();
         self.store.write(|tx| {
-            let row = check_session(tx, &self.token_hash, now)?;
-            if last_used_is_stale(row.last_used_at, now) {
-                tx.touch_session(&self.token_hash, now)?;
-            }
-            work(
-                tx,
-                Caller {
-                    user_id: row.user_id,
-                    now,
-                },
-            )
+            let row = tx.session(&self.token_hash)?;
+            let caller = self.writer_of(tx, row, now)?;
+            work(tx, caller)
         })
     }
 

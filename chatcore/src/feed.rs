@@ -238,52 +238,50 @@ impl Ids {
     }
 }
 
-/// A new message: to the recipient and to the sender's other sessions.
-pub(crate) fn on_send(
-    tx: &mut (impl Tx + ?Sized),
-    message: &Message,
+/// A new message, before it is stored: to the recipient and to the
+/// sender's other sessions. The entries name no message yet: the send's
+/// write (`FusedStorage::apply_send`) gives them the new message's id and
+/// returns their `seq`s for [`appended`].
+pub(crate) fn send_entries(
+    thread: ThreadId,
+    sender: UserId,
     recipient: UserId,
-    config: &crate::Config,
-) -> Result<()> {
-    let (kind, at) = (ChangeKind::MessageSent, message.created_at);
-    on_message_changed(tx, kind, message, recipient, at, config)
+    at: DateTime<Utc>,
+) -> [NewChange; 2] {
+    let ids = Ids {
+        thread_id: Some(thread),
+        message_id: None,
+        actor_id: Some(sender),
+    };
+    [recipient, sender].map(|user| entry(ChangeKind::MessageSent, user, ids, at))
 }
 
-/// One message read: the sender's receipt, and the reader's other sessions.
-pub(crate) fn on_mark_read(
-    tx: &mut (impl Tx + ?Sized),
+/// One message read: the sender's receipt, and the reader's other
+/// sessions. Appended with the read's counters (`FusedStorage::apply_counts`),
+/// then [`appended`].
+pub(crate) fn mark_read_entries(
     message: &Message,
     reader: UserId,
     read_at: DateTime<Utc>,
-    config: &crate::Config,
-) -> Result<()> {
+) -> [NewChange; 2] {
     let ids = Ids::of(message, reader);
-    let to = [message.sender_id, reader];
-    append(tx, ChangeKind::MessageRead, &to, ids, read_at, config)
+    [message.sender_id, reader].map(|user| entry(ChangeKind::MessageRead, user, ids, read_at))
 }
 
-/// A thread read up to `mark`: to the sender and the reader.
-pub(crate) fn on_thread_read(
-    tx: &mut (impl Tx + ?Sized),
+/// A thread read up to `mark`: to the sender and the reader. Appended as
+/// [`mark_read_entries`] are.
+pub(crate) fn thread_read_entries(
     thread: ThreadId,
     mark: MessageId,
     (reader, sender): (UserId, UserId),
     read_at: DateTime<Utc>,
-    config: &crate::Config,
-) -> Result<()> {
+) -> [NewChange; 2] {
     let ids = Ids {
         thread_id: Some(thread),
         message_id: Some(mark),
         actor_id: Some(reader),
     };
-    append(
-        tx,
-        ChangeKind::ThreadRead,
-        &[sender, reader],
-        ids,
-        read_at,
-        config,
-    )
+    [sender, reader].map(|user| entry(ChangeKind::ThreadRead, user, ids, read_at))
 }
 
 /// A thread created by `actor` (or deleted, with `kind` ThreadDeleted):
@@ -369,16 +367,36 @@ fn append(
     config: &crate::Config,
 ) -> Result<()> {
     for &user in to {
-        let (_, seq) = tx.append_change(&NewChange {
-            user,
-            kind: kind.code(),
-            at,
-            thread_id: ids.thread_id,
-            message_id: ids.message_id,
-            other_id: ids.actor_id,
-        })?;
+        let new = entry(kind, user, ids, at);
+        let (_, seq) = tx.append_change(&new)?;
+        appended(tx, &[new], &[seq], config)?;
+    }
+    Ok(())
+}
+
+/// The entry of `kind` to `user`'s feed.
+fn entry(kind: ChangeKind, user: UserId, ids: Ids, at: DateTime<Utc>) -> NewChange {
+    NewChange {
+        user,
+        kind: kind.code(),
+        at,
+        thread_id: ids.thread_id,
+        message_id: ids.message_id,
+        other_id: ids.actor_id,
+    }
+}
+
+/// After `entries` were appended with these `seqs`: the pruning step of
+/// each user's feed where it is due (every [`PRUNE_STEP`]th append).
+pub(crate) fn appended(
+    tx: &mut (impl Tx + ?Sized),
+    entries: &[NewChange],
+    seqs: &[i64],
+    config: &crate::Config,
+) -> Result<()> {
+    for (new, &seq) in entries.iter().zip(seqs) {
         if seq % i64::from(PRUNE_STEP) == 0 {
-            prune_step(tx, user, seq, at, config)?;
+            prune_step(tx, new.user, seq, new.at, config)?;
         }
     }
     Ok(())

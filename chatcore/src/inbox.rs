@@ -86,8 +86,14 @@ impl Session {
             Some(text) => decode(text)?,
             None => START,
         };
-        self.read(|tx, caller| {
-            let mut items = tx.inbox(caller.user_id, key, limit + 1)?;
+        let now = self.store.now();
+        self.store.read_fused(|tx| {
+            let (session, fetched) = tx.inbox_context(self.token_hash(), key, limit + 1)?;
+            let caller = self.caller_of(session, now)?;
+            let mut items = match fetched {
+                Some(items) => items,
+                None => tx.inbox(caller.user_id, key, limit + 1)?,
+            };
             let next_cursor = match items.len() > limit as usize {
                 true => {
                     items.truncate(limit as usize);

@@ -44,6 +44,7 @@ mod error;
 mod export;
 mod feed;
 pub mod files;
+mod history;
 mod ids;
 mod import_limits;
 mod inbox;

@@ -8,43 +8,14 @@
 use crate::accounts::Session;
 use crate::error::{Error, Result};
 use crate::ids::{MessageId, ThreadId, UserId};
-use crate::page;
-use crate::storage::{MessageStorage, NewMessage, Tx};
+use crate::storage::{CountsWrite, NewMessage, SendWrite, Tx};
 use crate::threads::{self, existing, require_participant};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 
+pub use crate::history::{MessagePage, MessageQuery};
 pub use crate::models::Message;
 pub(crate) use crate::unread_check::check_unread;
 pub use crate::unread_check::{UnreadMismatch, UnreadReport};
-
-/// A page of a thread's history, always in ascending id order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct MessagePage {
-    /// The messages, oldest first.
-    pub items: Vec<Message>,
-    /// Whether more messages lie beyond this page in the direction paged:
-    /// older ones for a `before` (or latest) page, newer ones for an `after` page.
-    pub has_more: bool,
-}
-
-/// Which page of history to list. With neither `before` nor `after`, the
-/// newest messages.
-///
-/// ```
-/// use chatcore::{MessageId, MessageQuery};
-/// let older = MessageQuery { before: Some(MessageId(120)), limit: Some(20), ..Default::default() };
-/// assert!(older.after.is_none());
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MessageQuery {
-    /// The newest `limit` messages with ids below this one.
-    pub before: Option<MessageId>,
-    /// The oldest `limit` messages with ids above this one.
-    pub after: Option<MessageId>,
-    /// Page size; default 50, at most 500.
-    pub limit: Option<u32>,
-}
 
 // ---------------------------------------------------------------------------
 // Rules
@@ -176,15 +147,6 @@ pub(crate) fn require_recipient(
     Ok(())
 }
 
-fn require_id(name: &str, id: Option<MessageId>) -> Result<Option<MessageId>> {
-    match id {
-        Some(MessageId(raw)) if raw < 0 => Err(Error::InvalidArgument(format!(
-            "{name} must be a message id (0 or more), not {raw}"
-        ))),
-        other => Ok(other),
-    }
-}
-
 /// The one send: inserts the message and moves every counter a send moves
 /// (the thread's activity and newest message, both members' activity, the
 /// recipient's unread counts) and appends the feed's entries. The sender
@@ -202,22 +164,25 @@ pub(crate) fn record_send(
 ) -> Result<Message> {
     let recipient = require_participant(thread, sender)?;
     let activity = thread.last_activity_at.max(now);
-    let id = tx.insert_message(&NewMessage {
-        id: None,
-        thread_id: thread.id,
-        sender_id: sender,
-        text,
-        created_at: now,
-        read_at: None,
-        client_key,
+    let feed = crate::feed::send_entries(thread.id, sender, recipient, now);
+    let (id, seqs) = tx.apply_send(&SendWrite {
+        message: NewMessage {
+            id: None,
+            thread_id: thread.id,
+            sender_id: sender,
+            text,
+            created_at: now,
+            read_at: None,
+            client_key,
+        },
+        activity,
+        // The recipient's counters gain the message; the sender's do not.
+        members: [(sender, 0), (recipient, 1)],
+        total: (recipient, 1),
+        feed: &feed,
     })?;
-    tx.set_thread_activity(thread.id, activity, id)?;
-    // Two single-row member updates are cheaper than one `IN (…)` update
-    // (PERF-NOTES).
-    tx.set_member_activity(sender, thread.id, activity, 0)?;
-    tx.set_member_activity(recipient, thread.id, activity, 1)?;
-    tx.add_unread_total(recipient, 1)?;
-    let message = Message {
+    crate::feed::appended(tx, &feed, &seqs, config)?;
+    Ok(Message {
         id,
         thread_id: thread.id,
         sender_id: sender,
@@ -226,9 +191,7 @@ pub(crate) fn record_send(
         read_at: None,
         edited_at: None,
         deleted_at: None,
-    };
-    crate::feed::on_send(tx, &message, recipient, config)?;
-    Ok(message)
+    })
 }
 
 /// Whether withdrawing `message` takes it off its recipient's unread
@@ -260,13 +223,40 @@ pub(crate) fn take_withdrawn_from_unread(
 
 /// Takes `count` read messages off a reader's counters in one thread.
 pub(crate) fn take_from_unread(
-    tx: &mut (impl MessageStorage + ?Sized),
+    tx: &mut (impl Tx + ?Sized),
     reader: UserId,
     thread: ThreadId,
     count: i64,
 ) -> Result<()> {
-    tx.add_member_unread(reader, thread, -count)?;
-    tx.add_unread_total(reader, -count)
+    tx.apply_counts(&taken_from_unread(reader, thread, count, &[]))?;
+    Ok(())
+}
+
+/// [`take_from_unread`] for a read, with the read's feed entries appended
+/// in the same write (`feed::mark_read_entries`, `feed::thread_read_entries`).
+fn take_read_from_unread(
+    tx: &mut (impl Tx + ?Sized),
+    (reader, thread, count): (UserId, ThreadId, i64),
+    feed: &[crate::storage::NewChange],
+    config: &crate::Config,
+) -> Result<()> {
+    let seqs = tx.apply_counts(&taken_from_unread(reader, thread, count, feed))?;
+    crate::feed::appended(tx, feed, &seqs, config)
+}
+
+/// The one accounting of messages read: `count` off the member's counter
+/// and off the user's total.
+fn taken_from_unread(
+    reader: UserId,
+    thread: ThreadId,
+    count: i64,
+    feed: &[crate::storage::NewChange],
+) -> CountsWrite<'_> {
+    CountsWrite {
+        member: (reader, thread, -count),
+        total: (reader, -count),
+        feed,
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -281,9 +271,10 @@ impl Session {
     pub fn send(&self, thread_id: ThreadId, text: &str) -> Result<Message> {
         let config = self.store.config();
         validate_text(text, config.max_text_bytes)?;
-        self.write(|tx, caller| {
-            let thread = existing(tx, thread_id)?;
-            record_send(tx, &thread, caller.user_id, text, None, caller.now, config)
+        let now = self.store.now();
+        self.store.write(|tx| {
+            let (caller, thread, _) = self.thread_writer(tx, thread_id, now)?;
+            record_send(tx, &thread, caller.user_id, text, None, now, config)
         })
     }
 
@@ -325,54 +316,10 @@ impl Session {
         let config = self.store.config();
         validate_text(text, config.max_text_bytes)?;
         validate_client_key(key)?;
-        self.write(|tx, caller| {
-            let thread = existing(tx, thread_id)?;
-            record_keyed_send(tx, &thread, caller.user_id, text, key, caller.now, config)
-        })
-    }
-
-    /// A page of the thread's history, in ascending id order. Keyset-paged:
-    /// each page costs the same however deep in the thread.
-    ///
-    /// # Errors
-    /// [`Error::InvalidArgument`] for a bad limit, a negative id, or both
-    /// `before` and `after`; [`Error::ThreadNotFound`],
-    /// [`Error::NotParticipant`], or a session error.
-    pub fn list_messages(&self, thread_id: ThreadId, query: &MessageQuery) -> Result<MessagePage> {
-        let limit = page::limit(query.limit)?;
-        let before = require_id("before", query.before)?;
-        let after = require_id("after", query.after)?;
-        self.read(|tx, caller| {
-            let thread = existing(tx, thread_id)?;
-            require_participant(&thread, caller.user_id)?;
-            // Messages at or below the caller's clear mark are not theirs
-            // to see: an `after` page starts above it, a `before` page
-            // (newest first) stops at it.
-            let floor = tx.cleared_through(caller.user_id, thread_id)?;
-            let hidden = |message: &Message| threads::hidden_from(message, floor);
-            let mut items = match (before, after) {
-                (Some(_), Some(_)) => {
-                    return Err(Error::InvalidArgument(
-                        "give either before or after, not both".to_string(),
-                    ));
-                }
-                (None, Some(after)) => {
-                    let after = after.max(floor.unwrap_or(MessageId(0)));
-                    tx.page_after(thread_id, after, limit + 1)?
-                }
-                (before, None) => {
-                    let before = before.unwrap_or(MessageId(i64::MAX));
-                    let mut items = tx.page_before(thread_id, before, limit + 1)?;
-                    items.retain(|message| !hidden(message));
-                    items
-                }
-            };
-            let has_more = items.len() > limit as usize;
-            items.truncate(limit as usize);
-            if after.is_none() {
-                items.reverse();
-            }
-            Ok(MessagePage { items, has_more })
+        let now = self.store.now();
+        self.store.write(|tx| {
+            let (caller, thread, _) = self.thread_writer(tx, thread_id, now)?;
+            record_keyed_send(tx, &thread, caller.user_id, text, key, now, config)
         })
     }
 
@@ -386,13 +333,24 @@ impl Session {
     /// [`Error::NotRecipient`], or a session error.
     pub fn mark_read(&self, message_id: MessageId) -> Result<Message> {
         let config = self.store.config();
-        self.write(|tx, caller| {
-            let mut message = tx
-                .message(message_id)?
+        let now = self.store.now();
+        self.store.write(|tx| {
+            // One fused read: the session, the message, and (where the
+            // backend fetches them) its thread, locked, and the caller's marks.
+            let context = tx.message_context(self.token_hash(), message_id)?;
+            let caller = self.writer_of(tx, context.session, now)?;
+            let mut message = context
+                .message
                 .ok_or(Error::MessageNotFound(message_id.0))?;
-            let thread = existing(tx, message.thread_id)?;
+            let thread = match context.thread {
+                Some(thread) => threads::found(thread, message.thread_id)?,
+                None => existing(tx, message.thread_id)?,
+            };
             require_participant(&thread, caller.user_id)?;
-            threads::require_visible(tx, &message, caller.user_id)?;
+            match context.marks {
+                Some(marks) => threads::require_visible_above(&message, marks.clear_mark)?,
+                None => threads::require_visible(tx, &message, caller.user_id)?,
+            }
             require_recipient(&message, &thread, caller.user_id)?;
             // A withdrawn message is never unread (`withdrawn_unread`), so
             // marking it changes nothing.
@@ -400,9 +358,10 @@ impl Session {
                 && message.deleted_at.is_none()
                 && tx.set_message_read(message_id, caller.now)?
             {
-                take_from_unread(tx, caller.user_id, message.thread_id, 1)?;
                 message.read_at = Some(caller.now);
-                crate::feed::on_mark_read(tx, &message, caller.user_id, caller.now, config)?;
+                let feed = crate::feed::mark_read_entries(&message, caller.user_id, caller.now);
+                let counts = (caller.user_id, message.thread_id, 1);
+                take_read_from_unread(tx, counts, &feed, config)?;
             }
             Ok(message)
         })
@@ -416,12 +375,17 @@ impl Session {
     /// [`Error::InvalidArgument`] for a negative id, [`Error::ThreadNotFound`],
     /// [`Error::NotParticipant`], or a session error.
     pub fn mark_thread_read(&self, thread_id: ThreadId, up_to: Option<MessageId>) -> Result<u64> {
-        let up_to = require_id("up_to", up_to)?;
+        let up_to = crate::page::require_id("up_to", up_to)?;
         let config = self.store.config();
-        self.write(|tx, caller| {
-            let thread = existing(tx, thread_id)?;
+        let now = self.store.now();
+        self.store.write(|tx| {
+            let (caller, thread, marks) = self.thread_writer(tx, thread_id, now)?;
             let sender = require_participant(&thread, caller.user_id)?;
-            let Some(last) = tx.last_message_id(thread_id)? else {
+            let last = match marks {
+                Some(marks) => marks.last_message,
+                None => tx.last_message_id(thread_id)?,
+            };
+            let Some(last) = last else {
                 return Ok(0);
             };
             // Never past the newest message: later messages get higher ids
@@ -429,16 +393,20 @@ impl Session {
             let bound = up_to.map_or(last, |up_to| up_to.min(last));
             // Every message at or below the read mark is already read, so
             // only the backlog above it is touched.
-            let last_read = tx.last_read_id(caller.user_id, thread_id)?;
+            let last_read = match marks {
+                Some(marks) => marks.read_mark,
+                None => tx.last_read_id(caller.user_id, thread_id)?,
+            };
             if bound <= last_read {
                 return Ok(0);
             }
-            let marked = tx.set_messages_read(thread_id, sender, last_read, bound, caller.now)?;
-            tx.set_last_read_id(caller.user_id, thread_id, bound)?;
+            let pair = (caller.user_id, sender);
+            let marked =
+                tx.mark_backlog_read(thread_id, (sender, pair.0), last_read, bound, caller.now)?;
             if marked > 0 {
-                take_from_unread(tx, caller.user_id, thread_id, marked as i64)?;
-                let pair = (caller.user_id, sender);
-                crate::feed::on_thread_read(tx, thread_id, bound, pair, caller.now, config)?;
+                let feed = crate::feed::thread_read_entries(thread_id, bound, pair, caller.now);
+                let counts = (caller.user_id, thread_id, marked as i64);
+                take_read_from_unread(tx, counts, &feed, config)?;
             }
             Ok(marked)
         })

@@ -1,6 +1,7 @@
 //! Page sizes shared by every listing.
 
 use crate::error::{Error, Result};
+use crate::ids::MessageId;
 
 /// The page size when none is given.
 pub const DEFAULT_PAGE_LIMIT: u32 = 50;
@@ -15,5 +16,15 @@ pub(crate) fn limit(requested: Option<u32>) -> Result<u32> {
         Some(other) => Err(Error::InvalidArgument(format!(
             "page limit {other} is out of range; use 1 to {MAX_PAGE_LIMIT}"
         ))),
+    }
+}
+
+/// A message id given as a page bound (`before`, `after`, `up_to`) is 0 or more.
+pub(crate) fn require_id(name: &str, id: Option<MessageId>) -> Result<Option<MessageId>> {
+    match id {
+        Some(MessageId(raw)) if raw < 0 => Err(Error::InvalidArgument(format!(
+            "{name} must be a message id (0 or more), not {raw}"
+        ))),
+        other => Ok(other),
     }
 }

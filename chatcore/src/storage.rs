@@ -66,6 +66,10 @@
 //!   insert prepared for the whole transaction (a bulk load inserts through
 //!   the same [`MessageStorage::insert_message`] as a send) and raises its
 //!   page cache when told of a bulk load ([`MessageStorage::set_bulk_mode`]).
+//! - **Fused calls** ([`FusedStorage`], in `storage/fused.rs`): one call
+//!   for what an operation would ask in several (the session with the
+//!   thread, a send's writes), with defaults that compose the other
+//!   methods; a backend where each call is a round trip overrides them.
 //! - **The change feed** is [`FeedStorage`]: appending and reading a
 //!   user's entries; which entries an operation writes, and when they are
 //!   pruned, is `feed`'s decision.
@@ -138,6 +142,13 @@ pub(crate) trait Backend: Send + Sync {
         &self,
         on_commit: std::sync::Arc<dyn Fn() + Send + Sync>,
     ) -> Result<()>;
+    /// Whether this backend answers each [`FusedStorage`] read in one
+    /// statement (its own snapshot), so that a read made of one fused call
+    /// needs no transaction around it ([`Mode::ReadOne`]). `false`: the
+    /// defaults compose several calls, which run in a [`Mode::Read`].
+    fn fused_reads_are_one_statement(&self) -> bool {
+        false
+    }
     /// The concrete backend, for its own tests.
     #[cfg(test)]
     fn as_any(&self) -> &dyn std::any::Any;
@@ -154,6 +165,7 @@ pub(crate) trait Tx:
     + CopyStorage
     + SearchStorage
     + FeedStorage
+    + FusedStorage
 {
 }
 
@@ -166,15 +178,20 @@ impl<
         + CopyStorage
         + SearchStorage
         + FeedStorage
+        + FusedStorage
         + ?Sized,
 > Tx for T
 {
 }
 
 pub(crate) mod feed;
+pub(crate) mod fused;
 pub(crate) mod life;
 pub(crate) mod search;
 pub(crate) use feed::{ChangeRow, FeedStorage, NewChange};
+pub(crate) use fused::{
+    CountsWrite, FusedStorage, MemberMarks, MessageContext, SendWrite, ThreadContext,
+};
 pub(crate) use life::LifeStorage;
 pub(crate) use search::{SearchKey, SearchPlan, SearchRow, SearchStorage};
 

@@ -230,6 +230,20 @@ impl Store {
         self.run_always(Mode::ReadOne, work)
     }
 
+    /// Runs read `work` made of one fused storage call
+    /// ([`FusedStorage`](crate::storage::FusedStorage)) and what it needs
+    /// only when that call found something unusual: outside any transaction
+    /// where the backend answers a fused read in one statement (its own
+    /// snapshot), else in a read transaction as [`Store::read`]. Work that
+    /// needs a snapshot across several statements does not use it.
+    pub(crate) fn read_fused<T>(&self, work: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mode = match self.inner.backend.fused_reads_are_one_statement() {
+            true => Mode::ReadOne,
+            false => Mode::Read,
+        };
+        self.run_always(mode, work)
+    }
+
     /// The backend, for its own tests.
     #[cfg(test)]
     pub(crate) fn backend(&self) -> &dyn Backend {

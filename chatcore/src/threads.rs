@@ -56,6 +56,14 @@ pub(crate) fn require_visible(
     caller: UserId,
 ) -> Result<()> {
     let floor = tx.cleared_through(caller, message.thread_id)?;
+    require_visible_above(message, floor)
+}
+
+/// [`require_visible`] with the caller's clear mark already read.
+pub(crate) fn require_visible_above(
+    message: &crate::models::Message,
+    floor: Option<MessageId>,
+) -> Result<()> {
     if hidden_from(message, floor) {
         return Err(Error::MessageNotFound(message.id.0));
     }
@@ -64,7 +72,13 @@ pub(crate) fn require_visible(
 
 /// The thread with this id, or [`Error::ThreadNotFound`].
 pub(crate) fn existing(tx: &mut (impl ThreadStorage + ?Sized), id: ThreadId) -> Result<Thread> {
-    tx.thread(id)?.ok_or(Error::ThreadNotFound(id.0))
+    found(tx.thread(id)?, id)
+}
+
+/// The thread `id` as read (by [`existing`], or by a fused read), or
+/// [`Error::ThreadNotFound`].
+pub(crate) fn found(thread: Option<Thread>, id: ThreadId) -> Result<Thread> {
+    thread.ok_or(Error::ThreadNotFound(id.0))
 }
 
 /// Both users of an ordered pair exist, or [`Error::UserNotFound`].
@@ -131,9 +145,13 @@ impl Session {
         };
         // Most calls find the thread: answer them without the write lock.
         // An existing thread proves both users exist (foreign keys), so the
-        // common case costs one lookup on the pair's unique index.
-        let found = self.read(|tx, caller| {
-            let existing = tx.thread_by_pair(pair.0, pair.1)?;
+        // common case costs one lookup on the pair's unique index, read
+        // with the session (one fused read). The user checks of a new pair
+        // are only an early refusal: the write checks again.
+        let now = self.store.now();
+        let found = self.store.read_fused(|tx| {
+            let (session, existing) = tx.pair_context(self.token_hash(), pair)?;
+            let caller = self.caller_of(session, now)?;
             if existing.is_none() {
                 require_users(tx, pair)?;
             }
@@ -153,6 +171,21 @@ impl Session {
             }
             Ok((thread, created))
         })
+    }
+
+    /// The caller and the thread of a write on thread `id`, from one fused
+    /// read (the thread locked, with the caller's member marks when the
+    /// backend fetched them): the session rule (and its refresh), then the
+    /// thread found.
+    pub(crate) fn thread_writer(
+        &self,
+        tx: &mut dyn crate::storage::Tx,
+        id: ThreadId,
+        now: DateTime<Utc>,
+    ) -> Result<(Caller, Thread, Option<crate::storage::MemberMarks>)> {
+        let context = tx.thread_context(self.token_hash(), id, None)?;
+        let caller = self.writer_of(tx, context.session, now)?;
+        Ok((caller, found(context.thread, id)?, context.marks))
     }
 
     /// The thread with this id.

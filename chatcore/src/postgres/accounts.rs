@@ -13,12 +13,17 @@ use uuid::Uuid;
 pub(super) const SESSION_COLUMNS: &str = "id, user_id, created_at, last_used_at, expires_at";
 
 pub(super) fn session_from_row(row: &Row) -> Result<SessionRow> {
+    session_from_row_at(row, 0)
+}
+
+/// Maps the [`SESSION_COLUMNS`] starting at column `at`.
+pub(super) fn session_from_row_at(row: &Row, at: usize) -> Result<SessionRow> {
     Ok(SessionRow {
-        id: row.try_get(0)?,
-        user_id: UserId(row.try_get(1)?),
-        created_at: from_millis(row.try_get(2)?)?,
-        last_used_at: from_millis(row.try_get(3)?)?,
-        expires_at: from_millis(row.try_get(4)?)?,
+        id: row.try_get(at)?,
+        user_id: UserId(row.try_get(at + 1)?),
+        created_at: from_millis(row.try_get(at + 2)?)?,
+        last_used_at: from_millis(row.try_get(at + 3)?)?,
+        expires_at: from_millis(row.try_get(at + 4)?)?,
     })
 }
 

@@ -40,6 +40,7 @@ mod connect;
 mod copy;
 mod error;
 mod feed;
+mod fused;
 mod import;
 mod life;
 mod messages;
@@ -205,6 +206,8 @@ pub(crate) fn from_millis(millis: i64) -> Result<DateTime<Utc>> {
         .ok_or_else(|| Error::storage(format!("a stored time is out of range: {millis}")))
 }
 
+#[cfg(test)]
+mod commit_tests;
 #[cfg(test)]
 mod feed_tests;
 #[cfg(test)]

@@ -146,17 +146,16 @@ impl Backend {
                 conn.dirty = false;
                 Ok(true)
             }
-            (Ok(()), _) => match conn.client.batch_execute("COMMIT") {
+            (Ok(()), _) => match commit(&mut conn, notify) {
                 Ok(()) => {
-                    // The work is committed and stays so. A notification
-                    // that fails is only late (waiters recheck); the
-                    // connection is then dropped, not reused.
-                    if !notify || conn.client.batch_execute(&NOTIFY_AFTER_COMMIT).is_ok() {
-                        conn.dirty = false;
-                    }
+                    conn.dirty = false;
                     Ok(true)
                 }
-                Err(err) => {
+                // The work is committed and stays so. A notification that
+                // failed is only late (waiters recheck); the connection is
+                // then dropped, not reused.
+                Err(Committed) => Ok(true),
+                Err(NotCommitted(err)) => {
                     let err = Error::from(err);
                     Err(Failure {
                         retry: is_retryable(&err),
@@ -179,6 +178,53 @@ impl Backend {
         }
     }
 }
+
+/// How a [`commit`] that did not fully succeed ended.
+pub(super) enum CommitFailure {
+    /// The transaction is committed; only its notification failed.
+    Committed,
+    /// The `COMMIT` failed (or its outcome is unknown: the connection was lost).
+    NotCommitted(postgres::Error),
+}
+use CommitFailure::{Committed, NotCommitted};
+
+/// Commits the open transaction and, if `notify`, sends the feed's
+/// notification in a transaction of its own after it
+/// ([`NOTIFY_AFTER_COMMIT`]): both in one query string, one round trip. The
+/// server runs the statements of the string in order, so the notifying
+/// transaction starts only once the `COMMIT` has returned (flush included),
+/// and the sending transaction never notifies itself (see `feed`). If the
+/// `COMMIT` fails, the server skips the rest of the string. If it succeeds
+/// and the notification then fails, the connection is left inside the
+/// failed notifying transaction: a probe statement tells the two apart
+/// (an extra round trip only on failure).
+pub(super) fn commit(conn: &mut Conn, notify: bool) -> std::result::Result<(), CommitFailure> {
+    if !notify {
+        return conn.client.batch_execute("COMMIT").map_err(NotCommitted);
+    }
+    let err = match conn.client.batch_execute(&COMMIT_AND_NOTIFY) {
+        Ok(()) => return Ok(()),
+        Err(err) => err,
+    };
+    if err.is_closed() {
+        return Err(NotCommitted(err));
+    }
+    match conn.client.batch_execute("SELECT 1") {
+        // Outside any transaction: the COMMIT itself failed.
+        Ok(()) => Err(NotCommitted(err)),
+        // In the failed notifying transaction (or worse): committed.
+        Err(probe)
+            if probe.code() == Some(&postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION) =>
+        {
+            Err(Committed)
+        }
+        Err(_) => Err(NotCommitted(err)),
+    }
+}
+
+/// `COMMIT`, then the notification: see [`commit`].
+static COMMIT_AND_NOTIFY: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("COMMIT; {}", *NOTIFY_AFTER_COMMIT));
 
 /// A short wait before running a call again, longer after each attempt and
 /// different between callers, so that colliding transactions spread out.
@@ -207,6 +253,11 @@ impl crate::storage::Backend for Backend {
 
     fn path(&self) -> Option<&Path> {
         None
+    }
+
+    fn fused_reads_are_one_statement(&self) -> bool {
+        // `postgres::fused`: each is one statement.
+        true
     }
 
     fn is_read_only(&self) -> bool {

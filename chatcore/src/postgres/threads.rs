@@ -150,7 +150,7 @@ impl ThreadStorage for PgTx<'_> {
 }
 
 /// Maps a row of [`INBOX`] or [`SUMMARY`] (the same columns).
-fn summary_from_row(row: &Row) -> Result<InboxRow> {
+pub(super) fn summary_from_row(row: &Row) -> Result<InboxRow> {
     let thread = thread_at(row, 0)?;
     let activity_ms: i64 = row.try_get(5)?;
     let unread: i64 = row.try_get(6)?;
@@ -200,3 +200,26 @@ const SUMMARY: &str = concat!(
     summary_select!(),
     " WHERE m.user_id = $1 AND m.thread_id = $2"
 );
+
+/// How many columns an inbox entry has.
+pub(super) const SUMMARY_WIDTH: usize = 21;
+
+/// The session with the token `$1` and its user's inbox page (as
+/// [`INBOX`], `$2`–`$4`) in one statement: one row per entry with the
+/// session's columns after the entry's (one row of `NULL` entry columns
+/// for an empty page, `NULL` session columns for an unknown token).
+pub(super) static INBOX_OF_SESSION: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "WITH s AS (SELECT {} FROM sessions WHERE token_hash = $1)
+         SELECT i.*, s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at
+         FROM (SELECT) AS one LEFT JOIN s ON true
+         LEFT JOIN LATERAL ({}
+             WHERE m.user_id = s.user_id AND (m.last_activity_at, m.thread_id) < ($2, $3)
+               AND (m.cleared_through_id IS NULL OR t.last_message_id > m.cleared_through_id)
+             ORDER BY m.last_activity_at DESC, m.thread_id DESC
+             LIMIT $4) i ON true
+         ORDER BY 6 DESC, 1 DESC",
+        super::accounts::SESSION_COLUMNS,
+        summary_select!()
+    )
+});

@@ -66,6 +66,10 @@ impl<'c> SqliteTx<'c> {
     }
 }
 
+/// Every fused call is the default composition: on SQLite a call costs no
+/// round trip.
+impl crate::storage::FusedStorage for SqliteTx<'_> {}
+
 /// Milliseconds since the Unix epoch, the form every time is stored in.
 pub(crate) fn to_millis(time: DateTime<Utc>) -> i64 {
     time.timestamp_millis()

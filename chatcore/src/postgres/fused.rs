@@ -1,0 +1,406 @@
+//! [`FusedStorage`] on PostgreSQL: each fused call is one statement, one
+//! round trip (see `storage/fused.rs` for what may and may not be fused).
+//!
+//! The reads join what an operation decides from onto one row:
+//! `(SELECT) AS one LEFT JOIN` each part, so that a missing session,
+//! thread or member row comes back as `NULL` columns and the rules in Rust
+//! decide what that means. A history or inbox page comes back as one row
+//! per item with the context columns repeated (one row of `NULL` item
+//! columns when the page is empty).
+//!
+//! In a write transaction the thread is read `FOR UPDATE`, as
+//! [`ThreadStorage::thread`](crate::storage::ThreadStorage::thread) reads
+//! it, and the caller's member row after it, also `FOR UPDATE`: a row
+//! locked by a statement in `READ COMMITTED` is returned as last committed,
+//! so the marks are as fresh as a read after the lock.
+//!
+//! The send is one statement of data-modifying CTEs, each gated on the
+//! message insert (`FROM ins`): a client key in use writes nothing. The
+//! users' rows (the feed's `changes_seq`, the recipient's total) change in
+//! one `UPDATE` (one statement may not update a row twice), locked in id
+//! order before the feed entries draw their ids, as `feed` requires.
+
+use super::accounts::SESSION_COLUMNS;
+use super::rows::{MESSAGE_COLUMNS, THREAD_COLUMNS, message_at, thread_at};
+use super::search_text::{self, Indexed};
+use super::{PgTx, conflict, to_millis};
+use crate::error::{Error, Result};
+use crate::ids::{MessageId, UserId};
+use crate::models::Thread;
+use crate::storage::{
+    CountsWrite, FusedStorage, InboxKey, InboxRow, MemberMarks, MessageContext, NewChange,
+    SendWrite, SessionRow, ThreadContext,
+};
+use postgres::Row;
+
+/// Session columns, then thread columns with the newest message id, then
+/// the member marks: the first [`CONTEXT_WIDTH`] columns of a context row.
+const CONTEXT_COLUMNS: &str = "s.id, s.user_id, s.created_at, s.last_used_at, s.expires_at,
+     t.id, t.user_low, t.user_high, t.created_at, t.last_activity_at, t.last_message_id,
+     mb.last_read_id, mb.cleared_through_id";
+
+/// How many columns [`CONTEXT_COLUMNS`] has.
+const CONTEXT_WIDTH: usize = 13;
+
+/// The CTEs `s` (the session) and `mb` (the session user's member row of
+/// the thread `t`, locked after it by `lock`).
+fn session_and_marks(lock: &str) -> String {
+    format!(
+        "s AS (SELECT {SESSION_COLUMNS} FROM sessions WHERE token_hash = $1),
+         mb AS (SELECT last_read_id, cleared_through_id FROM members
+                WHERE thread_id = (SELECT id FROM t) AND user_id = (SELECT user_id FROM s){lock})"
+    )
+}
+
+/// The thread columns of `threads` with its newest message id.
+fn thread_select(lock: &str, condition: &str) -> String {
+    format!("SELECT {THREAD_COLUMNS}, last_message_id FROM threads WHERE {condition}{lock}")
+}
+
+/// The session of a context row (`None` for `NULL` columns).
+fn session_at(row: &Row, at: usize) -> Result<Option<SessionRow>> {
+    match row.try_get::<_, Option<uuid::Uuid>>(at)? {
+        None => Ok(None),
+        Some(_) => Ok(Some(super::accounts::session_from_row_at(row, at)?)),
+    }
+}
+
+/// The thread of a context row.
+fn context_thread(row: &Row) -> Result<Option<Thread>> {
+    match row.try_get::<_, Option<i64>>(5)? {
+        None => Ok(None),
+        Some(_) => Ok(Some(thread_at(row, 5)?)),
+    }
+}
+
+/// The member marks of a context row (`None`: no member row).
+fn context_marks(row: &Row) -> Result<Option<MemberMarks>> {
+    let Some(read_mark) = row.try_get::<_, Option<i64>>(11)? else {
+        return Ok(None);
+    };
+    Ok(Some(MemberMarks {
+        last_message: row.try_get::<_, Option<i64>>(10)?.map(MessageId),
+        read_mark: MessageId(read_mark),
+        clear_mark: row.try_get::<_, Option<i64>>(12)?.map(MessageId),
+    }))
+}
+
+/// A row that every fused read returns at least one of.
+fn first(rows: &[Row]) -> Result<&Row> {
+    rows.first()
+        .ok_or_else(|| Error::storage("a fused read returned no row"))
+}
+
+impl FusedStorage for PgTx<'_> {
+    fn thread_context(
+        &mut self,
+        token_hash: &[u8; 32],
+        thread: crate::ids::ThreadId,
+        page: Option<(MessageId, u32)>,
+    ) -> Result<ThreadContext> {
+        let lock = self.lock();
+        let ctes = format!(
+            "WITH t AS ({}), {}",
+            thread_select(lock, "id = $2"),
+            session_and_marks(lock)
+        );
+        let from = "FROM (SELECT) AS one LEFT JOIN s ON true LEFT JOIN t ON true
+                    LEFT JOIN mb ON true";
+        let token = &token_hash[..];
+        let rows = match page {
+            None => {
+                let sql = format!("{ctes} SELECT {CONTEXT_COLUMNS} {from}");
+                self.query(&sql, &[&token, &thread.0])?
+            }
+            Some((before, limit)) => {
+                let sql = format!(
+                    "{ctes} SELECT {CONTEXT_COLUMNS}, p.* {from}
+                     LEFT JOIN (SELECT {MESSAGE_COLUMNS} FROM messages
+                                WHERE thread_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4) p
+                       ON true
+                     ORDER BY p.id DESC"
+                );
+                let limit = i64::from(limit);
+                self.query(&sql, &[&token, &thread.0, &before.0, &limit])?
+            }
+        };
+        let row = first(&rows)?;
+        let page = match page {
+            None => None,
+            Some(_) => Some(
+                rows.iter()
+                    .filter(|row| {
+                        matches!(row.try_get::<_, Option<i64>>(CONTEXT_WIDTH), Ok(Some(_)))
+                    })
+                    .map(|row| message_at(row, CONTEXT_WIDTH))
+                    .collect::<Result<Vec<_>>>()?,
+            ),
+        };
+        Ok(ThreadContext {
+            session: session_at(row, 0)?,
+            thread: context_thread(row)?,
+            marks: context_marks(row)?,
+            page,
+        })
+    }
+
+    fn message_context(&mut self, token_hash: &[u8; 32], id: MessageId) -> Result<MessageContext> {
+        let lock = self.lock();
+        let sql = format!(
+            "WITH msg AS (SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = $2),
+                  t AS ({}), {}
+             SELECT {CONTEXT_COLUMNS}, msg.*
+             FROM (SELECT) AS one LEFT JOIN s ON true LEFT JOIN msg ON true
+                  LEFT JOIN t ON true LEFT JOIN mb ON true",
+            thread_select(lock, "id = (SELECT thread_id FROM msg)"),
+            session_and_marks(lock)
+        );
+        let rows = self.query(&sql, &[&&token_hash[..], &id.0])?;
+        let row = first(&rows)?;
+        let message = match row.try_get::<_, Option<i64>>(CONTEXT_WIDTH)? {
+            None => None,
+            Some(_) => Some(message_at(row, CONTEXT_WIDTH)?),
+        };
+        Ok(MessageContext {
+            session: session_at(row, 0)?,
+            message,
+            thread: Some(context_thread(row)?),
+            marks: context_marks(row)?,
+        })
+    }
+
+    fn pair_context(
+        &mut self,
+        token_hash: &[u8; 32],
+        (low, high): (UserId, UserId),
+    ) -> Result<(Option<SessionRow>, Option<Thread>)> {
+        let sql = format!(
+            "WITH t AS ({}), {}
+             SELECT {CONTEXT_COLUMNS}
+             FROM (SELECT) AS one LEFT JOIN s ON true LEFT JOIN t ON true LEFT JOIN mb ON true",
+            thread_select(self.lock(), "user_low = $2 AND user_high = $3"),
+            session_and_marks("")
+        );
+        let rows = self.query(&sql, &[&&token_hash[..], &low.0, &high.0])?;
+        let row = first(&rows)?;
+        Ok((session_at(row, 0)?, context_thread(row)?))
+    }
+
+    fn inbox_context(
+        &mut self,
+        token_hash: &[u8; 32],
+        key: InboxKey,
+        limit: u32,
+    ) -> Result<(Option<SessionRow>, Option<Vec<InboxRow>>)> {
+        let rows = self.query(
+            &super::threads::INBOX_OF_SESSION,
+            &[
+                &&token_hash[..],
+                &key.activity_ms,
+                &key.thread_id,
+                &i64::from(limit),
+            ],
+        )?;
+        let row = first(&rows)?;
+        let width = super::threads::SUMMARY_WIDTH;
+        let items = rows
+            .iter()
+            .filter(|row| matches!(row.try_get::<_, Option<i64>>(0), Ok(Some(_))))
+            .map(super::threads::summary_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        Ok((session_at(row, width)?, Some(items)))
+    }
+
+    fn apply_send(&mut self, send: &SendWrite<'_>) -> Result<(MessageId, Vec<i64>)> {
+        let Some(shared) = one_kind(send) else {
+            return crate::storage::fused::compose_send(self, send);
+        };
+        let Indexed {
+            words,
+            folded,
+            trigrams,
+        } = search_text::index(send.message.text);
+        let message = &send.message;
+        let feed_users: Vec<i64> = send.feed.iter().map(|entry| entry.user.0).collect();
+        let sql = "WITH ins AS (
+                 INSERT INTO messages (thread_id, sender_id, text, created_at, read_at, client_key,
+                                       search_words, search_folded, search_trigrams)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7::text::tsvector, $8, $9)
+                 ON CONFLICT DO NOTHING RETURNING id),
+             th AS (UPDATE threads SET last_activity_at = $10, last_message_id = ins.id
+                    FROM ins WHERE threads.id = $1),
+             m1 AS (UPDATE members SET last_activity_at = $10, unread = unread + $12
+                    FROM ins WHERE user_id = $11 AND thread_id = $1),
+             m2 AS (UPDATE members SET last_activity_at = $10, unread = unread + $14
+                    FROM ins WHERE user_id = $13 AND thread_id = $1),
+             u AS (UPDATE users
+                   SET changes_seq = changes_seq + (users.id = ANY($15))::int,
+                       unread_total = unread_total + CASE WHEN users.id = $16 THEN $17::bigint ELSE 0 END
+                   FROM ins WHERE users.id = ANY($15) OR users.id = $16
+                   RETURNING users.id, users.changes_seq, users.id = ANY($15) AS feeds),
+             ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
+                    SELECT u.id, u.changes_seq, $18, $19, $20, ins.id, $21
+                    FROM u, ins WHERE u.feeds ORDER BY u.id
+                    RETURNING user_id, seq)
+             SELECT ins.id, ch.user_id, ch.seq FROM ins LEFT JOIN ch ON true";
+        // (The users' and the feed's part is the one of `COUNTS`.)
+        let rows = self.query(
+            sql,
+            &[
+                &message.thread_id.0,
+                &message.sender_id.0,
+                &message.text,
+                &to_millis(message.created_at),
+                &message.read_at.map(to_millis),
+                &message.client_key,
+                &words,
+                &folded,
+                &trigrams,
+                &to_millis(send.activity),
+                &send.members[0].0.0,
+                &send.members[0].1,
+                &send.members[1].0.0,
+                &send.members[1].1,
+                &feed_users,
+                &send.total.0.0,
+                &send.total.1,
+                &shared.kind,
+                &to_millis(shared.at),
+                &shared.thread_id.map(|id| id.0),
+                &shared.other_id.map(|id| id.0),
+            ],
+        )?;
+        let Some(row) = rows.first() else {
+            // A key a concurrent send used is a conflict the caller resolves
+            // (`record_keyed_send`): nothing was written.
+            return Err(conflict("the message's client key"));
+        };
+        let id = MessageId(row.try_get(0)?);
+        self.notify = true;
+        Ok((id, seqs_in_order(send.feed, &rows, 1)?))
+    }
+
+    fn apply_counts(&mut self, write: &CountsWrite<'_>) -> Result<Vec<i64>> {
+        let Some(shared) = shared_entry(write.feed) else {
+            return crate::storage::fused::compose_counts(self, write);
+        };
+        let (user, thread, delta) = write.member;
+        let feed_users: Vec<i64> = write.feed.iter().map(|entry| entry.user.0).collect();
+        let rows = self.query(
+            COUNTS,
+            &[
+                &user.0,
+                &thread.0,
+                &delta,
+                &feed_users,
+                &write.total.0.0,
+                &write.total.1,
+                &shared.kind,
+                &to_millis(shared.at),
+                &shared.thread_id.map(|id| id.0),
+                &shared.message_id.map(|id| id.0),
+                &shared.other_id.map(|id| id.0),
+            ],
+        )?;
+        self.notify = true;
+        seqs_in_order(write.feed, &rows, 0)
+    }
+
+    fn mark_backlog_read(
+        &mut self,
+        thread: crate::ids::ThreadId,
+        (sender, reader): (UserId, UserId),
+        after: MessageId,
+        up_to: MessageId,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<u64> {
+        let sql = format!(
+            "WITH r AS ({} RETURNING 1),
+                  mk AS (UPDATE members SET last_read_id = $3 WHERE user_id = $6 AND thread_id = $1)
+             SELECT count(*) FROM r",
+            super::messages::MARK_RANGE_READ
+        );
+        let params: [&(dyn postgres::types::ToSql + Sync); 6] = [
+            &thread.0,
+            &after.0,
+            &up_to.0,
+            &sender.0,
+            &to_millis(now),
+            &reader.0,
+        ];
+        let row = self.query_one(&sql, &params)?;
+        Ok(u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0))
+    }
+}
+
+/// A read's counters and feed entries in one statement: the member's
+/// counter, then the users' rows (feed `changes_seq` and the total) in one
+/// `UPDATE`, then the entries (one per feed user, in user id order).
+const COUNTS: &str = "WITH mb AS (UPDATE members SET unread = unread + $3
+                    WHERE user_id = $1 AND thread_id = $2),
+     u AS (UPDATE users
+           SET changes_seq = changes_seq + (users.id = ANY($4))::int,
+               unread_total = unread_total + CASE WHEN users.id = $5 THEN $6::bigint ELSE 0 END
+           WHERE users.id = ANY($4) OR users.id = $5
+           RETURNING users.id, users.changes_seq, users.id = ANY($4) AS feeds),
+     ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
+            SELECT u.id, u.changes_seq, $7, $8, $9, $10, $11
+            FROM u WHERE u.feeds ORDER BY u.id
+            RETURNING user_id, seq)
+     SELECT user_id, seq FROM ch";
+
+/// The `seq` of each entry of `feed`, in its order, from rows with the
+/// entry's user at column `at` and its `seq` after it.
+fn seqs_in_order(feed: &[NewChange], rows: &[Row], at: usize) -> Result<Vec<i64>> {
+    feed.iter()
+        .map(|entry| {
+            let seq = rows
+                .iter()
+                .find_map(|row| match row.try_get::<_, Option<i64>>(at) {
+                    Ok(Some(user)) if user == entry.user.0 => Some(row.try_get::<_, i64>(at + 1)),
+                    _ => None,
+                });
+            match seq {
+                Some(seq) => Ok(seq?),
+                None => Err(Error::storage(format!(
+                    "no user {} to append a change for",
+                    entry.user
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// The fields every feed entry of `send` shares, when one statement can
+/// write them all: the entries differ only in their user, no user twice,
+/// and the two members are two users. `None`: the send is written call by
+/// call instead.
+fn one_kind(send: &SendWrite<'_>) -> Option<NewChange> {
+    let shared = shared_entry(send.feed)?;
+    (send.members[0].0 != send.members[1].0).then_some(shared)
+}
+
+/// The first of `feed`'s entries when they all differ only in their user,
+/// each user once (what [`COUNTS`] and the send's statement write).
+fn shared_entry(feed: &[NewChange]) -> Option<NewChange> {
+    let shared = *feed.first()?;
+    let same = feed.iter().all(|entry| {
+        (
+            entry.kind,
+            entry.at,
+            entry.thread_id,
+            entry.message_id,
+            entry.other_id,
+        ) == (
+            shared.kind,
+            shared.at,
+            shared.thread_id,
+            shared.message_id,
+            shared.other_id,
+        )
+    });
+    let mut users: Vec<i64> = feed.iter().map(|entry| entry.user.0).collect();
+    users.sort_unstable();
+    users.dedup();
+    (same && users.len() == feed.len()).then_some(shared)
+}

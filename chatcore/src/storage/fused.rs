@@ -1,0 +1,245 @@
+//! [`FusedStorage`]: storage calls that do, in one call, what an operation
+//! would otherwise ask in several, so that a backend where every call is a
+//! round trip to a server (PostgreSQL) can answer in one statement.
+//!
+//! # Design
+//!
+//! - **The rules do not move.** A fused read only fetches what an
+//!   operation's rules decide from (the session row for a token, the thread,
+//!   the caller's marks, the page the operation would read next); the
+//!   operation then applies the same rule functions as before, in Rust
+//!   (`accounts::require_session`, `threads::require_participant`, …). A
+//!   fused write only applies writes the Rust code has already decided (a
+//!   send's insert, activity, counters and feed entries).
+//! - **Every method has a default** that composes the ordinary methods of
+//!   the other storage traits, in the order the operation called them
+//!   before. SQLite, where a call costs no round trip, keeps the defaults:
+//!   its statements and behaviour are unchanged.
+//! - **What a default does not fetch is `None`** in the fields marked
+//!   "fetched": the operation then reads it with the ordinary method, after
+//!   the checks it needs. A backend that fetches it with the context (in
+//!   the same statement) fills it in, and the operation uses it.
+//! - In a write transaction, the context reads lock what the ordinary reads
+//!   lock (the thread row, see `postgres`), and what the operation would
+//!   read after that lock (the caller's member row) is read locked too, so
+//!   that it is as fresh as a read after the lock.
+
+use super::{AccountStorage, FeedStorage, InboxKey, InboxRow, LifeStorage, MessageStorage};
+use super::{NewChange, NewMessage, SessionRow, ThreadStorage};
+use crate::error::Result;
+use crate::ids::{MessageId, ThreadId, UserId};
+use crate::models::{Message, Thread};
+use chrono::{DateTime, Utc};
+
+/// The caller's member row of a thread, as a fused read fetched it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MemberMarks {
+    /// The thread's newest message id (`ThreadStorage::last_message_id`).
+    pub last_message: Option<MessageId>,
+    /// The caller's read mark (`MessageStorage::last_read_id`).
+    pub read_mark: MessageId,
+    /// The caller's clear mark (`LifeStorage::cleared_through`).
+    pub clear_mark: Option<MessageId>,
+}
+
+/// What an operation on one thread through a session decides from.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ThreadContext {
+    /// The session with the token, if any.
+    pub session: Option<SessionRow>,
+    /// The thread with the id, if any (`None` also when there is no
+    /// session: the operation stops there).
+    pub thread: Option<Thread>,
+    /// Fetched: the session user's member row of the thread (`None`: not
+    /// fetched, or the user is not a member).
+    pub marks: Option<MemberMarks>,
+    /// Fetched: the history page asked for, newest first, as
+    /// `MessageStorage::page_before` returns it.
+    pub page: Option<Vec<Message>>,
+}
+
+/// What marking one message read through a session decides from.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct MessageContext {
+    /// The session with the token, if any.
+    pub session: Option<SessionRow>,
+    /// The message, if any.
+    pub message: Option<Message>,
+    /// Fetched: the message's thread (`Some(None)`: fetched, there is none).
+    pub thread: Option<Option<Thread>>,
+    /// Fetched: the session user's member row of that thread.
+    pub marks: Option<MemberMarks>,
+}
+
+/// Everything an already-decided send writes (`messages::record_send`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SendWrite<'a> {
+    /// The message.
+    pub message: NewMessage<'a>,
+    /// The thread's new activity time (also both members').
+    pub activity: DateTime<Utc>,
+    /// Each member with what its unread counter gains.
+    pub members: [(UserId, i64); 2],
+    /// The user whose unread total gains, and by how much.
+    pub total: (UserId, i64),
+    /// The feed entries to append, in order; each names the new message
+    /// (its `message_id` is replaced by the inserted id).
+    pub feed: &'a [NewChange],
+}
+
+/// Counter changes and feed entries an operation decided together (a read
+/// mark's: `messages::take_read_from_unread`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CountsWrite<'a> {
+    /// A member's unread counter (user, thread) and what it gains.
+    pub member: (UserId, ThreadId, i64),
+    /// A user's unread total and what it gains.
+    pub total: (UserId, i64),
+    /// The feed entries to append, in order.
+    pub feed: &'a [NewChange],
+}
+
+/// Fused calls: see the module docs. Implemented by every transaction
+/// object; a backend overrides what it can do in fewer round trips.
+pub(crate) trait FusedStorage:
+    AccountStorage + ThreadStorage + MessageStorage + LifeStorage + FeedStorage
+{
+    /// The session with `token_hash`, the thread `thread` (when there is a
+    /// session) and, when `page` is given, a backend may add the history
+    /// page `page_before(thread, page.0, page.1)`.
+    fn thread_context(
+        &mut self,
+        token_hash: &[u8; 32],
+        thread: ThreadId,
+        page: Option<(MessageId, u32)>,
+    ) -> Result<ThreadContext> {
+        let _ = page;
+        let session = self.session(token_hash)?;
+        let thread = match session {
+            Some(_) => self.thread(thread)?,
+            None => None,
+        };
+        Ok(ThreadContext {
+            session,
+            thread,
+            ..ThreadContext::default()
+        })
+    }
+
+    /// The session with `token_hash` and (when there is one) the message
+    /// `id`; a backend may add the message's thread and the session user's
+    /// marks in it.
+    fn message_context(&mut self, token_hash: &[u8; 32], id: MessageId) -> Result<MessageContext> {
+        let session = self.session(token_hash)?;
+        let message = match session {
+            Some(_) => self.message(id)?,
+            None => None,
+        };
+        Ok(MessageContext {
+            session,
+            message,
+            ..MessageContext::default()
+        })
+    }
+
+    /// The session with `token_hash` and (when there is one) the thread of
+    /// the ordered pair.
+    fn pair_context(
+        &mut self,
+        token_hash: &[u8; 32],
+        (low, high): (UserId, UserId),
+    ) -> Result<(Option<SessionRow>, Option<Thread>)> {
+        let session = self.session(token_hash)?;
+        let thread = match session {
+            Some(_) => self.thread_by_pair(low, high)?,
+            None => None,
+        };
+        Ok((session, thread))
+    }
+
+    /// The session with `token_hash`; a backend may add the session user's
+    /// inbox page `inbox(user, key, limit)` (fetched).
+    fn inbox_context(
+        &mut self,
+        token_hash: &[u8; 32],
+        key: InboxKey,
+        limit: u32,
+    ) -> Result<(Option<SessionRow>, Option<Vec<InboxRow>>)> {
+        let _ = (key, limit);
+        Ok((self.session(token_hash)?, None))
+    }
+
+    /// Writes a decided send: inserts the message, sets the thread's
+    /// activity and newest message, each member's activity and unread
+    /// counter, the user's total and appends the feed entries. Returns the
+    /// message id and each entry's `seq`, in the order of `send.feed`. A
+    /// client key in use fails as [`MessageStorage::insert_message`] does,
+    /// with nothing written.
+    fn apply_send(&mut self, send: &SendWrite<'_>) -> Result<(MessageId, Vec<i64>)> {
+        compose_send(self, send)
+    }
+
+    /// Moves the counters of `write` and appends its feed entries; returns
+    /// each entry's `seq`, in order.
+    fn apply_counts(&mut self, write: &CountsWrite<'_>) -> Result<Vec<i64>> {
+        compose_counts(self, write)
+    }
+
+    /// Sets the read time of `sender`'s unread messages in the thread with
+    /// ids in `(after, up_to]` ([`MessageStorage::set_messages_read`]) and
+    /// `reader`'s read mark to `up_to` ([`MessageStorage::set_last_read_id`]);
+    /// how many messages it set.
+    fn mark_backlog_read(
+        &mut self,
+        thread: ThreadId,
+        (sender, reader): (UserId, UserId),
+        after: MessageId,
+        up_to: MessageId,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        let marked = self.set_messages_read(thread, sender, after, up_to, now)?;
+        self.set_last_read_id(reader, thread, up_to)?;
+        Ok(marked)
+    }
+}
+
+/// [`FusedStorage::apply_counts`] call by call.
+pub(crate) fn compose_counts(
+    tx: &mut (impl FusedStorage + ?Sized),
+    write: &CountsWrite<'_>,
+) -> Result<Vec<i64>> {
+    let (user, thread, delta) = write.member;
+    tx.add_member_unread(user, thread, delta)?;
+    tx.add_unread_total(write.total.0, write.total.1)?;
+    write
+        .feed
+        .iter()
+        .map(|entry| Ok(tx.append_change(entry)?.1))
+        .collect()
+}
+
+/// [`FusedStorage::apply_send`] call by call: the default, and what a
+/// backend falls back to for a send its one statement does not cover.
+pub(crate) fn compose_send(
+    tx: &mut (impl FusedStorage + ?Sized),
+    send: &SendWrite<'_>,
+) -> Result<(MessageId, Vec<i64>)> {
+    let id = tx.insert_message(&send.message)?;
+    let thread = send.message.thread_id;
+    tx.set_thread_activity(thread, send.activity, id)?;
+    // Two single-row member updates are cheaper than one `IN (…)` update
+    // (PERF-NOTES).
+    for (user, unread) in send.members {
+        tx.set_member_activity(user, thread, send.activity, unread)?;
+    }
+    tx.add_unread_total(send.total.0, send.total.1)?;
+    let mut seqs = Vec::with_capacity(send.feed.len());
+    for entry in send.feed {
+        let entry = NewChange {
+            message_id: Some(id),
+            ..*entry
+        };
+        seqs.push(tx.append_change(&entry)?.1);
+    }
+    Ok((id, seqs))
+}
