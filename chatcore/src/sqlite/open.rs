@@ -15,7 +15,7 @@ use std::path::Path;
 /// checked readable at once, without configuring the connection further.
 ///
 /// # Errors
-/// [`Error::WrongKey`](crate::Error::WrongKey) if `key` (or its absence)
+/// [`Error::WrongKey`] if `key` (or its absence)
 /// does not open the file, before anything is written to it.
 pub(crate) fn open_file(path: &Path, key: Option<&ConnectionKey>) -> Result<Connection> {
     let conn = Connection::open_with_flags(
