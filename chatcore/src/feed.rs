@@ -366,12 +366,9 @@ fn append(
     at: DateTime<Utc>,
     config: &crate::Config,
 ) -> Result<()> {
-    for &user in to {
-        let new = entry(kind, user, ids, at);
-        let (_, seq) = tx.append_change(&new)?;
-        appended(tx, &[new], &[seq], config)?;
-    }
-    Ok(())
+    let entries: Vec<NewChange> = to.iter().map(|&user| entry(kind, user, ids, at)).collect();
+    let seqs = tx.append_changes(&entries)?;
+    appended(tx, &entries, &seqs, config)
 }
 
 /// The entry of `kind` to `user`'s feed.

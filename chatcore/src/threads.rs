@@ -81,13 +81,21 @@ pub(crate) fn found(thread: Option<Thread>, id: ThreadId) -> Result<Thread> {
     thread.ok_or(Error::ThreadNotFound(id.0))
 }
 
-/// Both users of an ordered pair exist, or [`Error::UserNotFound`].
+/// Both users of an ordered pair exist, or [`Error::UserNotFound`] for the
+/// first that does not. `known` is what a fused read already fetched
+/// (whether the lower and the higher user exist); without it each user is
+/// looked up.
 pub(crate) fn require_users(
     tx: &mut (impl ThreadStorage + ?Sized),
     (low, high): (UserId, UserId),
+    known: Option<[bool; 2]>,
 ) -> Result<()> {
-    for user in [low, high] {
-        if !tx.user_exists(user)? {
+    for (i, user) in [low, high].into_iter().enumerate() {
+        let exists = match known {
+            Some(known) => known[i],
+            None => tx.user_exists(user)?,
+        };
+        if !exists {
             return Err(Error::UserNotFound(format!("no user has id {user}")));
         }
     }
@@ -104,10 +112,24 @@ pub(crate) fn create_or_get(
     (low, high): (UserId, UserId),
     created_at: DateTime<Utc>,
 ) -> Result<(Thread, bool)> {
-    if let Some(thread) = tx.thread_by_pair(low, high)? {
+    let existing = tx.thread_by_pair(low, high)?;
+    create_unless_found(tx, (low, high), existing, None, created_at)
+}
+
+/// [`create_or_get`] after the pair's thread was looked up in this
+/// transaction (`existing`), and perhaps its users too (`users`, as
+/// [`require_users`] takes them).
+pub(crate) fn create_unless_found(
+    tx: &mut (impl ThreadStorage + ?Sized),
+    (low, high): (UserId, UserId),
+    existing: Option<Thread>,
+    users: Option<[bool; 2]>,
+    created_at: DateTime<Utc>,
+) -> Result<(Thread, bool)> {
+    if let Some(thread) = existing {
         return Ok((thread, false));
     }
-    require_users(tx, (low, high))?;
+    require_users(tx, (low, high), users)?;
     let id = tx.insert_thread(&NewThread {
         id: None,
         low,
@@ -150,21 +172,27 @@ impl Session {
         // are only an early refusal: the write checks again.
         let now = self.store.now();
         let found = self.store.read_fused(|tx| {
-            let (session, existing) = tx.pair_context(self.token_hash(), pair)?;
-            let caller = self.caller_of(session, now)?;
-            if existing.is_none() {
-                require_users(tx, pair)?;
+            let context = tx.pair_context(self.token_hash(), pair)?;
+            let caller = self.caller_of(context.session, now)?;
+            if context.thread.is_none() {
+                require_users(tx, pair, context.users)?;
             }
             require_caller(caller)?;
-            Ok(existing)
+            Ok(context.thread)
         })?;
         if let Some(thread) = found {
             return Ok((thread, false));
         }
+        // The write reads the same context again (one fused read): a
+        // concurrent call may have made the thread since.
         let config = self.store.config();
-        self.write(|tx, caller| {
+        let now = self.store.now();
+        self.store.write(|tx| {
+            let context = tx.pair_context(self.token_hash(), pair)?;
+            let caller = self.writer_of(tx, context.session, now)?;
             require_caller(caller)?;
-            let (thread, created) = create_or_get(tx, pair, caller.now)?;
+            let (thread, created) =
+                create_unless_found(tx, pair, context.thread, context.users, caller.now)?;
             if created {
                 let kind = crate::feed::ChangeKind::ThreadCreated;
                 crate::feed::on_thread(tx, kind, &thread, caller.user_id, caller.now, config)?;

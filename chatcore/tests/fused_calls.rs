@@ -1,12 +1,14 @@
 //! Issue 14 section 4: the operations that read their session, thread and
 //! marks with one fused storage call (one statement on PostgreSQL) decide
 //! exactly as before: every refusal, the clear mark, empty threads and
-//! inboxes, and exact counters when read marks race sends.
+//! inboxes, exact counters when read marks race sends, and a new pair made
+//! at once by several sessions.
 
 mod common;
 
 use chatcore::{
-    Config, Error, ManualClock, MessageId, MessageQuery, Session, Store, ThreadId, ThreadQuery,
+    ChangeKind, Config, Error, ManualClock, MessageId, MessageQuery, Session, Store, ThreadId,
+    ThreadQuery, UserId,
 };
 use chrono::{Duration, TimeZone, Utc};
 use common::{TestBackend, user};
@@ -18,6 +20,7 @@ both!(
     the_clear_mark_read_with_the_context_hides_history_and_refuses_a_read_mark,
     an_empty_thread_and_an_empty_inbox_give_empty_pages,
     read_marks_racing_sends_keep_every_counter_exact,
+    a_new_pair_is_one_thread_with_both_members_and_one_feed_entry_each,
 );
 
 fn clocked(backend: &TestBackend) -> (Arc<ManualClock>, Store) {
@@ -249,5 +252,56 @@ fn read_marks_racing_sends_keep_every_counter_exact(backend: &TestBackend) {
     assert_eq!(b.unread_count().unwrap(), unread as u64);
     b.mark_thread_read(thread.id, None).unwrap();
     assert_eq!(b.unread_count().unwrap(), 0);
+    assert!(store.verify_unread().unwrap().mismatches.is_empty());
+}
+
+/// Create-or-get of a new pair reads the session, the pair's thread and
+/// both users in one fused call (in the read, and again in the write), and
+/// writes the thread with its members, then both feed entries, in one
+/// statement each on PostgreSQL: a missing user is named on either side of
+/// the pair and nothing is written; four sessions creating the pair at once
+/// make one thread, which both users' inboxes show, with one
+/// `ThreadCreated` entry in each user's feed.
+fn a_new_pair_is_one_thread_with_both_members_and_one_feed_entry_each(backend: &TestBackend) {
+    let store = backend.store();
+    let (ann, a) = user(&store, "ann");
+    let (bob, b) = user(&store, "bob");
+    let cursors = [a.change_cursor().unwrap(), b.change_cursor().unwrap()];
+    for missing in [UserId(0), UserId(bob.id.0 + 1000)] {
+        match a.create_thread(&[ann.id, missing]) {
+            Err(Error::UserNotFound(text)) => {
+                assert!(text.ends_with(&format!(" {missing}")), "{text}")
+            }
+            other => panic!("{missing}: {other:?}"),
+        }
+    }
+    assert!(
+        a.list_threads(&ThreadQuery::default())
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    let a2 = store.login("ann@example.com", common::PASSWORD).unwrap();
+    let b2 = store.login("bob@example.com", common::PASSWORD).unwrap();
+    let results: Vec<_> = std::thread::scope(|scope| {
+        let calls: Vec<_> = [&a, &b, &a2, &b2]
+            .into_iter()
+            .map(|session| scope.spawn(move || session.create_thread(&[bob.id, ann.id]).unwrap()))
+            .collect();
+        calls.into_iter().map(|call| call.join().unwrap()).collect()
+    });
+    assert_eq!(results.iter().filter(|(_, created)| *created).count(), 1);
+    let id = results[0].0.id;
+    assert!(results.iter().all(|(thread, _)| thread.id == id));
+    for (session, cursor) in [(&a, cursors[0]), (&b, cursors[1])] {
+        let inbox = session.list_threads(&ThreadQuery::default()).unwrap();
+        let ids: Vec<_> = inbox.items.iter().map(|s| s.thread.id).collect();
+        assert_eq!(ids, vec![id]);
+        let changes = session.changes(Some(cursor), None).unwrap().items;
+        assert_eq!(changes.len(), 1, "{changes:?}");
+        assert_eq!(changes[0].kind, ChangeKind::ThreadCreated);
+        assert_eq!(changes[0].thread_id, Some(id));
+    }
     assert!(store.verify_unread().unwrap().mismatches.is_empty());
 }

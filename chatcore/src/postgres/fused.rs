@@ -28,8 +28,8 @@ use crate::error::{Error, Result};
 use crate::ids::{MessageId, UserId};
 use crate::models::Thread;
 use crate::storage::{
-    CountsWrite, FusedStorage, InboxKey, InboxRow, MemberMarks, MessageContext, NewChange,
-    SendWrite, SessionRow, ThreadContext,
+    CountsWrite, FeedStorage, FusedStorage, InboxKey, InboxRow, MemberMarks, MessageContext,
+    NewChange, PairContext, SendWrite, SessionRow, ThreadContext,
 };
 use postgres::Row;
 
@@ -173,17 +173,46 @@ impl FusedStorage for PgTx<'_> {
         &mut self,
         token_hash: &[u8; 32],
         (low, high): (UserId, UserId),
-    ) -> Result<(Option<SessionRow>, Option<Thread>)> {
+    ) -> Result<PairContext> {
         let sql = format!(
             "WITH t AS ({}), {}
-             SELECT {CONTEXT_COLUMNS}
+             SELECT {CONTEXT_COLUMNS},
+                    EXISTS (SELECT 1 FROM users WHERE id = $2),
+                    EXISTS (SELECT 1 FROM users WHERE id = $3)
              FROM (SELECT) AS one LEFT JOIN s ON true LEFT JOIN t ON true LEFT JOIN mb ON true",
             thread_select(self.lock(), "user_low = $2 AND user_high = $3"),
             session_and_marks("")
         );
         let rows = self.query(&sql, &[&&token_hash[..], &low.0, &high.0])?;
         let row = first(&rows)?;
-        Ok((session_at(row, 0)?, context_thread(row)?))
+        Ok(PairContext {
+            session: session_at(row, 0)?,
+            thread: context_thread(row)?,
+            users: Some([row.try_get(CONTEXT_WIDTH)?, row.try_get(CONTEXT_WIDTH + 1)?]),
+        })
+    }
+
+    fn append_changes(&mut self, entries: &[NewChange]) -> Result<Vec<i64>> {
+        let Some(shared) = shared_entry(entries) else {
+            return entries
+                .iter()
+                .map(|entry| Ok(FeedStorage::append_change(self, entry)?.1))
+                .collect();
+        };
+        let users: Vec<i64> = entries.iter().map(|entry| entry.user.0).collect();
+        let rows = self.query(
+            APPEND,
+            &[
+                &users,
+                &shared.kind,
+                &to_millis(shared.at),
+                &shared.thread_id.map(|id| id.0),
+                &shared.message_id.map(|id| id.0),
+                &shared.other_id.map(|id| id.0),
+            ],
+        )?;
+        self.notify = true;
+        seqs_in_order(entries, &rows, 0)
     }
 
     fn inbox_context(
@@ -346,6 +375,18 @@ const COUNTS: &str = "WITH mb AS (UPDATE members SET unread = unread + $3
      ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
             SELECT u.id, u.changes_seq, $7, $8, $9, $10, $11
             FROM u WHERE u.feeds ORDER BY u.id
+            RETURNING user_id, seq)
+     SELECT user_id, seq FROM ch";
+
+/// Feed entries that differ only in their user, in one statement: the
+/// users' `changes_seq` in one `UPDATE` (locked in id order, as in
+/// [`COUNTS`]), then one entry each.
+const APPEND: &str = "WITH u AS (UPDATE users SET changes_seq = changes_seq + 1
+                   WHERE users.id = ANY($1)
+                   RETURNING users.id, users.changes_seq),
+     ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
+            SELECT u.id, u.changes_seq, $2, $3, $4, $5, $6
+            FROM u ORDER BY u.id
             RETURNING user_id, seq)
      SELECT user_id, seq FROM ch";
 

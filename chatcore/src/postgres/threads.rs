@@ -54,29 +54,35 @@ impl ThreadStorage for PgTx<'_> {
     fn insert_thread(&mut self, new: &NewThread) -> Result<ThreadId> {
         let activity = to_millis(new.last_activity_at);
         let created = to_millis(new.created_at);
+        // The thread and both member rows in one statement (the members
+        // only when the thread row was inserted).
+        let members = "m AS (INSERT INTO members (user_id, thread_id, other_id, last_activity_at)
+                             SELECT $1, t.id, $2, $4 FROM t UNION ALL SELECT $2, t.id, $1, $4 FROM t)
+                       SELECT id FROM t";
         let id = match new.id {
             Some(id) => self.insert_returning_id(
-                "INSERT INTO threads (id, user_low, user_high, created_at, last_activity_at)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING id",
-                &[&id.0, &new.low.0, &new.high.0, &created, &activity],
+                &format!(
+                    "WITH t AS (INSERT INTO threads (id, user_low, user_high, created_at, last_activity_at)
+                                VALUES ($5, $1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id),
+                     {members}"
+                ),
+                &[&new.low.0, &new.high.0, &created, &activity, &id.0],
                 "the thread's id or pair",
                 false,
             )?,
             // The rules looked the pair up in this transaction: only a
             // concurrent create-or-get can have taken it since.
             None => self.insert_returning_id(
-                "INSERT INTO threads (user_low, user_high, created_at, last_activity_at)
-                 VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id",
+                &format!(
+                    "WITH t AS (INSERT INTO threads (user_low, user_high, created_at, last_activity_at)
+                                VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING id),
+                     {members}"
+                ),
                 &[&new.low.0, &new.high.0, &created, &activity],
                 "the thread's pair",
                 true,
             )?,
         };
-        self.execute(
-            "INSERT INTO members (user_id, thread_id, other_id, last_activity_at)
-             VALUES ($1, $3, $2, $4), ($2, $3, $1, $4)",
-            &[&new.low.0, &new.high.0, &id, &activity],
-        )?;
         Ok(ThreadId(id))
     }
 

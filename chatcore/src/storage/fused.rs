@@ -71,6 +71,17 @@ pub(crate) struct MessageContext {
     pub marks: Option<MemberMarks>,
 }
 
+/// What create-or-get decides from ([`FusedStorage::pair_context`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PairContext {
+    /// The session of the token, if any.
+    pub session: Option<SessionRow>,
+    /// The pair's thread, if it has one (looked up only with a session).
+    pub thread: Option<Thread>,
+    /// Whether the pair's lower and higher user exist (fetched).
+    pub users: Option<[bool; 2]>,
+}
+
 /// Everything an already-decided send writes (`messages::record_send`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct SendWrite<'a> {
@@ -143,18 +154,33 @@ pub(crate) trait FusedStorage:
     }
 
     /// The session with `token_hash` and (when there is one) the thread of
-    /// the ordered pair.
+    /// the ordered pair; a backend may add whether each user of the pair
+    /// exists (`users`, fetched).
     fn pair_context(
         &mut self,
         token_hash: &[u8; 32],
         (low, high): (UserId, UserId),
-    ) -> Result<(Option<SessionRow>, Option<Thread>)> {
+    ) -> Result<PairContext> {
         let session = self.session(token_hash)?;
         let thread = match session {
             Some(_) => self.thread_by_pair(low, high)?,
             None => None,
         };
-        Ok((session, thread))
+        Ok(PairContext {
+            session,
+            thread,
+            users: None,
+        })
+    }
+
+    /// Appends `entries` to their users' feeds (as
+    /// [`FeedStorage::append_change`] each, in order) and returns each
+    /// one's `seq`.
+    fn append_changes(&mut self, entries: &[NewChange]) -> Result<Vec<i64>> {
+        entries
+            .iter()
+            .map(|entry| Ok(self.append_change(entry)?.1))
+            .collect()
     }
 
     /// The session with `token_hash`; a backend may add the session user's
