@@ -25,6 +25,15 @@ fn connection(schema: &Schema) -> (super::Conn, String) {
     (conn, name)
 }
 
+/// Two users committed, then a transaction left open with a thread of
+/// theirs in it, for `commit` to end.
+const OPEN_THREAD: &str =
+    "INSERT INTO users (email, email_key, username, username_key, first_name, last_name, created_at)
+     VALUES ('a@x', 'a@x', 'a', 'a', '', '', 0), ('b@x', 'b@x', 'b', 'b', '', '', 0);
+     BEGIN;
+     INSERT INTO threads (user_low, user_high, created_at, last_activity_at)
+     SELECT min(id), max(id), 0, 0 FROM users";
+
 fn thread_rows(conn: &mut super::Conn, schema: &str) -> i64 {
     let sql = format!("SELECT count(*) FROM {schema}.threads");
     conn.client.query_one(&sql, &[]).unwrap().get(0)
@@ -56,16 +65,7 @@ fn a_notification_that_fails_after_the_commit_leaves_the_work_committed() {
     let Some(server) = server() else { return };
     let schema = Schema::new(&server);
     let (mut conn, name) = connection(&schema);
-    conn.client
-        .batch_execute(
-            "INSERT INTO users (email, email_key, username, username_key, first_name, last_name,
-                                created_at)
-             VALUES ('a@x', 'a@x', 'a', 'a', '', '', 0), ('b@x', 'b@x', 'b', 'b', '', '', 0);
-             BEGIN;
-             INSERT INTO threads (user_low, user_high, created_at, last_activity_at)
-             SELECT min(id), max(id), 0, 0 FROM users",
-        )
-        .unwrap();
+    conn.client.batch_execute(OPEN_THREAD).unwrap();
     // Outside the schema the channel's name is NULL: the notification
     // fails, after the COMMIT has succeeded.
     conn.client
@@ -90,16 +90,7 @@ fn a_commit_with_its_notification_commits_and_notifies() {
     listener
         .batch_execute(&format!("LISTEN \"{channel}\""))
         .unwrap();
-    conn.client
-        .batch_execute(
-            "INSERT INTO users (email, email_key, username, username_key, first_name, last_name,
-                                created_at)
-             VALUES ('a@x', 'a@x', 'a', 'a', '', '', 0), ('b@x', 'b@x', 'b', 'b', '', '', 0);
-             BEGIN;
-             INSERT INTO threads (user_low, user_high, created_at, last_activity_at)
-             SELECT min(id), max(id), 0, 0 FROM users",
-        )
-        .unwrap();
+    conn.client.batch_execute(OPEN_THREAD).unwrap();
     assert!(commit(&mut conn, true).is_ok());
     assert_eq!(thread_rows(&mut conn, &name), 1);
     let mut notifications = listener.notifications();

@@ -28,8 +28,8 @@ use crate::error::{Error, Result};
 use crate::ids::{MessageId, UserId};
 use crate::models::Thread;
 use crate::storage::{
-    CountsWrite, FeedStorage, FusedStorage, InboxKey, InboxRow, MemberMarks, MessageContext,
-    NewChange, PairContext, SendWrite, SessionRow, ThreadContext,
+    CountsWrite, FusedStorage, InboxKey, InboxRow, MemberMarks, MessageContext, NewChange,
+    PairContext, SendWrite, SessionRow, ThreadContext,
 };
 use postgres::Row;
 
@@ -194,23 +194,11 @@ impl FusedStorage for PgTx<'_> {
 
     fn append_changes(&mut self, entries: &[NewChange]) -> Result<Vec<i64>> {
         let Some(shared) = shared_entry(entries) else {
-            return entries
-                .iter()
-                .map(|entry| Ok(FeedStorage::append_change(self, entry)?.1))
-                .collect();
+            return crate::storage::fused::compose_appends(self, entries);
         };
         let users: Vec<i64> = entries.iter().map(|entry| entry.user.0).collect();
-        let rows = self.query(
-            APPEND,
-            &[
-                &users,
-                &shared.kind,
-                &to_millis(shared.at),
-                &shared.thread_id.map(|id| id.0),
-                &shared.message_id.map(|id| id.0),
-                &shared.other_id.map(|id| id.0),
-            ],
-        )?;
+        let [kind, at, thread, message, other] = entry_fields(&shared);
+        let rows = self.query(APPEND, &[&users, &kind, &at, &thread, &message, &other])?;
         self.notify = true;
         seqs_in_order(entries, &rows, 0)
     }
@@ -315,6 +303,7 @@ impl FusedStorage for PgTx<'_> {
         };
         let (user, thread, delta) = write.member;
         let feed_users: Vec<i64> = write.feed.iter().map(|entry| entry.user.0).collect();
+        let [kind, at, thread_id, message, other] = entry_fields(&shared);
         let rows = self.query(
             COUNTS,
             &[
@@ -324,11 +313,11 @@ impl FusedStorage for PgTx<'_> {
                 &feed_users,
                 &write.total.0.0,
                 &write.total.1,
-                &shared.kind,
-                &to_millis(shared.at),
-                &shared.thread_id.map(|id| id.0),
-                &shared.message_id.map(|id| id.0),
-                &shared.other_id.map(|id| id.0),
+                &kind,
+                &at,
+                &thread_id,
+                &message,
+                &other,
             ],
         )?;
         self.notify = true;
@@ -389,6 +378,19 @@ const APPEND: &str = "WITH u AS (UPDATE users SET changes_seq = changes_seq + 1
             FROM u ORDER BY u.id
             RETURNING user_id, seq)
      SELECT user_id, seq FROM ch";
+
+/// What every entry of a shared-entry statement ([`APPEND`], [`COUNTS`])
+/// gets, as its parameters: kind, time (ms), thread, message and other
+/// user ids.
+fn entry_fields(entry: &NewChange) -> [Option<i64>; 5] {
+    [
+        Some(entry.kind),
+        Some(to_millis(entry.at)),
+        entry.thread_id.map(|id| id.0),
+        entry.message_id.map(|id| id.0),
+        entry.other_id.map(|id| id.0),
+    ]
+}
 
 /// The `seq` of each entry of `feed`, in its order, from rows with the
 /// entry's user at column `at` and its `seq` after it.

@@ -177,10 +177,7 @@ pub(crate) trait FusedStorage:
     /// [`FeedStorage::append_change`] each, in order) and returns each
     /// one's `seq`.
     fn append_changes(&mut self, entries: &[NewChange]) -> Result<Vec<i64>> {
-        entries
-            .iter()
-            .map(|entry| Ok(self.append_change(entry)?.1))
-            .collect()
+        compose_appends(self, entries)
     }
 
     /// The session with `token_hash`; a backend may add the session user's
@@ -237,8 +234,16 @@ pub(crate) fn compose_counts(
     let (user, thread, delta) = write.member;
     tx.add_member_unread(user, thread, delta)?;
     tx.add_unread_total(write.total.0, write.total.1)?;
-    write
-        .feed
+    compose_appends(tx, write.feed)
+}
+
+/// [`FusedStorage::append_changes`] call by call: each entry with
+/// [`FeedStorage::append_change`], in order; returns their `seq`s.
+pub(crate) fn compose_appends(
+    tx: &mut (impl FeedStorage + ?Sized),
+    entries: &[NewChange],
+) -> Result<Vec<i64>> {
+    entries
         .iter()
         .map(|entry| Ok(tx.append_change(entry)?.1))
         .collect()
