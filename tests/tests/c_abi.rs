@@ -8,9 +8,12 @@
 //! `.ci/run` as steps of their own, printing each program's time:
 //! `cargo test -p chatcore-e2e --test c_abi -- --ignored --nocapture`.
 //!
-//! The library is built by a nested `cargo build` into its own target
-//! directory (`target/ffi-tests`): the outer `cargo test` holds the lock on
-//! the default one, and sharing it could deadlock.
+//! The library is the one cargo built for this test: `chatcore-ffi` is a
+//! dev-dependency of this package, and cargo compiles a library target
+//! with every crate type it declares (`cdylib`, `staticlib`, `rlib`) into
+//! the test's own `deps` directory. (It used to be built again by a nested
+//! `cargo build` into a target directory of its own: a second build of
+//! every dependency, SQLCipher and OpenSSL included, on each fresh clone.)
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -38,26 +41,22 @@ fn run(command: &mut Command) -> Output {
         .unwrap_or_else(|err| panic!("cannot run {command:?}: {err}"))
 }
 
-/// The directory holding `libchatcore_ffi.{so,a}`, built once per test process.
+/// The directory holding `libchatcore_ffi.{so,a}`: this test program's own
+/// (`target/<profile>/deps`), where cargo put the dev-dependency's
+/// libraries before running it.
 fn library_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let target = workspace().join("target").join("ffi-tests");
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let output = run(Command::new(cargo)
-            .current_dir(workspace())
-            .args(["build", "-p", "chatcore-ffi", "--target-dir"])
-            .arg(&target));
-        assert!(
-            output.status.success(),
-            "building chatcore-ffi failed\n{}",
-            show(&output)
-        );
-        let dir = target.join("debug");
+        let exe = std::env::current_exe().expect("the test program's own path");
+        let dir = exe
+            .parent()
+            .expect("the test program lives in a directory")
+            .to_path_buf();
         for file in ["libchatcore_ffi.so", "libchatcore_ffi.a"] {
             assert!(
                 dir.join(file).exists(),
-                "the build made no {}",
+                "cargo built no {} for this test (is chatcore-ffi still a dev-dependency \
+                 with the cdylib and staticlib crate types?)",
                 dir.join(file).display()
             );
         }
