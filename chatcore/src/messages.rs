@@ -180,6 +180,9 @@ pub(crate) fn record_send(
         members: [(sender, 0), (recipient, 1)],
         total: (recipient, 1),
         feed: &feed,
+        // A keyed send may still resolve a conflict after the write
+        // (`record_keyed_send`); a plain send's write is its last.
+        last: client_key.is_none(),
     })?;
     crate::feed::appended(tx, &feed, &seqs, config)?;
     Ok(Message {
@@ -228,7 +231,8 @@ pub(crate) fn take_from_unread(
     thread: ThreadId,
     count: i64,
 ) -> Result<()> {
-    tx.apply_counts(&taken_from_unread(reader, thread, count, &[]))?;
+    let write = taken_from_unread((reader, thread, count), &[], false);
+    tx.apply_counts(&write)?;
     Ok(())
 }
 
@@ -240,22 +244,23 @@ fn take_read_from_unread(
     feed: &[crate::storage::NewChange],
     config: &crate::Config,
 ) -> Result<()> {
-    let seqs = tx.apply_counts(&taken_from_unread(reader, thread, count, feed))?;
+    // A read's counters are its last write.
+    let seqs = tx.apply_counts(&taken_from_unread((reader, thread, count), feed, true))?;
     crate::feed::appended(tx, feed, &seqs, config)
 }
 
 /// The one accounting of messages read: `count` off the member's counter
-/// and off the user's total.
+/// and off the user's total (`last`: see [`CountsWrite::last`]).
 fn taken_from_unread(
-    reader: UserId,
-    thread: ThreadId,
-    count: i64,
+    (reader, thread, count): (UserId, ThreadId, i64),
     feed: &[crate::storage::NewChange],
+    last: bool,
 ) -> CountsWrite<'_> {
     CountsWrite {
         member: (reader, thread, -count),
         total: (reader, -count),
         feed,
+        last,
     }
 }
 
@@ -354,14 +359,16 @@ impl Session {
             require_recipient(&message, &thread, caller.user_id)?;
             // A withdrawn message is never unread (`withdrawn_unread`), so
             // marking it changes nothing.
-            if message.read_at.is_none()
-                && message.deleted_at.is_none()
-                && tx.set_message_read(message_id, caller.now)?
-            {
-                message.read_at = Some(caller.now);
+            if message.read_at.is_none() && message.deleted_at.is_none() {
+                // The read time, and only if this call set it, the counters
+                // and feed entries: the read's last write.
                 let feed = crate::feed::mark_read_entries(&message, caller.user_id, caller.now);
                 let counts = (caller.user_id, message.thread_id, 1);
-                take_read_from_unread(tx, counts, &feed, config)?;
+                let write = taken_from_unread(counts, &feed, true);
+                if let Some(seqs) = tx.apply_read(message_id, caller.now, &write)? {
+                    crate::feed::appended(tx, &feed, &seqs, config)?;
+                    message.read_at = Some(caller.now);
+                }
             }
             Ok(message)
         })

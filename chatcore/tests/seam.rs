@@ -49,15 +49,22 @@ fn only_the_sqlite_backend_names_the_driver() {
     );
 }
 
-/// Outside `src/postgres/`, nothing names the PostgreSQL driver, its pool
-/// or its TLS crates (the backend module itself is `crate::postgres`).
+/// Outside `src/postgres/`, nothing names the PostgreSQL driver, its
+/// runtime, its pool or its TLS crates (the backend module itself is
+/// `crate::postgres`).
 #[test]
 fn only_the_postgres_backend_names_its_crates() {
     let backend = src().join("postgres");
     let names_a_crate = |code: &str| {
-        ["r2d2", "rustls", "tokio_postgres"]
-            .iter()
-            .any(|name| code.contains(name))
+        [
+            "r2d2",
+            "rustls",
+            "tokio_postgres",
+            "tokio::",
+            "futures_util",
+        ]
+        .iter()
+        .any(|name| code.contains(name))
             || code
                 .match_indices("postgres::")
                 .any(|(at, _)| !code[..at].ends_with("crate::") && !code[..at].ends_with("tokio_"))

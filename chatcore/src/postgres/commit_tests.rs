@@ -1,10 +1,10 @@
 //! The pool's `COMMIT` with the feed's notification in one round trip
-//! (`pool::commit`): a failed `COMMIT` skips the notification and is not
-//! committed; a notification that fails after a successful `COMMIT` leaves
-//! the work committed.
+//! (`pool::commit`, `pool::committed`): a failed `COMMIT` skips the
+//! notification and is not committed; a notification that fails after a
+//! successful `COMMIT` leaves the work committed.
 
 use super::connect::Target;
-use super::pool::{CommitFailure, commit};
+use super::pool::commit;
 use super::tests::{Schema, server};
 use crate::{Config, Store};
 use postgres::fallible_iterator::FallibleIterator;
@@ -13,7 +13,7 @@ use std::time::Duration;
 /// A connection of the pool's kind to a new store's schema, and the schema's name.
 fn connection(schema: &Schema) -> (super::Conn, String) {
     drop(Store::open_with(schema.url(), Config::insecure_fast_for_tests()).unwrap());
-    let mut conn = Target::parse(&schema.url(), Duration::from_secs(5))
+    let conn = Target::parse(&schema.url(), Duration::from_secs(5))
         .unwrap()
         .connect()
         .unwrap();
@@ -34,7 +34,7 @@ const OPEN_THREAD: &str =
      INSERT INTO threads (user_low, user_high, created_at, last_activity_at)
      SELECT min(id), max(id), 0, 0 FROM users";
 
-fn thread_rows(conn: &mut super::Conn, schema: &str) -> i64 {
+fn thread_rows(conn: &super::Conn, schema: &str) -> i64 {
     let sql = format!("SELECT count(*) FROM {schema}.threads");
     conn.client.query_one(&sql, &[]).unwrap().get(0)
 }
@@ -43,7 +43,7 @@ fn thread_rows(conn: &mut super::Conn, schema: &str) -> i64 {
 fn a_commit_that_fails_is_not_committed_and_skips_the_notification() {
     let Some(server) = server() else { return };
     let schema = Schema::new(&server);
-    let (mut conn, name) = connection(&schema);
+    let (conn, name) = connection(&schema);
     // A thread of users that do not exist, its foreign keys deferred to the
     // COMMIT, which then fails.
     conn.client
@@ -53,10 +53,9 @@ fn a_commit_that_fails_is_not_committed_and_skips_the_notification() {
              VALUES (900001, 900002, 0, 0)",
         )
         .unwrap();
-    let failure = commit(&mut conn, true).unwrap_err();
-    assert!(matches!(failure, CommitFailure::NotCommitted(_)));
+    assert!(commit(&conn.client, true).is_err(), "not committed");
     // The server skipped the rest of the string: no transaction is open.
-    assert_eq!(thread_rows(&mut conn, &name), 0);
+    assert_eq!(thread_rows(&conn, &name), 0);
     conn.client.batch_execute("BEGIN; COMMIT").unwrap();
 }
 
@@ -64,24 +63,24 @@ fn a_commit_that_fails_is_not_committed_and_skips_the_notification() {
 fn a_notification_that_fails_after_the_commit_leaves_the_work_committed() {
     let Some(server) = server() else { return };
     let schema = Schema::new(&server);
-    let (mut conn, name) = connection(&schema);
+    let (conn, name) = connection(&schema);
     conn.client.batch_execute(OPEN_THREAD).unwrap();
     // Outside the schema the channel's name is NULL: the notification
     // fails, after the COMMIT has succeeded.
     conn.client
         .batch_execute("SET search_path = chatcore_no_such_schema")
         .unwrap();
-    let failure = commit(&mut conn, true).unwrap_err();
-    assert!(matches!(failure, CommitFailure::Committed));
+    // Committed, the connection not to be reused.
+    assert!(!commit(&conn.client, true).unwrap());
     conn.client.batch_execute("ROLLBACK").unwrap();
-    assert_eq!(thread_rows(&mut conn, &name), 1);
+    assert_eq!(thread_rows(&conn, &name), 1);
 }
 
 #[test]
 fn a_commit_with_its_notification_commits_and_notifies() {
     let Some(server) = server() else { return };
     let schema = Schema::new(&server);
-    let (mut conn, name) = connection(&schema);
+    let (conn, name) = connection(&schema);
     let mut listener = schema.client();
     let channel: String = listener
         .query_one(&format!("SELECT {}", super::feed::CHANNEL), &[])
@@ -91,8 +90,8 @@ fn a_commit_with_its_notification_commits_and_notifies() {
         .batch_execute(&format!("LISTEN \"{channel}\""))
         .unwrap();
     conn.client.batch_execute(OPEN_THREAD).unwrap();
-    assert!(commit(&mut conn, true).is_ok());
-    assert_eq!(thread_rows(&mut conn, &name), 1);
+    assert!(commit(&conn.client, true).unwrap());
+    assert_eq!(thread_rows(&conn, &name), 1);
     let mut notifications = listener.notifications();
     let mut waiting = notifications.timeout_iter(Duration::from_secs(5));
     let note = waiting.next().unwrap().expect("a notification within 5 s");

@@ -10,19 +10,20 @@
 //! (`PGPASSFILE`, else `~/.pgpass`, which must not be readable by others)
 //! give it, as libpq does.
 
+use super::client::Client;
 use super::tls::{self, SslMode};
 use super::{Conn, pgpass};
 use crate::error::{Error, Result};
-use postgres::config::Host;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
+use tokio_postgres::config::Host;
 
 /// Everything needed to open a connection to one store.
 #[derive(Clone)]
 pub(crate) struct Target {
-    config: postgres::Config,
+    config: tokio_postgres::Config,
     tls: tokio_postgres_rustls::MakeRustlsConnect,
     /// The busy timeout, as `lock_timeout` on every connection.
     lock_timeout: Duration,
@@ -49,7 +50,7 @@ impl Target {
                 .filter(|value| !value.is_empty())
         };
         let (rest, ours) = split_params(location)?;
-        let mut config = postgres::Config::from_str(&rest).map_err(|err| {
+        let mut config = tokio_postgres::Config::from_str(&rest).map_err(|err| {
             Error::InvalidArgument(format!("not a valid PostgreSQL connection string: {err}"))
         })?;
         let mode = match ours.get("sslmode").cloned().or_else(|| var("PGSSLMODE")) {
@@ -80,17 +81,8 @@ impl Target {
 
     /// Opens one connection and applies the store's settings to it.
     pub(crate) fn connect(&self) -> Result<Conn> {
-        let mut client = self.config.connect(self.tls.clone()).map_err(|err| {
-            let hosts: Vec<String> = self.config.get_hosts().iter().map(host_name).collect();
-            Error::Storage {
-                message: format!(
-                    "cannot connect to the PostgreSQL server at {}: {}",
-                    hosts.join(","),
-                    err.as_db_error()
-                        .map_or_else(|| err.to_string(), |db| db.message().to_string())
-                ),
-                source: Some(Box::new(err)),
-            }
+        let client = Client::connect(&self.config, self.tls.clone(), |err| {
+            self.cannot_connect(err)
         })?;
         // `lock_timeout` is the busy timeout (0 would mean "no limit").
         let millis = self.lock_timeout.as_millis().clamp(1, i32::MAX as u128);
@@ -101,6 +93,28 @@ impl Target {
             dirty: false,
         })
     }
+
+    /// Opens a connection of the synchronous `postgres` crate, which
+    /// receives notifications (the change feed's listener, `watch`).
+    pub(crate) fn listener(&self) -> Result<postgres::Client> {
+        postgres::Config::from(self.config.clone())
+            .connect(self.tls.clone())
+            .map_err(|err| self.cannot_connect(err))
+    }
+
+    /// The error of a connection that could not be opened.
+    fn cannot_connect(&self, err: tokio_postgres::Error) -> Error {
+        let hosts: Vec<String> = self.config.get_hosts().iter().map(host_name).collect();
+        Error::Storage {
+            message: format!(
+                "cannot connect to the PostgreSQL server at {}: {}",
+                hosts.join(","),
+                err.as_db_error()
+                    .map_or_else(|| err.to_string(), |db| db.message().to_string())
+            ),
+            source: Some(Box::new(err)),
+        }
+    }
 }
 
 /// Reads an environment variable (the process's, or a test's).
@@ -108,7 +122,7 @@ pub(crate) type Env<'a> = dyn Fn(&str) -> Option<std::ffi::OsString> + 'a;
 
 /// libpq's defaults the driver lacks: the user (`PGUSER`, else the login
 /// name) and the host (`PGHOST`, else the local socket folder).
-fn apply_defaults(config: &mut postgres::Config, env: &dyn Fn(&str) -> Option<String>) {
+fn apply_defaults(config: &mut tokio_postgres::Config, env: &dyn Fn(&str) -> Option<String>) {
     if config.get_user().is_none()
         && let Some(user) = env("PGUSER").or_else(|| env("USER"))
     {
@@ -135,7 +149,7 @@ fn host_name(host: &Host) -> String {
 }
 
 /// The password from `PGPASSWORD`, else from the password file.
-fn find_password(config: &postgres::Config, env: &Env<'_>) -> Result<Option<String>> {
+fn find_password(config: &tokio_postgres::Config, env: &Env<'_>) -> Result<Option<String>> {
     if let Some(password) = env("PGPASSWORD") {
         return Ok(Some(password.to_string_lossy().into_owned()));
     }

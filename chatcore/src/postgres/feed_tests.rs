@@ -27,10 +27,7 @@ fn a_store_from_before_the_feed_gets_an_empty_feed() {
     drop((a, store));
     downgrade_to(&schema, super::schema::FEED_VERSION - 1);
     let store = Store::open_with(schema.url(), Config::insecure_fast_for_tests()).unwrap();
-    assert_eq!(
-        super::schema::version(&mut schema.client()).unwrap(),
-        super::schema::VERSION
-    );
+    assert_eq!(schema.version().unwrap(), super::schema::VERSION);
     let a = store.login("ann@example.com", "password123").unwrap();
     assert!(a.changes(None, None).unwrap().items.is_empty());
     let start = a.change_cursor().unwrap();
@@ -53,7 +50,7 @@ fn an_encryption_key_is_refused_for_a_postgres_store() {
     )
     .unwrap_err();
     assert_eq!(err.code(), "invalid_argument", "{err}");
-    assert_eq!(super::schema::version(&mut schema.client()).unwrap(), 0);
+    assert_eq!(schema.version().unwrap(), 0);
     let store = Store::open_with(schema.url(), Config::insecure_fast_for_tests()).unwrap();
     let err = store.rekey(&key).unwrap_err();
     assert_eq!(err.code(), "invalid_argument", "{err}");

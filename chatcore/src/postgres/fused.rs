@@ -21,6 +21,9 @@
 //! order before the feed entries draw their ids, as `feed` requires.
 
 use super::accounts::SESSION_COLUMNS;
+use super::fused_sql::{
+    APPEND, COUNTS, READ_AND_COUNTS, entry_fields, one_kind, seqs_in_order, shared_entry,
+};
 use super::rows::{MESSAGE_COLUMNS, THREAD_COLUMNS, message_at, thread_at};
 use super::search_text::{self, Indexed};
 use super::{PgTx, conflict, to_millis};
@@ -28,8 +31,8 @@ use crate::error::{Error, Result};
 use crate::ids::{MessageId, UserId};
 use crate::models::Thread;
 use crate::storage::{
-    CountsWrite, FusedStorage, InboxKey, InboxRow, MemberMarks, MessageContext, NewChange,
-    PairContext, SendWrite, SessionRow, ThreadContext,
+    CountsWrite, FusedStorage, InboxKey, InboxRow, MemberMarks, MessageContext, MessageStorage,
+    NewChange, PairContext, SendWrite, SessionRow, ThreadContext,
 };
 use postgres::Row;
 
@@ -83,6 +86,27 @@ fn context_marks(row: &Row) -> Result<Option<MemberMarks>> {
         read_mark: MessageId(read_mark),
         clear_mark: row.try_get::<_, Option<i64>>(12)?.map(MessageId),
     }))
+}
+
+impl PgTx<'_> {
+    /// The rows of a write that appends feed entries; with the `COMMIT`
+    /// (and the notification) in the same round trip if it is the call's
+    /// `last` ([`PgTx::query_and_commit`]).
+    fn write_rows(
+        &mut self,
+        last: bool,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Row>> {
+        match last {
+            true => self.query_and_commit(sql, params, true),
+            false => {
+                let rows = self.query(sql, params)?;
+                self.notify = true;
+                Ok(rows)
+            }
+        }
+    }
 }
 
 /// A row that every fused read returns at least one of.
@@ -261,7 +285,8 @@ impl FusedStorage for PgTx<'_> {
                     RETURNING user_id, seq)
              SELECT ins.id, ch.user_id, ch.seq FROM ins LEFT JOIN ch ON true";
         // (The users' and the feed's part is the one of `COUNTS`.)
-        let rows = self.query(
+        let rows = self.write_rows(
+            send.last,
             sql,
             &[
                 &message.thread_id.0,
@@ -293,7 +318,6 @@ impl FusedStorage for PgTx<'_> {
             return Err(conflict("the message's client key"));
         };
         let id = MessageId(row.try_get(0)?);
-        self.notify = true;
         Ok((id, seqs_in_order(send.feed, &rows, 1)?))
     }
 
@@ -304,7 +328,8 @@ impl FusedStorage for PgTx<'_> {
         let (user, thread, delta) = write.member;
         let feed_users: Vec<i64> = write.feed.iter().map(|entry| entry.user.0).collect();
         let [kind, at, thread_id, message, other] = entry_fields(&shared);
-        let rows = self.query(
+        let rows = self.write_rows(
+            write.last,
             COUNTS,
             &[
                 &user.0,
@@ -320,8 +345,49 @@ impl FusedStorage for PgTx<'_> {
                 &other,
             ],
         )?;
-        self.notify = true;
         seqs_in_order(write.feed, &rows, 0)
+    }
+
+    fn apply_read(
+        &mut self,
+        id: MessageId,
+        at: chrono::DateTime<chrono::Utc>,
+        write: &CountsWrite<'_>,
+    ) -> Result<Option<Vec<i64>>> {
+        let Some(shared) = shared_entry(write.feed) else {
+            if !self.set_message_read(id, at)? {
+                return Ok(None);
+            }
+            return self.apply_counts(write).map(Some);
+        };
+        let (user, thread, delta) = write.member;
+        let feed_users: Vec<i64> = write.feed.iter().map(|entry| entry.user.0).collect();
+        let [kind, entry_at, thread_id, message, other] = entry_fields(&shared);
+        let rows = self.write_rows(
+            write.last,
+            READ_AND_COUNTS,
+            &[
+                &user.0,
+                &thread.0,
+                &delta,
+                &feed_users,
+                &write.total.0.0,
+                &write.total.1,
+                &kind,
+                &entry_at,
+                &thread_id,
+                &message,
+                &other,
+                &id.0,
+                &to_millis(at),
+            ],
+        )?;
+        if rows.is_empty() {
+            // Read already (by a call that committed while this one waited
+            // for the thread's lock): nothing was written.
+            return Ok(None);
+        }
+        seqs_in_order(write.feed, &rows, 1).map(Some)
     }
 
     fn mark_backlog_read(
@@ -349,101 +415,4 @@ impl FusedStorage for PgTx<'_> {
         let row = self.query_one(&sql, &params)?;
         Ok(u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0))
     }
-}
-
-/// A read's counters and feed entries in one statement: the member's
-/// counter, then the users' rows (feed `changes_seq` and the total) in one
-/// `UPDATE`, then the entries (one per feed user, in user id order).
-const COUNTS: &str = "WITH mb AS (UPDATE members SET unread = unread + $3
-                    WHERE user_id = $1 AND thread_id = $2),
-     u AS (UPDATE users
-           SET changes_seq = changes_seq + (users.id = ANY($4))::int,
-               unread_total = unread_total + CASE WHEN users.id = $5 THEN $6::bigint ELSE 0 END
-           WHERE users.id = ANY($4) OR users.id = $5
-           RETURNING users.id, users.changes_seq, users.id = ANY($4) AS feeds),
-     ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
-            SELECT u.id, u.changes_seq, $7, $8, $9, $10, $11
-            FROM u WHERE u.feeds ORDER BY u.id
-            RETURNING user_id, seq)
-     SELECT user_id, seq FROM ch";
-
-/// Feed entries that differ only in their user, in one statement: the
-/// users' `changes_seq` in one `UPDATE` (locked in id order, as in
-/// [`COUNTS`]), then one entry each.
-const APPEND: &str = "WITH u AS (UPDATE users SET changes_seq = changes_seq + 1
-                   WHERE users.id = ANY($1)
-                   RETURNING users.id, users.changes_seq),
-     ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
-            SELECT u.id, u.changes_seq, $2, $3, $4, $5, $6
-            FROM u ORDER BY u.id
-            RETURNING user_id, seq)
-     SELECT user_id, seq FROM ch";
-
-/// What every entry of a shared-entry statement ([`APPEND`], [`COUNTS`])
-/// gets, as its parameters: kind, time (ms), thread, message and other
-/// user ids.
-fn entry_fields(entry: &NewChange) -> [Option<i64>; 5] {
-    [
-        Some(entry.kind),
-        Some(to_millis(entry.at)),
-        entry.thread_id.map(|id| id.0),
-        entry.message_id.map(|id| id.0),
-        entry.other_id.map(|id| id.0),
-    ]
-}
-
-/// The `seq` of each entry of `feed`, in its order, from rows with the
-/// entry's user at column `at` and its `seq` after it.
-fn seqs_in_order(feed: &[NewChange], rows: &[Row], at: usize) -> Result<Vec<i64>> {
-    feed.iter()
-        .map(|entry| {
-            let seq = rows
-                .iter()
-                .find_map(|row| match row.try_get::<_, Option<i64>>(at) {
-                    Ok(Some(user)) if user == entry.user.0 => Some(row.try_get::<_, i64>(at + 1)),
-                    _ => None,
-                });
-            match seq {
-                Some(seq) => Ok(seq?),
-                None => Err(Error::storage(format!(
-                    "no user {} to append a change for",
-                    entry.user
-                ))),
-            }
-        })
-        .collect()
-}
-
-/// The fields every feed entry of `send` shares, when one statement can
-/// write them all: the entries differ only in their user, no user twice,
-/// and the two members are two users. `None`: the send is written call by
-/// call instead.
-fn one_kind(send: &SendWrite<'_>) -> Option<NewChange> {
-    let shared = shared_entry(send.feed)?;
-    (send.members[0].0 != send.members[1].0).then_some(shared)
-}
-
-/// The first of `feed`'s entries when they all differ only in their user,
-/// each user once (what [`COUNTS`] and the send's statement write).
-fn shared_entry(feed: &[NewChange]) -> Option<NewChange> {
-    let shared = *feed.first()?;
-    let same = feed.iter().all(|entry| {
-        (
-            entry.kind,
-            entry.at,
-            entry.thread_id,
-            entry.message_id,
-            entry.other_id,
-        ) == (
-            shared.kind,
-            shared.at,
-            shared.thread_id,
-            shared.message_id,
-            shared.other_id,
-        )
-    });
-    let mut users: Vec<i64> = feed.iter().map(|entry| entry.user.0).collect();
-    users.sort_unstable();
-    users.dedup();
-    (same && users.len() == feed.len()).then_some(shared)
 }

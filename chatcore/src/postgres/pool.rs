@@ -16,13 +16,15 @@
 //! longer by another transaction gives [`Error::Busy`]), and how long a
 //! call waits for a pooled connection.
 
+use super::client::{Client, DriverError};
 use super::connect::Target;
-use super::error::{commit_unknown, is_connection_lost, is_retryable};
+use super::error::{commit_unknown, is_retryable};
 use super::feed::NOTIFY_AFTER_COMMIT;
-use super::{Conn, PgTx};
+use super::{CommitWith, Conn, PgTx, State};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::storage::{Mode, Tx};
+use postgres::error::SqlState;
 use std::path::Path;
 use std::time::Duration;
 
@@ -87,8 +89,8 @@ impl Backend {
             return Err(no_encryption());
         }
         let target = Target::parse(location, config.busy_timeout)?;
-        let mut first = target.connect()?;
-        super::schema::migrate(&mut first.client)?;
+        let first = target.connect()?;
+        super::schema::migrate(&first.client)?;
         let pool = r2d2::Pool::builder()
             .max_size(MAX_CONNECTIONS)
             .min_idle(Some(0))
@@ -123,102 +125,126 @@ impl Backend {
             Mode::WriteIfFree => "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = 1",
             _ => "BEGIN ISOLATION LEVEL READ COMMITTED",
         };
+        // Only a plain write may commit with its last statement: a dry run
+        // rolls back, and `WriteIfFree`'s lock timeout is its transaction's.
+        let commit_with = match mode {
+            Mode::Write => CommitWith::Allowed,
+            _ => CommitWith::Never,
+        };
         // Until COMMIT or ROLLBACK succeeds the pool would close this
         // connection (a panic in `work` included).
         conn.dirty = true;
-        if let Err(err) = conn.client.batch_execute(begin) {
-            // Nothing was done yet: a connection that died while idle in
-            // the pool is replaced and the call runs again.
-            let err = Error::from(err);
-            return Err(Failure {
-                retry: is_connection_lost(&err),
-                err,
-            });
-        }
-        let mut tx = PgTx::new(&mut conn, mode != Mode::Read);
+        // `BEGIN` goes with the first statement (`PgTx::take_begin`).
+        let mut tx = PgTx::deferred(&mut conn, mode != Mode::Read, begin, commit_with);
         let result = work(&mut tx);
-        let (retry, notify) = (tx.retry, tx.notify);
-        match (result, mode) {
-            (Ok(()), Mode::DryRun) => {
+        let (retry, notify, state) = (tx.retry, tx.notify, tx.state);
+        let (commit_with, broken) = (tx.commit_with, tx.broken);
+        match (result, mode, state) {
+            // Nothing was sent, or the last statement ended the transaction.
+            (Ok(()), _, State::NotBegun | State::Ended) => {
+                conn.dirty = broken;
+                Ok(true)
+            }
+            (Ok(()), Mode::DryRun, State::Open) => {
                 conn.client
                     .batch_execute("ROLLBACK")
                     .map_err(|err| fail(err.into()))?;
                 conn.dirty = false;
                 Ok(true)
             }
-            (Ok(()), _) => match commit(&mut conn, notify) {
-                Ok(()) => {
+            (Ok(()), _, State::Open) => match commit(&conn.client, notify) {
+                Ok(true) => {
                     conn.dirty = false;
                     Ok(true)
                 }
                 // The work is committed and stays so. A notification that
                 // failed is only late (waiters recheck); the connection is
                 // then dropped, not reused.
-                Err(Committed) => Ok(true),
-                Err(NotCommitted(err)) => {
-                    let err = Error::from(err);
-                    Err(Failure {
-                        retry: is_retryable(&err),
-                        err: commit_unknown(err),
-                    })
-                }
+                Ok(false) => Ok(true),
+                Err(err) => Err(Failure {
+                    retry: is_retryable(&err),
+                    err,
+                }),
             },
-            (Err(err), _) => {
-                if conn.client.batch_execute("ROLLBACK").is_ok() {
-                    conn.dirty = false;
-                }
+            (Err(err), _, _) => {
+                // Also after an ended transaction: a failed notification
+                // leaves the connection inside its own failed transaction.
+                let clean =
+                    state == State::NotBegun || conn.client.batch_execute("ROLLBACK").is_ok();
+                conn.dirty = !clean;
                 if mode == Mode::WriteIfFree && matches!(err, Error::Busy) {
                     return Ok(false);
                 }
-                Err(Failure {
-                    retry: retry || is_retryable(&err),
-                    err,
-                })
+                match commit_with {
+                    CommitWith::Committed => Err(fail(after_commit(err))),
+                    CommitWith::Failed => Err(fail(err)),
+                    CommitWith::Never | CommitWith::Allowed => Err(Failure {
+                        retry: retry || is_retryable(&err),
+                        err,
+                    }),
+                }
             }
         }
     }
 }
 
-/// How a [`commit`] that did not fully succeed ended.
-pub(super) enum CommitFailure {
-    /// The transaction is committed; only its notification failed.
-    Committed,
-    /// The `COMMIT` failed (or its outcome is unknown: the connection was lost).
-    NotCommitted(postgres::Error),
+/// The error of what a call ran after its write had committed with its
+/// last statement (the feed's upkeep): the change itself is stored.
+fn after_commit(err: Error) -> Error {
+    Error::Storage {
+        message: format!(
+            "the change is stored (committed), but the upkeep that follows it failed: {err}"
+        ),
+        source: Some(Box::new(err)),
+    }
 }
-use CommitFailure::{Committed, NotCommitted};
 
-/// Commits the open transaction and, if `notify`, sends the feed's
-/// notification in a transaction of its own after it
-/// ([`NOTIFY_AFTER_COMMIT`]): both in one query string, one round trip. The
-/// server runs the statements of the string in order, so the notifying
+/// The query string that commits, with the feed's notification after it
+/// if `notify` (see [`commit`]).
+pub(super) fn commit_sql(notify: bool) -> &'static str {
+    match notify {
+        true => &COMMIT_AND_NOTIFY,
+        false => "COMMIT",
+    }
+}
+
+/// Commits the open transaction (see [`committed`]).
+pub(super) fn commit(client: &Client, notify: bool) -> Result<bool> {
+    committed(client, client.batch_execute(commit_sql(notify)))
+}
+
+/// What the query string of [`commit_sql`] answered (`sent`), as: `true`
+/// committed; `false` committed, but the notification after it failed, so
+/// the connection must not be reused (the work stays committed; waiters
+/// only learn of it late, as they recheck); an error: not committed, or
+/// the outcome is unknown (the connection was lost).
+///
+/// With the notification, the string commits and then notifies in a
+/// transaction of its own (`feed::NOTIFY_AFTER_COMMIT`), one round trip.
+/// The server runs the statements of the string in order, so the notifying
 /// transaction starts only once the `COMMIT` has returned (flush included),
 /// and the sending transaction never notifies itself (see `feed`). If the
 /// `COMMIT` fails, the server skips the rest of the string. If it succeeds
 /// and the notification then fails, the connection is left inside the
-/// failed notifying transaction: a probe statement tells the two apart
-/// (an extra round trip only on failure).
-pub(super) fn commit(conn: &mut Conn, notify: bool) -> std::result::Result<(), CommitFailure> {
-    if !notify {
-        return conn.client.batch_execute("COMMIT").map_err(NotCommitted);
-    }
-    let err = match conn.client.batch_execute(&COMMIT_AND_NOTIFY) {
-        Ok(()) => return Ok(()),
+/// failed notifying transaction: a probe statement tells the two apart (an
+/// extra round trip only on failure).
+pub(super) fn committed(
+    client: &Client,
+    sent: std::result::Result<(), DriverError>,
+) -> Result<bool> {
+    let err = match sent {
+        Ok(()) => return Ok(true),
         Err(err) => err,
     };
     if err.is_closed() {
-        return Err(NotCommitted(err));
+        return Err(commit_unknown(Error::from(err)));
     }
-    match conn.client.batch_execute("SELECT 1") {
+    match client.batch_execute("SELECT 1") {
         // Outside any transaction: the COMMIT itself failed.
-        Ok(()) => Err(NotCommitted(err)),
+        Ok(()) => Err(commit_unknown(Error::from(err))),
         // In the failed notifying transaction (or worse): committed.
-        Err(probe)
-            if probe.code() == Some(&postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION) =>
-        {
-            Err(Committed)
-        }
-        Err(_) => Err(NotCommitted(err)),
+        Err(probe) if probe.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => Ok(false),
+        Err(_) => Err(commit_unknown(Error::from(err))),
     }
 }
 

@@ -23,8 +23,8 @@
 //! - 4 ([`FEED_VERSION`]): the change feed (`changes`,
 //!   `users.changes_pruned_through` and `users.changes_seq`, [`V4`]).
 
+use super::client::Client;
 use crate::error::{Error, Result};
-use postgres::Client;
 
 /// Version 1. Times are `BIGINT` milliseconds since the Unix epoch (UTC),
 /// ids `BIGINT` identities that also accept explicit values (imports keep
@@ -181,49 +181,62 @@ const LOCK_CLASS: i32 = 0x6368_6174;
 /// Brings the store's schema up to [`VERSION`], one transaction per step.
 /// Refuses a newer schema, a missing schema and a schema holding another
 /// program's tables, each without writing anything.
-pub(crate) fn migrate(client: &mut Client) -> Result<()> {
+pub(crate) fn migrate(client: &Client) -> Result<()> {
     loop {
-        let mut tx = client.transaction()?;
-        tx.execute(
-            "SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))",
-            &[&LOCK_CLASS],
-        )?;
-        let current = version_in(&mut tx)?;
-        if current == VERSION {
-            tx.commit()?;
+        client.batch_execute("BEGIN")?;
+        let step = migrate_step(client);
+        let end = match step {
+            Ok(_) => "COMMIT",
+            Err(_) => "ROLLBACK",
+        };
+        client.batch_execute(end)?;
+        if step? {
             return Ok(());
         }
-        if current == 0 {
-            refuse_foreign_schema(&mut tx)?;
-            tx.batch_execute(&format!(
-                "CREATE TABLE {VERSION_TABLE} (
-                     version    BIGINT PRIMARY KEY,
-                     applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-            ))?;
-        }
-        let Some(step) = usize::try_from(current)
-            .ok()
-            .and_then(|at| MIGRATIONS.get(at))
-        else {
-            return Err(Error::Internal(format!(
-                "no migration from schema version {current}"
-            )));
-        };
-        tx.batch_execute(step)?;
-        if current + 1 == SEARCH_VERSION {
-            super::search::index_all(&mut tx)?;
-        }
-        tx.execute(
-            &format!("INSERT INTO {VERSION_TABLE} (version) VALUES ($1)"),
-            &[&(current + 1)],
-        )?;
-        tx.commit()?;
     }
+}
+
+/// One step of [`migrate`], in its transaction: `true` when the schema was
+/// already current.
+fn migrate_step(client: &Client) -> Result<bool> {
+    client.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext(coalesce(current_schema(), '')))",
+        &[&LOCK_CLASS],
+    )?;
+    let current = version_in(client)?;
+    if current == VERSION {
+        return Ok(true);
+    }
+    if current == 0 {
+        refuse_foreign_schema(client)?;
+        client.batch_execute(&format!(
+            "CREATE TABLE {VERSION_TABLE} (
+                 version    BIGINT PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        ))?;
+    }
+    let Some(step) = usize::try_from(current)
+        .ok()
+        .and_then(|at| MIGRATIONS.get(at))
+    else {
+        return Err(Error::Internal(format!(
+            "no migration from schema version {current}"
+        )));
+    };
+    client.batch_execute(step)?;
+    if current + 1 == SEARCH_VERSION {
+        super::search::index_all(client)?;
+    }
+    client.execute(
+        &format!("INSERT INTO {VERSION_TABLE} (version) VALUES ($1)"),
+        &[&(current + 1)],
+    )?;
+    Ok(false)
 }
 
 /// The schema's version (0 for none), refusing a newer one and a missing
 /// schema. Reads only.
-fn version_in(tx: &mut postgres::Transaction<'_>) -> Result<i64> {
+fn version_in(tx: &Client) -> Result<i64> {
     let row = tx.query_one(
         "SELECT current_schema(),
                 EXISTS (SELECT 1 FROM pg_tables
@@ -258,7 +271,7 @@ fn version_in(tx: &mut postgres::Transaction<'_>) -> Result<i64> {
 
 /// A schema without our version table is new only if it has no tables;
 /// tables there belong to some other program, and we must not write there.
-fn refuse_foreign_schema(tx: &mut postgres::Transaction<'_>) -> Result<()> {
+fn refuse_foreign_schema(tx: &Client) -> Result<()> {
     let row = tx.query_one(
         "SELECT current_schema(), count(*) FROM pg_tables WHERE schemaname = current_schema()",
         &[],
@@ -276,9 +289,9 @@ fn refuse_foreign_schema(tx: &mut postgres::Transaction<'_>) -> Result<()> {
 
 /// The schema version of the store `client` sees (0 for none), for tests.
 #[cfg(test)]
-pub(crate) fn version(client: &mut Client) -> Result<i64> {
-    let mut tx = client.transaction()?;
-    let version = version_in(&mut tx)?;
-    tx.commit()?;
-    Ok(version)
+pub(crate) fn version(client: &Client) -> Result<i64> {
+    client.batch_execute("BEGIN")?;
+    let version = version_in(client);
+    client.batch_execute("COMMIT")?;
+    version
 }

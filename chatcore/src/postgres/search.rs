@@ -13,12 +13,12 @@
 //! first.
 
 use super::PgTx;
+use super::client::Client;
 use super::rows::{message_at, user_at};
 use super::search_text::{self, Indexed};
 use crate::error::Result;
 use crate::search_query::{SearchOrder, TermKind};
 use crate::storage::{SearchPlan, SearchRow, SearchStorage};
-use postgres::GenericClient;
 use postgres::types::ToSql;
 
 /// Messages indexed per statement by a rebuild or a migration.
@@ -29,7 +29,7 @@ const SEP: &str = "\u{1f}";
 
 /// Writes the index columns of the messages with ids in `(after, ..]`, up
 /// to [`BATCH`] of them; the last id written, or `None` when none was left.
-fn index_batch(client: &mut impl GenericClient, after: i64) -> Result<Option<(i64, u64)>> {
+fn index_batch(client: &Client, after: i64) -> Result<Option<(i64, u64)>> {
     let rows = client.query(
         "SELECT id, text FROM messages WHERE id > $1 ORDER BY id LIMIT $2",
         &[&after, &BATCH],
@@ -60,7 +60,7 @@ fn index_batch(client: &mut impl GenericClient, after: i64) -> Result<Option<(i6
 }
 
 /// Indexes every message (the schema step that adds search, and a rebuild).
-pub(crate) fn index_all(client: &mut impl GenericClient) -> Result<u64> {
+pub(crate) fn index_all(client: &Client) -> Result<u64> {
     let (mut after, mut count) = (0, 0);
     while let Some((last, n)) = index_batch(client, after)? {
         after = last;
@@ -183,7 +183,7 @@ impl SearchStorage for PgTx<'_> {
     }
 
     fn rebuild_search_index(&mut self) -> Result<u64> {
-        let result = index_all(&mut self.conn.client);
+        let result = self.client().and_then(index_all);
         result.map_err(|err| self.noted(err))
     }
 

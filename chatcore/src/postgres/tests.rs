@@ -32,6 +32,12 @@ impl Schema {
     pub(super) fn client(&self) -> postgres::Client {
         self.0.client()
     }
+
+    /// The schema's version, read on a connection of the store's kind.
+    pub(super) fn version(&self) -> crate::Result<i64> {
+        let conn = Target::parse(&self.url(), Duration::from_secs(5))?.connect()?;
+        super::schema::version(&conn.client)
+    }
 }
 
 fn admin(server: &str) -> postgres::Client {
@@ -47,7 +53,7 @@ fn with_param(url: &str, param: &str) -> String {
 /// uses TLS.
 fn connect(url: &str, env: &HashMap<&str, OsString>) -> crate::Result<bool> {
     let target = Target::parse_in(url, Duration::from_secs(5), &|name| env.get(name).cloned())?;
-    let mut conn = target.connect()?;
+    let conn = target.connect()?;
     let row = conn.client.query_one(
         "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
         &[],
@@ -183,10 +189,7 @@ fn the_first_open_creates_the_schema_once_even_when_many_open_at_once() {
         .map(|row| row.get(0))
         .collect();
     assert_eq!(versions, (1..=super::schema::VERSION).collect::<Vec<_>>());
-    assert_eq!(
-        super::schema::version(&mut schema.client()).unwrap(),
-        super::schema::VERSION
-    );
+    assert_eq!(schema.version().unwrap(), super::schema::VERSION);
 }
 
 #[test]
@@ -369,10 +372,7 @@ fn the_life_step_upgrades_an_older_schema_in_place() {
         .unwrap();
 
     Store::open_with(schema.url(), Config::insecure_fast_for_tests()).unwrap();
-    assert_eq!(
-        super::schema::version(&mut client).unwrap(),
-        super::schema::VERSION
-    );
+    assert_eq!(schema.version().unwrap(), super::schema::VERSION);
     let row = client
         .query_one(
             "SELECT m.text, m.edited_at, m.deleted_at, mb.cleared_through_id

@@ -50,12 +50,12 @@ impl SslMode {
     }
 
     /// What the driver does: whether TLS is tried and whether it is required.
-    pub(crate) fn driver_mode(self) -> postgres::config::SslMode {
+    pub(crate) fn driver_mode(self) -> tokio_postgres::config::SslMode {
         match self {
-            SslMode::Disable => postgres::config::SslMode::Disable,
-            SslMode::Prefer => postgres::config::SslMode::Prefer,
+            SslMode::Disable => tokio_postgres::config::SslMode::Disable,
+            SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,
             SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
-                postgres::config::SslMode::Require
+                tokio_postgres::config::SslMode::Require
             }
         }
     }

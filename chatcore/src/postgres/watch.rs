@@ -64,14 +64,12 @@ impl Watcher {
 
 /// A new connection listening on the store's channel.
 fn listen(target: &Target) -> Result<postgres::Client> {
-    let mut conn = target.connect()?;
-    let channel: String = conn
-        .client
+    let mut client = target.listener()?;
+    let channel: String = client
         .query_one(&format!("SELECT {CHANNEL}"), &[])?
         .try_get(0)?;
-    conn.client
-        .batch_execute(&format!("LISTEN \"{channel}\""))?;
-    Ok(conn.into_client())
+    client.batch_execute(&format!("LISTEN \"{channel}\""))?;
+    Ok(client)
 }
 
 fn run(target: &Target, stop: &AtomicBool, on_commit: &(dyn Fn() + Send + Sync)) {

@@ -96,6 +96,12 @@ pub(crate) struct SendWrite<'a> {
     /// The feed entries to append, in order; each names the new message
     /// (its `message_id` is replaced by the inserted id).
     pub feed: &'a [NewChange],
+    /// Nothing the call does after this write must be atomic with it: what
+    /// may follow is the feed's upkeep (`feed::appended`), which stands
+    /// alone. A backend may then commit the call's transaction with this
+    /// write (PostgreSQL sends the `COMMIT` in the same round trip) and run
+    /// what follows in a transaction of its own.
+    pub last: bool,
 }
 
 /// Counter changes and feed entries an operation decided together (a read
@@ -108,6 +114,8 @@ pub(crate) struct CountsWrite<'a> {
     pub total: (UserId, i64),
     /// The feed entries to append, in order.
     pub feed: &'a [NewChange],
+    /// As [`SendWrite::last`].
+    pub last: bool,
 }
 
 /// Fused calls: see the module docs. Implemented by every transaction
@@ -206,6 +214,23 @@ pub(crate) trait FusedStorage:
     /// each entry's `seq`, in order.
     fn apply_counts(&mut self, write: &CountsWrite<'_>) -> Result<Vec<i64>> {
         compose_counts(self, write)
+    }
+
+    /// Sets the read time of the message `id` to `at` if it has none and is
+    /// not withdrawn ([`MessageStorage::set_message_read`]) and, only if it
+    /// did, applies `write` as [`FusedStorage::apply_counts`] does: each
+    /// entry's `seq`, or `None` (nothing written) when the message was
+    /// already read.
+    fn apply_read(
+        &mut self,
+        id: MessageId,
+        at: DateTime<Utc>,
+        write: &CountsWrite<'_>,
+    ) -> Result<Option<Vec<i64>>> {
+        if !self.set_message_read(id, at)? {
+            return Ok(None);
+        }
+        self.apply_counts(write).map(Some)
     }
 
     /// Sets the read time of `sender`'s unread messages in the thread with

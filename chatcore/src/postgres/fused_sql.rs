@@ -1,0 +1,123 @@
+//! The statements of `fused`'s writes that several calls share, and the
+//! helpers that fill and read them: a read's counters and feed entries
+//! ([`COUNTS`], [`READ_AND_COUNTS`]), feed entries alone ([`APPEND`]).
+
+use super::to_millis;
+use crate::error::{Error, Result};
+use crate::storage::{NewChange, SendWrite};
+use postgres::Row;
+
+/// A read's counters and feed entries in one statement: the member's
+/// counter, then the users' rows (feed `changes_seq` and the total) in one
+/// `UPDATE`, then the entries (one per feed user, in user id order).
+pub(super) const COUNTS: &str = "WITH mb AS (UPDATE members SET unread = unread + $3
+                    WHERE user_id = $1 AND thread_id = $2),
+     u AS (UPDATE users
+           SET changes_seq = changes_seq + (users.id = ANY($4))::int,
+               unread_total = unread_total + CASE WHEN users.id = $5 THEN $6::bigint ELSE 0 END
+           WHERE users.id = ANY($4) OR users.id = $5
+           RETURNING users.id, users.changes_seq, users.id = ANY($4) AS feeds),
+     ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
+            SELECT u.id, u.changes_seq, $7, $8, $9, $10, $11
+            FROM u WHERE u.feeds ORDER BY u.id
+            RETURNING user_id, seq)
+     SELECT user_id, seq FROM ch";
+
+/// [`COUNTS`], each part gated on setting the read time of the message
+/// `$12` to `$13` (as `set_message_read`: if it had none and is not
+/// withdrawn). No row when it was read already, and then nothing changed.
+pub(super) const READ_AND_COUNTS: &str = "WITH r AS (UPDATE messages SET read_at = $13
+                   WHERE id = $12 AND read_at IS NULL AND deleted_at IS NULL RETURNING id),
+     mb AS (UPDATE members SET unread = unread + $3
+            FROM r WHERE user_id = $1 AND thread_id = $2),
+     u AS (UPDATE users
+           SET changes_seq = changes_seq + (users.id = ANY($4))::int,
+               unread_total = unread_total + CASE WHEN users.id = $5 THEN $6::bigint ELSE 0 END
+           FROM r WHERE users.id = ANY($4) OR users.id = $5
+           RETURNING users.id, users.changes_seq, users.id = ANY($4) AS feeds),
+     ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
+            SELECT u.id, u.changes_seq, $7, $8, $9, $10, $11
+            FROM u WHERE u.feeds ORDER BY u.id
+            RETURNING user_id, seq)
+     SELECT r.id, ch.user_id, ch.seq FROM r LEFT JOIN ch ON true";
+
+/// Feed entries that differ only in their user, in one statement: the
+/// users' `changes_seq` in one `UPDATE` (locked in id order, as in
+/// [`COUNTS`]), then one entry each.
+pub(super) const APPEND: &str = "WITH u AS (UPDATE users SET changes_seq = changes_seq + 1
+                   WHERE users.id = ANY($1)
+                   RETURNING users.id, users.changes_seq),
+     ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
+            SELECT u.id, u.changes_seq, $2, $3, $4, $5, $6
+            FROM u ORDER BY u.id
+            RETURNING user_id, seq)
+     SELECT user_id, seq FROM ch";
+
+/// What every entry of a shared-entry statement ([`APPEND`], [`COUNTS`])
+/// gets, as its parameters: kind, time (ms), thread, message and other
+/// user ids.
+pub(super) fn entry_fields(entry: &NewChange) -> [Option<i64>; 5] {
+    [
+        Some(entry.kind),
+        Some(to_millis(entry.at)),
+        entry.thread_id.map(|id| id.0),
+        entry.message_id.map(|id| id.0),
+        entry.other_id.map(|id| id.0),
+    ]
+}
+
+/// The `seq` of each entry of `feed`, in its order, from rows with the
+/// entry's user at column `at` and its `seq` after it.
+pub(super) fn seqs_in_order(feed: &[NewChange], rows: &[Row], at: usize) -> Result<Vec<i64>> {
+    feed.iter()
+        .map(|entry| {
+            let seq = rows
+                .iter()
+                .find_map(|row| match row.try_get::<_, Option<i64>>(at) {
+                    Ok(Some(user)) if user == entry.user.0 => Some(row.try_get::<_, i64>(at + 1)),
+                    _ => None,
+                });
+            match seq {
+                Some(seq) => Ok(seq?),
+                None => Err(Error::storage(format!(
+                    "no user {} to append a change for",
+                    entry.user
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// The fields every feed entry of `send` shares, when one statement can
+/// write them all: the entries differ only in their user, no user twice,
+/// and the two members are two users. `None`: the send is written call by
+/// call instead.
+pub(super) fn one_kind(send: &SendWrite<'_>) -> Option<NewChange> {
+    let shared = shared_entry(send.feed)?;
+    (send.members[0].0 != send.members[1].0).then_some(shared)
+}
+
+/// The first of `feed`'s entries when they all differ only in their user,
+/// each user once (what [`COUNTS`] and the send's statement write).
+pub(super) fn shared_entry(feed: &[NewChange]) -> Option<NewChange> {
+    let shared = *feed.first()?;
+    let same = feed.iter().all(|entry| {
+        (
+            entry.kind,
+            entry.at,
+            entry.thread_id,
+            entry.message_id,
+            entry.other_id,
+        ) == (
+            shared.kind,
+            shared.at,
+            shared.thread_id,
+            shared.message_id,
+            shared.other_id,
+        )
+    });
+    let mut users: Vec<i64> = feed.iter().map(|entry| entry.user.0).collect();
+    users.sort_unstable();
+    users.dedup();
+    (same && users.len() == feed.len()).then_some(shared)
+}
