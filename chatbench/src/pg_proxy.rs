@@ -2,19 +2,24 @@
 //! round trips an operation costs, measured the same way for chatcore and
 //! for the floor, whatever driver or pool either uses.
 //!
-//! A client waits for the server once per `Sync` (the extended protocol:
-//! Parse/Bind/Execute… then Sync) or per `Query` (the simple protocol: one
-//! string, maybe several statements), so the count of those two messages
-//! from the client is the count of round trips. The relay reads the
-//! client's messages (type byte + length), counts them and passes every
-//! byte on unchanged. It answers an SSL or GSSAPI encryption request
-//! itself with "no", so the session stays readable (use it with
-//! `sslmode=disable` or `prefer`).
+//! A client's request ends with a `Sync` (the extended protocol:
+//! Parse/Bind/Execute… then Sync) or is a `Query` (the simple protocol: one
+//! string, maybe several statements). A client that waits for each answer
+//! sends one such request per round trip; a pipelining one sends several
+//! in one write (`BEGIN`, a statement and `COMMIT`) and waits once. So a
+//! round trip is counted for each read from the client's socket that
+//! completes at least one request, once the server has answered since the
+//! last one counted: requests written together arrive together, and a
+//! client that waits has been answered before it writes again. The relay
+//! parses the client's messages (type byte + length) only to see where
+//! requests end and passes every byte on unchanged. It answers an SSL or
+//! GSSAPI encryption request itself with "no", so the session stays
+//! readable (use it with `sslmode=disable` or `prefer`).
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// The relay: where clients connect, and the count so far.
 pub struct Proxy {
@@ -50,7 +55,7 @@ impl Proxy {
         Ok(Proxy { port, round_trips })
     }
 
-    /// Round trips (client `Sync` and `Query` messages) so far.
+    /// Round trips (see the module docs) so far.
     pub fn round_trips(&self) -> u64 {
         self.round_trips.load(Ordering::SeqCst)
     }
@@ -84,38 +89,62 @@ fn relay(mut client: TcpStream, upstream: &str, counter: &AtomicU64) -> std::io:
     server.write_all(&startup)?;
     let mut from_server = server.try_clone()?;
     let mut to_client = client.try_clone()?;
+    let answered = Arc::new(AtomicBool::new(true));
+    let spoke = answered.clone();
     let back = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut from_server, &mut to_client);
+        let mut buffer = vec![0u8; 64 * 1024];
+        while let Ok(read) = from_server.read(&mut buffer) {
+            if read == 0 {
+                break;
+            }
+            spoke.store(true, Ordering::SeqCst);
+            if to_client.write_all(&buffer[..read]).is_err() {
+                break;
+            }
+        }
         let _ = to_client.shutdown(Shutdown::Both);
     });
-    let result = forward_counting(&mut client, &mut server, counter);
+    let result = forward_counting(&mut client, &mut server, counter, &answered);
     let _ = server.shutdown(Shutdown::Both);
     let _ = back.join();
     result
 }
 
-/// Passes typed client messages on, counting `S` (Sync) and `Q` (Query).
+/// Passes the client's bytes on, counting a round trip for each read that
+/// completes a `S` (Sync) or `Q` (Query) message after the server answered.
 fn forward_counting(
     client: &mut TcpStream,
     server: &mut TcpStream,
     counter: &AtomicU64,
+    answered: &AtomicBool,
 ) -> std::io::Result<()> {
-    let mut header = [0u8; 5];
-    let mut body = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    // Bytes of a message not complete yet.
+    let mut pending: Vec<u8> = Vec::new();
     loop {
-        match client.read_exact(&mut header) {
-            Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
-            Err(e) => return Err(e),
+        let read = client.read(&mut chunk)?;
+        if read == 0 {
+            return Ok(());
         }
-        let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
-        body.resize(len.saturating_sub(4), 0);
-        client.read_exact(&mut body)?;
-        if matches!(header[0], b'S' | b'Q') {
+        pending.extend_from_slice(&chunk[..read]);
+        let mut request_ended = false;
+        let mut at = 0;
+        while let Some(header) = pending.get(at..at + 5) {
+            let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+            let end = at + 1 + len;
+            if end > pending.len() {
+                break;
+            }
+            request_ended |= matches!(header[0], b'S' | b'Q');
+            at = end;
+        }
+        pending.drain(..at);
+        // Before the bytes go on: the server's answer to them must not
+        // count as the answer to these.
+        if request_ended && answered.swap(false, Ordering::SeqCst) {
             counter.fetch_add(1, Ordering::SeqCst);
         }
-        server.write_all(&header)?;
-        server.write_all(&body)?;
+        server.write_all(&chunk[..read])?;
     }
 }
 
