@@ -109,6 +109,40 @@ impl PgTx<'_> {
     }
 }
 
+impl PgTx<'_> {
+    /// The rows of [`COUNTS`] or (with `read`: the message id and the read
+    /// time in ms) [`READ_AND_COUNTS`] for `write`, whose feed entries all
+    /// share `shared`'s fields.
+    fn counts_rows(
+        &mut self,
+        sql: &str,
+        write: &CountsWrite<'_>,
+        shared: &NewChange,
+        read: Option<(i64, i64)>,
+    ) -> Result<Vec<Row>> {
+        let (user, thread, delta) = write.member;
+        let feed_users: Vec<i64> = write.feed.iter().map(|entry| entry.user.0).collect();
+        let [kind, at, thread_id, message, other] = entry_fields(shared);
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![
+            &user.0,
+            &thread.0,
+            &delta,
+            &feed_users,
+            &write.total.0.0,
+            &write.total.1,
+            &kind,
+            &at,
+            &thread_id,
+            &message,
+            &other,
+        ];
+        if let Some((id, read_at)) = &read {
+            params.extend([id as &(dyn postgres::types::ToSql + Sync), read_at]);
+        }
+        self.write_rows(write.last, sql, &params)
+    }
+}
+
 /// A row that every fused read returns at least one of.
 fn first(rows: &[Row]) -> Result<&Row> {
     rows.first()
@@ -325,26 +359,7 @@ impl FusedStorage for PgTx<'_> {
         let Some(shared) = shared_entry(write.feed) else {
             return crate::storage::fused::compose_counts(self, write);
         };
-        let (user, thread, delta) = write.member;
-        let feed_users: Vec<i64> = write.feed.iter().map(|entry| entry.user.0).collect();
-        let [kind, at, thread_id, message, other] = entry_fields(&shared);
-        let rows = self.write_rows(
-            write.last,
-            COUNTS,
-            &[
-                &user.0,
-                &thread.0,
-                &delta,
-                &feed_users,
-                &write.total.0.0,
-                &write.total.1,
-                &kind,
-                &at,
-                &thread_id,
-                &message,
-                &other,
-            ],
-        )?;
+        let rows = self.counts_rows(&COUNTS, write, &shared, None)?;
         seqs_in_order(write.feed, &rows, 0)
     }
 
@@ -360,28 +375,8 @@ impl FusedStorage for PgTx<'_> {
             }
             return self.apply_counts(write).map(Some);
         };
-        let (user, thread, delta) = write.member;
-        let feed_users: Vec<i64> = write.feed.iter().map(|entry| entry.user.0).collect();
-        let [kind, entry_at, thread_id, message, other] = entry_fields(&shared);
-        let rows = self.write_rows(
-            write.last,
-            READ_AND_COUNTS,
-            &[
-                &user.0,
-                &thread.0,
-                &delta,
-                &feed_users,
-                &write.total.0.0,
-                &write.total.1,
-                &kind,
-                &entry_at,
-                &thread_id,
-                &message,
-                &other,
-                &id.0,
-                &to_millis(at),
-            ],
-        )?;
+        let read = Some((id.0, to_millis(at)));
+        let rows = self.counts_rows(&READ_AND_COUNTS, write, &shared, read)?;
         if rows.is_empty() {
             // Read already (by a call that committed while this one waited
             // for the thread's lock): nothing was written.

@@ -6,40 +6,45 @@ use super::to_millis;
 use crate::error::{Error, Result};
 use crate::storage::{NewChange, SendWrite};
 use postgres::Row;
+use std::sync::LazyLock;
 
 /// A read's counters and feed entries in one statement: the member's
 /// counter, then the users' rows (feed `changes_seq` and the total) in one
 /// `UPDATE`, then the entries (one per feed user, in user id order).
-pub(super) const COUNTS: &str = "WITH mb AS (UPDATE members SET unread = unread + $3
-                    WHERE user_id = $1 AND thread_id = $2),
-     u AS (UPDATE users
-           SET changes_seq = changes_seq + (users.id = ANY($4))::int,
-               unread_total = unread_total + CASE WHEN users.id = $5 THEN $6::bigint ELSE 0 END
-           WHERE users.id = ANY($4) OR users.id = $5
-           RETURNING users.id, users.changes_seq, users.id = ANY($4) AS feeds),
-     ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
-            SELECT u.id, u.changes_seq, $7, $8, $9, $10, $11
-            FROM u WHERE u.feeds ORDER BY u.id
-            RETURNING user_id, seq)
-     SELECT user_id, seq FROM ch";
+pub(super) static COUNTS: LazyLock<String> = LazyLock::new(|| counts(false));
 
 /// [`COUNTS`], each part gated on setting the read time of the message
 /// `$12` to `$13` (as `set_message_read`: if it had none and is not
 /// withdrawn). No row when it was read already, and then nothing changed.
-pub(super) const READ_AND_COUNTS: &str = "WITH r AS (UPDATE messages SET read_at = $13
-                   WHERE id = $12 AND read_at IS NULL AND deleted_at IS NULL RETURNING id),
-     mb AS (UPDATE members SET unread = unread + $3
-            FROM r WHERE user_id = $1 AND thread_id = $2),
-     u AS (UPDATE users
-           SET changes_seq = changes_seq + (users.id = ANY($4))::int,
-               unread_total = unread_total + CASE WHEN users.id = $5 THEN $6::bigint ELSE 0 END
-           FROM r WHERE users.id = ANY($4) OR users.id = $5
-           RETURNING users.id, users.changes_seq, users.id = ANY($4) AS feeds),
-     ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
-            SELECT u.id, u.changes_seq, $7, $8, $9, $10, $11
-            FROM u WHERE u.feeds ORDER BY u.id
-            RETURNING user_id, seq)
-     SELECT r.id, ch.user_id, ch.seq FROM r LEFT JOIN ch ON true";
+pub(super) static READ_AND_COUNTS: LazyLock<String> = LazyLock::new(|| counts(true));
+
+/// The statement of [`COUNTS`], or of [`READ_AND_COUNTS`] if `read`.
+fn counts(read: bool) -> String {
+    let (gate, from, select) = match read {
+        true => (
+            "r AS (UPDATE messages SET read_at = $13
+                   WHERE id = $12 AND read_at IS NULL AND deleted_at IS NULL RETURNING id),",
+            "FROM r",
+            "r.id, ch.user_id, ch.seq FROM r LEFT JOIN ch ON true",
+        ),
+        false => ("", "", "user_id, seq FROM ch"),
+    };
+    format!(
+        "WITH {gate}
+         mb AS (UPDATE members SET unread = unread + $3
+                {from} WHERE user_id = $1 AND thread_id = $2),
+         u AS (UPDATE users
+               SET changes_seq = changes_seq + (users.id = ANY($4))::int,
+                   unread_total = unread_total + CASE WHEN users.id = $5 THEN $6::bigint ELSE 0 END
+               {from} WHERE users.id = ANY($4) OR users.id = $5
+               RETURNING users.id, users.changes_seq, users.id = ANY($4) AS feeds),
+         ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
+                SELECT u.id, u.changes_seq, $7, $8, $9, $10, $11
+                FROM u WHERE u.feeds ORDER BY u.id
+                RETURNING user_id, seq)
+         SELECT {select}"
+    )
+}
 
 /// Feed entries that differ only in their user, in one statement: the
 /// users' `changes_seq` in one `UPDATE` (locked in id order, as in

@@ -159,3 +159,59 @@ fn a_failure_after_the_commit_says_the_change_is_stored_and_runs_nothing_again()
         .get(0);
     assert_eq!(total, 5);
 }
+
+#[test]
+fn a_read_moves_the_counters_only_if_it_set_the_read_time() {
+    let Some(server) = server() else { return };
+    let schema = Schema::new(&server);
+    let (store, _conn, ann) = setup(&schema);
+    let bob = store
+        .register(&NewUser {
+            email: "bob@example.com",
+            username: "bob",
+            password: "battery staple",
+            ..Default::default()
+        })
+        .unwrap();
+    let bobs = store.login("bob@example.com", "battery staple").unwrap();
+    let anns = store.login("ann@example.com", "correct horse").unwrap();
+    let ann_id = crate::ids::UserId(ann);
+    let (thread, _) = bobs.create_thread(&[ann_id, bob.id]).unwrap();
+    let message = bobs.send(thread.id, "hi Ann").unwrap();
+    assert_eq!(anns.unread_count().unwrap(), 1);
+    let entry = NewChange {
+        user: ann_id,
+        kind: 4,
+        at: Utc::now(),
+        thread_id: Some(thread.id),
+        message_id: Some(message.id),
+        other_id: Some(ann_id),
+    };
+    let read = |last: bool| {
+        let mut answer = None;
+        store
+            .backend()
+            .run(Mode::Write, &mut |tx| {
+                answer = Some(tx.apply_read(
+                    message.id,
+                    Utc::now(),
+                    &CountsWrite {
+                        member: (ann_id, thread.id, -1),
+                        total: (ann_id, -1),
+                        feed: std::slice::from_ref(&entry),
+                        last,
+                    },
+                )?);
+                Ok(())
+            })
+            .unwrap();
+        answer.flatten()
+    };
+    assert_eq!(read(true).map(|seqs| seqs.len()), Some(1));
+    assert_eq!(anns.unread_count().unwrap(), 0);
+    // Read already: nothing is written, the counters stay (they would go
+    // below zero, which the schema refuses).
+    assert_eq!(read(true), None);
+    assert_eq!(read(false), None);
+    assert_eq!(anns.unread_count().unwrap(), 0);
+}
