@@ -107,9 +107,7 @@ impl PgTx<'_> {
             }
         }
     }
-}
 
-impl PgTx<'_> {
     /// The rows of [`COUNTS`] or (with `read`: the message id and the read
     /// time in ms) [`READ_AND_COUNTS`] for `write`, whose feed entries all
     /// share `shared`'s fields.
