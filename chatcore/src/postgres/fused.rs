@@ -141,6 +141,14 @@ impl PgTx<'_> {
     }
 }
 
+/// A page's messages newest first. The statement leaves the order of its
+/// rows to the client: the server would sort them again after the context
+/// join (the page's own `ORDER BY … LIMIT` picks which messages).
+fn newest_first(mut page: Vec<crate::models::Message>) -> Vec<crate::models::Message> {
+    page.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+    page
+}
+
 /// A row that every fused read returns at least one of.
 fn first(rows: &[Row]) -> Result<&Row> {
     rows.first()
@@ -173,8 +181,7 @@ impl FusedStorage for PgTx<'_> {
                     "{ctes} SELECT {CONTEXT_COLUMNS}, p.* {from}
                      LEFT JOIN (SELECT {MESSAGE_COLUMNS} FROM messages
                                 WHERE thread_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4) p
-                       ON true
-                     ORDER BY p.id DESC"
+                       ON true"
                 );
                 let limit = i64::from(limit);
                 self.query(&sql, &[&token, &thread.0, &before.0, &limit])?
@@ -189,7 +196,8 @@ impl FusedStorage for PgTx<'_> {
                         matches!(row.try_get::<_, Option<i64>>(CONTEXT_WIDTH), Ok(Some(_)))
                     })
                     .map(|row| message_at(row, CONTEXT_WIDTH))
-                    .collect::<Result<Vec<_>>>()?,
+                    .collect::<Result<Vec<_>>>()
+                    .map(newest_first)?,
             ),
         };
         Ok(ThreadContext {
