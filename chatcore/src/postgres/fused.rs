@@ -145,7 +145,7 @@ impl PgTx<'_> {
 /// rows to the client: the server would sort them again after the context
 /// join (the page's own `ORDER BY … LIMIT` picks which messages).
 fn newest_first(mut page: Vec<crate::models::Message>) -> Vec<crate::models::Message> {
-    page.sort_unstable_by(|a, b| b.id.cmp(&a.id));
+    page.sort_unstable_by_key(|message| std::cmp::Reverse(message.id));
     page
 }
 
