@@ -299,7 +299,8 @@ pub(crate) fn on_thread(
         actor_id: Some(actor),
         ..Ids::default()
     };
-    append(tx, kind, &thread.participants, ids, at, config)
+    // A thread's creation or deletion ends with its feed entries.
+    append(tx, (kind, true), &thread.participants, ids, at, config)
 }
 
 /// A message sent, edited or withdrawn (`kind` MessageSent, MessageEdited
@@ -313,7 +314,14 @@ pub(crate) fn on_message_changed(
     config: &crate::Config,
 ) -> Result<()> {
     let ids = Ids::of(message, message.sender_id);
-    append(tx, kind, &[recipient, message.sender_id], ids, at, config)
+    append(
+        tx,
+        (kind, false),
+        &[recipient, message.sender_id],
+        ids,
+        at,
+        config,
+    )
 }
 
 /// A thread cleared for one user up to `through`: to that user only.
@@ -330,7 +338,14 @@ pub(crate) fn on_clear(
         message_id: Some(through),
         actor_id: Some(user),
     };
-    append(tx, ChangeKind::ThreadCleared, &[user], ids, at, config)
+    append(
+        tx,
+        (ChangeKind::ThreadCleared, false),
+        &[user],
+        ids,
+        at,
+        config,
+    )
 }
 
 /// A password set (every session ended): to that user.
@@ -342,7 +357,7 @@ pub(crate) fn on_password_set(
 ) -> Result<()> {
     append(
         tx,
-        ChangeKind::PasswordChanged,
+        (ChangeKind::PasswordChanged, false),
         &[user],
         Ids::default(),
         at,
@@ -357,17 +372,18 @@ pub(crate) fn on_import(tx: &mut (impl Tx + ?Sized), at: DateTime<Utc>) -> Resul
 }
 
 /// The one append: an entry per user in `to`, each followed by a bounded
-/// pruning step of that user's feed.
+/// pruning step of that user's feed. `last`: the entries are the
+/// operation's last write ([`SendWrite::last`](crate::storage::SendWrite)).
 fn append(
     tx: &mut (impl Tx + ?Sized),
-    kind: ChangeKind,
+    (kind, last): (ChangeKind, bool),
     to: &[UserId],
     ids: Ids,
     at: DateTime<Utc>,
     config: &crate::Config,
 ) -> Result<()> {
     let entries: Vec<NewChange> = to.iter().map(|&user| entry(kind, user, ids, at)).collect();
-    let seqs = tx.append_changes(&entries)?;
+    let seqs = tx.append_changes(&entries, last)?;
     appended(tx, &entries, &seqs, config)
 }
 

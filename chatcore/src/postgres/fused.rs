@@ -256,14 +256,15 @@ impl FusedStorage for PgTx<'_> {
         })
     }
 
-    fn append_changes(&mut self, entries: &[NewChange]) -> Result<Vec<i64>> {
+    fn append_changes(&mut self, entries: &[NewChange], last: bool) -> Result<Vec<i64>> {
         let Some(shared) = shared_entry(entries) else {
             return crate::storage::fused::compose_appends(self, entries);
         };
         let users: Vec<i64> = entries.iter().map(|entry| entry.user.0).collect();
         let [kind, at, thread, message, other] = entry_fields(&shared);
-        let rows = self.query(APPEND, &[&users, &kind, &at, &thread, &message, &other])?;
-        self.notify = true;
+        let params: [&(dyn postgres::types::ToSql + Sync); 6] =
+            [&users, &kind, &at, &thread, &message, &other];
+        let rows = self.write_rows(last, APPEND, &params)?;
         seqs_in_order(entries, &rows, 0)
     }
 

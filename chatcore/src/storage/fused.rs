@@ -184,7 +184,8 @@ pub(crate) trait FusedStorage:
     /// Appends `entries` to their users' feeds (as
     /// [`FeedStorage::append_change`] each, in order) and returns each
     /// one's `seq`.
-    fn append_changes(&mut self, entries: &[NewChange]) -> Result<Vec<i64>> {
+    /// With `_last` (as [`SendWrite::last`]) a backend may commit with them.
+    fn append_changes(&mut self, entries: &[NewChange], _last: bool) -> Result<Vec<i64>> {
         compose_appends(self, entries)
     }
 
