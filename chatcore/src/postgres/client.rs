@@ -176,23 +176,26 @@ impl Client {
         after: Option<&str>,
     ) -> Pipelined<T> {
         let client = self.inner();
-        let simple = |sql: Option<&str>| {
-            let sql = sql.map(str::to_owned);
-            async move {
-                match sql {
-                    Some(sql) => client.batch_execute(&sql).await,
-                    None => Ok(()),
-                }
-            }
-        };
         // `join3` polls its futures in order; each sends its request on its
         // first poll, before the connection's task writes any of them.
-        let (before, result, after) = self.wait(join3(simple(before), call, simple(after)));
+        let (before, result, after) =
+            self.wait(join3(simple(client, before), call, simple(client, after)));
         Pipelined {
             before,
             result,
             after,
         }
+    }
+}
+
+/// Runs the simple query `sql`, if any.
+async fn simple(
+    client: &tokio_postgres::Client,
+    sql: Option<&str>,
+) -> std::result::Result<(), DriverError> {
+    match sql {
+        Some(sql) => client.batch_execute(sql).await,
+        None => Ok(()),
     }
 }
 

@@ -13,18 +13,25 @@ use std::time::Duration;
 
 const BEGIN: &str = "BEGIN ISOLATION LEVEL READ COMMITTED";
 
+/// Registers `name` (`name@example.com`, password `name`'s own).
+fn register(store: &Store, name: &str) -> crate::User {
+    let email = format!("{name}@example.com");
+    let password = format!("{name} password");
+    store
+        .register(&NewUser {
+            email: &email,
+            username: name,
+            password: &password,
+            ..Default::default()
+        })
+        .unwrap()
+}
+
 /// A store with one user in a new schema, a pooled-kind connection to it,
 /// and the user's id.
 fn setup(schema: &Schema) -> (Store, Conn, i64) {
     let store = Store::open_with(schema.url(), Config::insecure_fast_for_tests()).unwrap();
-    let ann = store
-        .register(&NewUser {
-            email: "ann@example.com",
-            username: "ann",
-            password: "correct horse",
-            ..Default::default()
-        })
-        .unwrap();
+    let ann = register(&store, "ann");
     let conn = Target::parse(&schema.url(), Duration::from_secs(5))
         .unwrap()
         .connect()
@@ -61,7 +68,7 @@ const SET_FIRST: &str = "UPDATE users SET first_name = $2 WHERE id = $1";
 const SET_LAST: &str = "UPDATE users SET last_name = $2 WHERE id = $1 RETURNING id";
 
 #[test]
-fn the_last_write_commits_everything_before_it_in_its_round_trip() {
+fn the_last_write_commits_everything_before_it_and_what_follows_begins_anew() {
     let Some(server) = server() else { return };
     let schema = Schema::new(&server);
     let (_store, mut conn, ann) = setup(&schema);
@@ -165,16 +172,9 @@ fn a_read_moves_the_counters_only_if_it_set_the_read_time() {
     let Some(server) = server() else { return };
     let schema = Schema::new(&server);
     let (store, _conn, ann) = setup(&schema);
-    let bob = store
-        .register(&NewUser {
-            email: "bob@example.com",
-            username: "bob",
-            password: "battery staple",
-            ..Default::default()
-        })
-        .unwrap();
-    let bobs = store.login("bob@example.com", "battery staple").unwrap();
-    let anns = store.login("ann@example.com", "correct horse").unwrap();
+    let bob = register(&store, "bob");
+    let bobs = store.login("bob@example.com", "bob password").unwrap();
+    let anns = store.login("ann@example.com", "ann password").unwrap();
     let ann_id = crate::ids::UserId(ann);
     let (thread, _) = bobs.create_thread(&[ann_id, bob.id]).unwrap();
     let message = bobs.send(thread.id, "hi Ann").unwrap();

@@ -184,14 +184,20 @@ const LOCK_CLASS: i32 = 0x6368_6174;
 pub(crate) fn migrate(client: &Client) -> Result<()> {
     loop {
         client.batch_execute("BEGIN")?;
-        let step = migrate_step(client);
-        let end = match step {
-            Ok(_) => "COMMIT",
-            Err(_) => "ROLLBACK",
-        };
-        client.batch_execute(end)?;
-        if step? {
-            return Ok(());
+        match migrate_step(client) {
+            Ok(current) => {
+                client.batch_execute("COMMIT")?;
+                if current {
+                    return Ok(());
+                }
+            }
+            Err(err) => {
+                // The step's error is the one to report (a newer schema, a
+                // foreign one); a rollback that fails too only means the
+                // connection is gone, and the server rolls back then.
+                let _ = client.batch_execute("ROLLBACK");
+                return Err(err);
+            }
         }
     }
 }
