@@ -88,7 +88,23 @@ pub struct Session {
     token_hash: [u8; 32],
     id: Uuid,
     user_id: UserId,
+    /// What its last send was decided from (`messages::remembered`),
+    /// shared by its clones.
+    pub(crate) remembered: Memory,
 }
+
+/// A session's rows as stored after its last send, which its next send in
+/// the same thread may decide from (`messages::remembered`).
+#[derive(Debug, Clone)]
+pub(crate) struct Remembered {
+    /// The session's row.
+    pub session: SessionRow,
+    /// The thread, with the send's activity.
+    pub thread: crate::models::Thread,
+}
+
+/// Where a [`Session`] and its clones keep their [`Remembered`] rows.
+pub(crate) type Memory = Arc<std::sync::Mutex<Option<Remembered>>>;
 
 impl fmt::Debug for Session {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -112,7 +128,7 @@ const LAST_USED_REFRESH_MS: i64 = 60_000;
 
 /// The one rule of when `last_used_at` is refreshed: when it is more than
 /// [`LAST_USED_REFRESH_MS`] old.
-fn last_used_is_stale(last_used_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+pub(crate) fn last_used_is_stale(last_used_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
     (now - last_used_at).num_milliseconds() > LAST_USED_REFRESH_MS
 }
 
@@ -294,6 +310,7 @@ impl Store {
             token_hash: hash,
             id,
             user_id,
+            remembered: Memory::default(),
         })
     }
 
@@ -342,6 +359,7 @@ impl Store {
             token_hash: hash,
             id: row.id,
             user_id: row.user_id,
+            remembered: Memory::default(),
         })
     }
 }

@@ -15,7 +15,10 @@ use chrono::{DateTime, Utc};
 pub use crate::history::{MessagePage, MessageQuery};
 pub use crate::models::Message;
 pub(crate) use crate::unread_check::check_unread;
+
+mod remembered;
 pub use crate::unread_check::{UnreadMismatch, UnreadReport};
+use remembered::activity_after;
 
 // ---------------------------------------------------------------------------
 // Rules
@@ -162,10 +165,32 @@ pub(crate) fn record_send(
     now: DateTime<Utc>,
     config: &crate::Config,
 ) -> Result<Message> {
+    let decided = (thread, sender, text, client_key, now);
+    write_send(tx, decided, None, config)?.ok_or_else(|| {
+        Error::Internal("an unguarded send reported its guard as failed".to_string())
+    })
+}
+
+/// [`record_send`] with an optional guard: with `Some`, the thread and the
+/// session it was decided from were remembered rather than read
+/// ([`remembered`]), and the write happens only if they still hold
+/// (`None`, nothing written, if not).
+fn write_send(
+    tx: &mut (impl Tx + ?Sized),
+    (thread, sender, text, client_key, now): (
+        &threads::Thread,
+        UserId,
+        &str,
+        Option<&str>,
+        DateTime<Utc>,
+    ),
+    guard: Option<&crate::storage::SendGuard<'_>>,
+    config: &crate::Config,
+) -> Result<Option<Message>> {
     let recipient = require_participant(thread, sender)?;
-    let activity = thread.last_activity_at.max(now);
+    let activity = activity_after(thread, now);
     let feed = crate::feed::send_entries(thread.id, sender, recipient, now);
-    let (id, seqs) = tx.apply_send(&SendWrite {
+    let send = SendWrite {
         message: NewMessage {
             id: None,
             thread_id: thread.id,
@@ -183,9 +208,16 @@ pub(crate) fn record_send(
         // A keyed send may still resolve a conflict after the write
         // (`record_keyed_send`); a plain send's write is its last.
         last: client_key.is_none(),
-    })?;
+    };
+    let written = match guard {
+        None => Some(tx.apply_send(&send)?),
+        Some(guard) => tx.apply_guarded_send(guard, &send)?,
+    };
+    let Some((id, seqs)) = written else {
+        return Ok(None);
+    };
     crate::feed::appended(tx, &feed, &seqs, config)?;
-    Ok(Message {
+    Ok(Some(Message {
         id,
         thread_id: thread.id,
         sender_id: sender,
@@ -194,7 +226,7 @@ pub(crate) fn record_send(
         read_at: None,
         edited_at: None,
         deleted_at: None,
-    })
+    }))
 }
 
 /// Whether withdrawing `message` takes it off its recipient's unread
@@ -277,10 +309,20 @@ impl Session {
         let config = self.store.config();
         validate_text(text, config.max_text_bytes)?;
         let now = self.store.now();
-        self.store.write(|tx| {
-            let (caller, thread, _) = self.thread_writer(tx, thread_id, now)?;
-            record_send(tx, &thread, caller.user_id, text, None, now, config)
-        })
+        if let Some(message) = self.send_as_remembered(thread_id, text, now)? {
+            return Ok(message);
+        }
+        let sent = self.store.write(|tx| {
+            let (session, thread, _) = self.thread_writer_row(tx, thread_id, now)?;
+            let message = record_send(tx, &thread, session.user_id, text, None, now, config)?;
+            Ok((message, session, thread))
+        });
+        let rows = sent
+            .as_ref()
+            .ok()
+            .map(|(_, session, thread)| (*session, thread));
+        self.remember_send(rows, now);
+        sent.map(|(message, ..)| message)
     }
 
     /// Sends `text` to the thread at most once per client `key`: the first

@@ -211,9 +211,29 @@ impl Session {
         id: ThreadId,
         now: DateTime<Utc>,
     ) -> Result<(Caller, Thread, Option<crate::storage::MemberMarks>)> {
+        let (session, thread, marks) = self.thread_writer_row(tx, id, now)?;
+        let caller = Caller {
+            user_id: session.user_id,
+            now,
+        };
+        Ok((caller, thread, marks))
+    }
+
+    /// [`Session::thread_writer`] with the session's row as it is stored
+    /// after the call (refreshed: `last_used_at` is `now`).
+    pub(crate) fn thread_writer_row(
+        &self,
+        tx: &mut dyn crate::storage::Tx,
+        id: ThreadId,
+        now: DateTime<Utc>,
+    ) -> Result<(
+        crate::storage::SessionRow,
+        Thread,
+        Option<crate::storage::MemberMarks>,
+    )> {
         let context = tx.thread_context(self.token_hash(), id, None)?;
-        let caller = self.writer_of(tx, context.session, now)?;
-        Ok((caller, found(context.thread, id)?, context.marks))
+        let session = self.writer_row_of(tx, context.session, now)?;
+        Ok((session, found(context.thread, id)?, context.marks))
     }
 
     /// The thread with this id.

@@ -71,14 +71,27 @@ impl Session {
         row: Option<SessionRow>,
         now: DateTime<Utc>,
     ) -> Result<Caller> {
-        let row = require_session(row, now)?;
-        if last_used_is_stale(row.last_used_at, now) {
-            tx.touch_session(&self.token_hash, now)?;
-        }
+        let row = self.writer_row_of(tx, row, now)?;
         Ok(Caller {
             user_id: row.user_id,
             now,
         })
+    }
+
+    /// [`Session::writer_of`], returning the session row as it is stored
+    /// after the refresh.
+    pub(crate) fn writer_row_of(
+        &self,
+        tx: &mut (impl AccountStorage + ?Sized),
+        row: Option<SessionRow>,
+        now: DateTime<Utc>,
+    ) -> Result<SessionRow> {
+        let mut row = require_session(row, now)?;
+        if last_used_is_stale(row.last_used_at, now) {
+            tx.touch_session(&self.token_hash, now)?;
+            row.last_used_at = now;
+        }
+        Ok(row)
     }
 
     /// Runs `work` in an IMMEDIATE transaction after checking the session,

@@ -18,11 +18,16 @@
 //! message insert (`FROM ins`): a client key in use writes nothing. The
 //! users' rows (the feed's `changes_seq`, the recipient's total) change in
 //! one `UPDATE` (one statement may not update a row twice), locked in id
-//! order before the feed entries draw their ids, as `feed` requires.
+//! order before the feed entries draw their ids, as `feed` requires. A
+//! send decided from a session's remembered rows (`GUARDED_SEND`) first
+//! locks the thread row `FOR UPDATE`, as the context read would, and
+//! inserts only if the rows still hold; then `BEGIN`, the send and
+//! `COMMIT` are one round trip.
 
 use super::accounts::SESSION_COLUMNS;
 use super::fused_sql::{
-    APPEND, COUNTS, READ_AND_COUNTS, entry_fields, one_kind, seqs_in_order, shared_entry,
+    APPEND, COUNTS, GUARDED_SEND, READ_AND_COUNTS, SEND, entry_fields, one_kind, seqs_in_order,
+    shared_entry,
 };
 use super::rows::{MESSAGE_COLUMNS, THREAD_COLUMNS, message_at, thread_at};
 use super::search_text::{self, Indexed};
@@ -32,7 +37,7 @@ use crate::ids::{MessageId, UserId};
 use crate::models::Thread;
 use crate::storage::{
     CountsWrite, FusedStorage, InboxKey, InboxRow, MemberMarks, MessageContext, MessageStorage,
-    NewChange, PairContext, SendWrite, SessionRow, ThreadContext,
+    NewChange, PairContext, SendGuard, SendWrite, SessionRow, ThreadContext,
 };
 use postgres::Row;
 
@@ -106,6 +111,67 @@ impl PgTx<'_> {
                 Ok(rows)
             }
         }
+    }
+
+    /// The rows of [`SEND`], or of [`GUARDED_SEND`] with `guard`, for
+    /// `send`, whose feed entries all share `shared`'s fields.
+    fn send_rows(
+        &mut self,
+        send: &SendWrite<'_>,
+        shared: &NewChange,
+        guard: Option<&SendGuard<'_>>,
+    ) -> Result<Vec<Row>> {
+        let Indexed {
+            words,
+            folded,
+            trigrams,
+        } = search_text::index(send.message.text);
+        let message = &send.message;
+        let feed_users: Vec<i64> = send.feed.iter().map(|entry| entry.user.0).collect();
+        let (created_at, read_at) = (
+            to_millis(message.created_at),
+            message.read_at.map(to_millis),
+        );
+        let (activity, at) = (to_millis(send.activity), to_millis(shared.at));
+        let (thread_id, other_id) = (
+            shared.thread_id.map(|id| id.0),
+            shared.other_id.map(|id| id.0),
+        );
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = vec![
+            &message.thread_id.0,
+            &message.sender_id.0,
+            &message.text,
+            &created_at,
+            &read_at,
+            &message.client_key,
+            &words,
+            &folded,
+            &trigrams,
+            &activity,
+            &send.members[0].0.0,
+            &send.members[0].1,
+            &send.members[1].0.0,
+            &send.members[1].1,
+            &feed_users,
+            &send.total.0.0,
+            &send.total.1,
+            &shared.kind,
+            &at,
+            &thread_id,
+            &other_id,
+        ];
+        let token_hash = guard.map(|guard| &guard.token_hash[..]);
+        let sql: &str = match guard {
+            None => &SEND,
+            Some(guard) => {
+                let [low, high] = &guard.participants;
+                let more: [&(dyn postgres::types::ToSql + Sync); 3] =
+                    [&low.0, &high.0, &token_hash];
+                params.extend(more);
+                &GUARDED_SEND
+            }
+        };
+        self.write_rows(send.last, sql, &params)
     }
 
     /// The rows of [`COUNTS`] or (with `read`: the message id and the read
@@ -297,62 +363,7 @@ impl FusedStorage for PgTx<'_> {
         let Some(shared) = one_kind(send) else {
             return crate::storage::fused::compose_send(self, send);
         };
-        let Indexed {
-            words,
-            folded,
-            trigrams,
-        } = search_text::index(send.message.text);
-        let message = &send.message;
-        let feed_users: Vec<i64> = send.feed.iter().map(|entry| entry.user.0).collect();
-        let sql = "WITH ins AS (
-                 INSERT INTO messages (thread_id, sender_id, text, created_at, read_at, client_key,
-                                       search_words, search_folded, search_trigrams)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7::text::tsvector, $8, $9)
-                 ON CONFLICT DO NOTHING RETURNING id),
-             th AS (UPDATE threads SET last_activity_at = $10, last_message_id = ins.id
-                    FROM ins WHERE threads.id = $1),
-             m1 AS (UPDATE members SET last_activity_at = $10, unread = unread + $12
-                    FROM ins WHERE user_id = $11 AND thread_id = $1),
-             m2 AS (UPDATE members SET last_activity_at = $10, unread = unread + $14
-                    FROM ins WHERE user_id = $13 AND thread_id = $1),
-             u AS (UPDATE users
-                   SET changes_seq = changes_seq + (users.id = ANY($15))::int,
-                       unread_total = unread_total + CASE WHEN users.id = $16 THEN $17::bigint ELSE 0 END
-                   FROM ins WHERE users.id = ANY($15) OR users.id = $16
-                   RETURNING users.id, users.changes_seq, users.id = ANY($15) AS feeds),
-             ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
-                    SELECT u.id, u.changes_seq, $18, $19, $20, ins.id, $21
-                    FROM u, ins WHERE u.feeds ORDER BY u.id
-                    RETURNING user_id, seq)
-             SELECT ins.id, ch.user_id, ch.seq FROM ins LEFT JOIN ch ON true";
-        // (The users' and the feed's part is the one of `COUNTS`.)
-        let rows = self.write_rows(
-            send.last,
-            sql,
-            &[
-                &message.thread_id.0,
-                &message.sender_id.0,
-                &message.text,
-                &to_millis(message.created_at),
-                &message.read_at.map(to_millis),
-                &message.client_key,
-                &words,
-                &folded,
-                &trigrams,
-                &to_millis(send.activity),
-                &send.members[0].0.0,
-                &send.members[0].1,
-                &send.members[1].0.0,
-                &send.members[1].1,
-                &feed_users,
-                &send.total.0.0,
-                &send.total.1,
-                &shared.kind,
-                &to_millis(shared.at),
-                &shared.thread_id.map(|id| id.0),
-                &shared.other_id.map(|id| id.0),
-            ],
-        )?;
+        let rows = self.send_rows(send, &shared, None)?;
         let Some(row) = rows.first() else {
             // A key a concurrent send used is a conflict the caller resolves
             // (`record_keyed_send`): nothing was written.
@@ -360,6 +371,24 @@ impl FusedStorage for PgTx<'_> {
         };
         let id = MessageId(row.try_get(0)?);
         Ok((id, seqs_in_order(send.feed, &rows, 1)?))
+    }
+
+    fn apply_guarded_send(
+        &mut self,
+        guard: &SendGuard<'_>,
+        send: &SendWrite<'_>,
+    ) -> Result<Option<(MessageId, Vec<i64>)>> {
+        let Some(shared) = one_kind(send).filter(|_| send.message.client_key.is_none()) else {
+            return crate::storage::fused::check_guard_then_send(self, guard, send);
+        };
+        let rows = self.send_rows(send, &shared, Some(guard))?;
+        // No row: the guard did not hold (a keyless send meets no key
+        // conflict), and nothing was written.
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let id = MessageId(row.try_get(0)?);
+        Ok(Some((id, seqs_in_order(send.feed, &rows, 1)?)))
     }
 
     fn apply_counts(&mut self, write: &CountsWrite<'_>) -> Result<Vec<i64>> {

@@ -46,6 +46,58 @@ fn counts(read: bool) -> String {
     )
 }
 
+/// A send in one statement of data-modifying CTEs, each gated on the
+/// message insert (`FROM ins`): a client key in use writes nothing. The
+/// users' and the feed's part is the one of [`COUNTS`].
+pub(super) static SEND: LazyLock<String> = LazyLock::new(|| send(false));
+
+/// [`SEND`] gated on its `SendGuard` (`$22`, `$23`: the participants;
+/// `$24`: the session's token hash): the thread row is locked `FOR
+/// UPDATE` (as a write's context read locks it) and must still have those
+/// participants and an activity at or before `$10`, and the sender's
+/// session row must still exist. No row when it does not hold, and then
+/// nothing changed.
+pub(super) static GUARDED_SEND: LazyLock<String> = LazyLock::new(|| send(true));
+
+/// The statement of [`SEND`], or of [`GUARDED_SEND`] if `guarded`.
+fn send(guarded: bool) -> String {
+    let (guard, from) = match guarded {
+        true => (
+            "g AS (SELECT 1 FROM threads
+                   WHERE id = $1 AND user_low = $22 AND user_high = $23 AND last_activity_at <= $10
+                     AND EXISTS (SELECT 1 FROM sessions WHERE token_hash = $24 AND user_id = $2)
+                   FOR UPDATE),",
+            "FROM g",
+        ),
+        false => ("", ""),
+    };
+    format!(
+        "WITH {guard}
+         ins AS (INSERT INTO messages (thread_id, sender_id, text, created_at, read_at, client_key,
+                                       search_words, search_folded, search_trigrams)
+                 SELECT $1::bigint, $2::bigint, $3::text, $4::bigint, $5::bigint, $6::text,
+                        $7::text::tsvector, $8::text, $9::text[]
+                 {from}
+                 ON CONFLICT DO NOTHING RETURNING id),
+         th AS (UPDATE threads SET last_activity_at = $10, last_message_id = ins.id
+                FROM ins WHERE threads.id = $1),
+         m1 AS (UPDATE members SET last_activity_at = $10, unread = unread + $12
+                FROM ins WHERE user_id = $11 AND thread_id = $1),
+         m2 AS (UPDATE members SET last_activity_at = $10, unread = unread + $14
+                FROM ins WHERE user_id = $13 AND thread_id = $1),
+         u AS (UPDATE users
+               SET changes_seq = changes_seq + (users.id = ANY($15))::int,
+                   unread_total = unread_total + CASE WHEN users.id = $16 THEN $17::bigint ELSE 0 END
+               FROM ins WHERE users.id = ANY($15) OR users.id = $16
+               RETURNING users.id, users.changes_seq, users.id = ANY($15) AS feeds),
+         ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
+                SELECT u.id, u.changes_seq, $18, $19, $20, ins.id, $21
+                FROM u, ins WHERE u.feeds ORDER BY u.id
+                RETURNING user_id, seq)
+         SELECT ins.id, ch.user_id, ch.seq FROM ins LEFT JOIN ch ON true"
+    )
+}
+
 /// Feed entries that differ only in their user, in one statement: the
 /// users' `changes_seq` in one `UPDATE` (locked in id order, as in
 /// [`COUNTS`]), then one entry each.

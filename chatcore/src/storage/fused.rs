@@ -104,6 +104,21 @@ pub(crate) struct SendWrite<'a> {
     pub last: bool,
 }
 
+/// What a send was decided from without reading it in its transaction: a
+/// session's remembered row and thread (`messages::remembered`). A guarded
+/// write happens only if, in the same write, the session row still exists
+/// for the sender and the thread still has these participants with an
+/// activity time at or before the send's (so that the decided activity is
+/// still the newest): what was remembered is then what a read would have
+/// found, and the rules decided on it hold.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SendGuard<'a> {
+    /// The session's token hash.
+    pub token_hash: &'a [u8; 32],
+    /// The thread's participants, lower id first.
+    pub participants: [UserId; 2],
+}
+
 /// Counter changes and feed entries an operation decided together (a read
 /// mark's: `messages::take_read_from_unread`).
 #[derive(Debug, Clone, Copy)]
@@ -211,6 +226,16 @@ pub(crate) trait FusedStorage:
         compose_send(self, send)
     }
 
+    /// [`FusedStorage::apply_send`] if `guard` still holds (see
+    /// [`SendGuard`]); `None`, with nothing written, if it does not.
+    fn apply_guarded_send(
+        &mut self,
+        guard: &SendGuard<'_>,
+        send: &SendWrite<'_>,
+    ) -> Result<Option<(MessageId, Vec<i64>)>> {
+        check_guard_then_send(self, guard, send)
+    }
+
     /// Moves the counters of `write` and appends its feed entries; returns
     /// each entry's `seq`, in order.
     fn apply_counts(&mut self, write: &CountsWrite<'_>) -> Result<Vec<i64>> {
@@ -249,6 +274,30 @@ pub(crate) trait FusedStorage:
         let marked = self.set_messages_read(thread, sender, after, up_to, now)?;
         self.set_last_read_id(reader, thread, up_to)?;
         Ok(marked)
+    }
+}
+
+/// [`FusedStorage::apply_guarded_send`] call by call: the guard's rows read
+/// in the transaction (the thread as a write reads it, locked where the
+/// backend locks), then [`FusedStorage::apply_send`] if it holds.
+pub(crate) fn check_guard_then_send(
+    tx: &mut (impl FusedStorage + ?Sized),
+    guard: &SendGuard<'_>,
+    send: &SendWrite<'_>,
+) -> Result<Option<(MessageId, Vec<i64>)>> {
+    let session = tx.session(guard.token_hash)?;
+    let thread = tx.thread(send.message.thread_id)?;
+    let holds = match (session, thread) {
+        (Some(session), Some(thread)) => {
+            session.user_id == send.message.sender_id
+                && thread.participants == guard.participants
+                && thread.last_activity_at <= send.activity
+        }
+        _ => false,
+    };
+    match holds {
+        true => tx.apply_send(send).map(Some),
+        false => Ok(None),
     }
 }
 
