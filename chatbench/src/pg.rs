@@ -7,7 +7,8 @@
 //! into chatcore's store on the server with `Store::copy_to` (schema
 //! `chatbench_core`) and loaded into the floor's tables with `COPY`
 //! (schema `chatbench_floor`): both sides hold the same rows and ids. Both
-//! schemas are dropped and made again at each run.
+//! schemas are dropped and made again at each run. Both sides connect
+//! without TLS (`pg_floor::without_tls`): the floor's driver has none.
 //!
 //! If chatcore's store cannot be opened at the URL (a build without the
 //! PostgreSQL backend), the floor's rows are still measured and printed,
@@ -280,10 +281,11 @@ fn trips_text(trips: Option<f64>) -> String {
 
 /// `chatbench --postgres URL [--quick] [--out FILE]`.
 pub fn command(argv: &[String]) -> R<()> {
-    let args = parse(argv)?;
+    let mut args = parse(argv)?;
     if args.url.is_empty() {
         return Err("--postgres needs a URL".into());
     }
+    args.url = pg_floor::without_tls(&args.url)?;
     let size = if args.quick { QUICK } else { SIZE };
     let plan = if args.quick {
         Plan {
