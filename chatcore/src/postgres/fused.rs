@@ -50,6 +50,15 @@ const CONTEXT_COLUMNS: &str = "s.id, s.user_id, s.created_at, s.last_used_at, s.
 /// How many columns [`CONTEXT_COLUMNS`] has.
 const CONTEXT_WIDTH: usize = 13;
 
+/// [`CONTEXT_COLUMNS`] as typed `NULL`s: the context part of a page's row.
+const NO_CONTEXT: &str = "NULL::uuid, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint,
+     NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint,
+     NULL::bigint, NULL::bigint";
+
+/// `MESSAGE_COLUMNS` as typed `NULL`s: the message part of the context's row.
+const NO_MESSAGE: &str = "NULL::bigint, NULL::bigint, NULL::bigint, NULL::text, NULL::bigint,
+     NULL::bigint, NULL::bigint, NULL::bigint";
+
 /// The CTEs `s` (the session) and `mb` (the session user's member row of
 /// the thread `t`, locked after it by `lock`).
 fn session_and_marks(lock: &str) -> String {
@@ -243,24 +252,31 @@ impl FusedStorage for PgTx<'_> {
                 self.query(&sql, &[&token, &thread.0])?
             }
             Some((before, limit)) => {
+                // The context once, then the page's rows with `NULL`
+                // context columns (not the context repeated on each).
                 let sql = format!(
-                    "{ctes} SELECT {CONTEXT_COLUMNS}, p.* {from}
-                     LEFT JOIN (SELECT {MESSAGE_COLUMNS} FROM messages
-                                WHERE thread_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4) p
-                       ON true"
+                    "{ctes} SELECT {CONTEXT_COLUMNS}, {NO_MESSAGE} {from}
+                     UNION ALL
+                     SELECT {NO_CONTEXT}, p.* FROM (SELECT {MESSAGE_COLUMNS} FROM messages
+                         WHERE thread_id = $2 AND id < $3 ORDER BY id DESC LIMIT $4) p"
                 );
                 let limit = i64::from(limit);
                 self.query(&sql, &[&token, &thread.0, &before.0, &limit])?
             }
         };
-        let row = first(&rows)?;
+        // The page's rows have a message id; the context's row has none.
+        let is_message = |row: &&Row| {
+            page.is_some() && matches!(row.try_get::<_, Option<i64>>(CONTEXT_WIDTH), Ok(Some(_)))
+        };
+        let row = rows
+            .iter()
+            .find(|row| !is_message(row))
+            .ok_or_else(|| Error::storage("a fused read returned no context row"))?;
         let page = match page {
             None => None,
             Some(_) => Some(
                 rows.iter()
-                    .filter(|row| {
-                        matches!(row.try_get::<_, Option<i64>>(CONTEXT_WIDTH), Ok(Some(_)))
-                    })
+                    .filter(is_message)
                     .map(|row| message_at(row, CONTEXT_WIDTH))
                     .collect::<Result<Vec<_>>>()
                     .map(newest_first)?,
