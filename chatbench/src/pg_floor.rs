@@ -109,7 +109,9 @@ pub fn without_tls(url: &str) -> R<String> {
             .split_once('?')
             .map(|(_, query)| query.split('&').find_map(|p| p.strip_prefix("sslmode=")))
             .unwrap_or(None),
-        false => url.split_whitespace().find_map(|p| p.strip_prefix("sslmode=")),
+        false => url
+            .split_whitespace()
+            .find_map(|p| p.strip_prefix("sslmode=")),
     };
     match named {
         Some("disable") => Ok(url.to_string()),
@@ -486,7 +488,10 @@ mod tests {
     #[test]
     fn both_sides_connect_without_tls_or_the_run_is_refused() {
         let base = "postgres://u:p@localhost/db";
-        assert_eq!(without_tls(base).unwrap(), format!("{base}?sslmode=disable"));
+        assert_eq!(
+            without_tls(base).unwrap(),
+            format!("{base}?sslmode=disable")
+        );
         let with_options = format!("{base}?options=-csearch_path%3Ds");
         assert_eq!(
             without_tls(&with_options).unwrap(),
