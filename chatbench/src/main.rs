@@ -35,6 +35,7 @@ mod pg_proxy;
 mod report;
 mod run;
 mod search;
+mod search_send;
 mod stats;
 
 use args::{parse, plan_for};

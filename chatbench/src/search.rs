@@ -6,9 +6,8 @@
 //! - search rows: chatcore's `Session::search` against the bare FTS5 query
 //!   doing the same join, ranking and snippet on the same file;
 //! - a `LIKE '%word%'` scan (what Delta Chat does) as a reference;
-//! - send with index upkeep against the bare send floor on a copy of the
-//!   file without the search index, and against chatcore's own send on
-//!   that copy (the index's share alone: the floor writes no feed entries);
+//! - send with index upkeep against sends on a copy of the file without
+//!   the search index (`search_send`);
 //! - bulk load with indexing, and `rebuild_search_index` alone (the index
 //!   part of it); the index size against the text bytes.
 //!
@@ -18,9 +17,8 @@
 //! searching user's 10 threads, half in 10 threads of other users.
 
 use crate::data::Rng;
-use crate::floor::Floor;
 use crate::stats::{Plan, human};
-use crate::{R, check, err, measure, now_ms};
+use crate::{R, check, err, measure};
 use chatcore::{
     BulkMessage, BulkUser, Config, SearchOrder, SearchQuery, Session, Store, ThreadId, UserId,
 };
@@ -29,9 +27,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 const VOCABULARY: usize = 4_000;
-const RARE: &str = "zanzibarite";
+pub(crate) const RARE: &str = "zanzibarite";
 const RARE_COUNT: u64 = 60;
-const PASSWORD: &str = "bench-password";
+pub(crate) const PASSWORD: &str = "bench-password";
 const SYLLABLES: [&str; 20] = [
     "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "pe", "da", "gu", "ri", "mo", "fa", "te", "zo",
     "bi", "ha", "ju", "we",
@@ -254,7 +252,7 @@ fn like_scan(conn: &Connection, user: i64, word: &str) -> R<usize> {
         .len())
 }
 
-fn drop_search(path: &Path) -> R<()> {
+pub(crate) fn drop_search(path: &Path) -> R<()> {
     Connection::open(path)
         .and_then(|conn| {
             conn.execute_batch(
@@ -389,77 +387,16 @@ pub fn command(argv: &[String]) -> R<()> {
         "search",
     )?);
 
-    // Send: chatcore with index upkeep | the bare floor on a copy without the index.
     let copy = dir.path().join("copy.db");
-    store.backup(&copy).map_err(err)?;
-    drop_search(&copy)?;
-    Connection::open(&copy)
-        .and_then(|c| c.pragma_update(None, "journal_mode", "wal"))
-        .map_err(|e| e.to_string())?;
-    let mut floor = Floor::open(&copy)?;
-    let sender = store
-        .login("s0@example.com", PASSWORD)
-        .map_err(err)?
-        .user_id();
-    let (mut n, mut m) = (0u64, 0u64);
-    // chatcore indexes sends 64 at a time: each sample spans at least two
-    // such batches (about 150 sends), so the median includes their cost.
-    let sends = Plan {
-        rounds: if quick { 3 } else { 8 },
-        samples_per_round: 3,
-        sample_time: Duration::from_millis(15),
-        ..plan
+    let sending = crate::search_send::Sending {
+        store: &store,
+        session: &session,
+        thread,
+        copy: &copy,
+        config: config(),
+        quick,
     };
-    rows.push(measure(
-        "send with index upkeep",
-        "Session::send on the indexed file | bare send floor on a copy without the index",
-        sends,
-        &mut || {
-            n += 1;
-            session
-                .send(thread, &format!("index upkeep {n} {RARE}x meeting kafe"))
-                .map(|_| ())
-                .map_err(err)
-        },
-        Some(&mut || {
-            m += 1;
-            floor
-                .send(
-                    thread.0,
-                    sender.0,
-                    &format!("index upkeep {m} {RARE}x meeting kafe"),
-                    now_ms(),
-                )
-                .map(|_| ())
-        }),
-        "floor",
-    )?);
-    // The bare floor writes no change-feed entries, which chatcore's send
-    // also writes: the index's own share is chatcore's send on the indexed
-    // file against the same send on the copy without the index.
-    let unindexed = Store::open_with(&copy, config()).map_err(err)?;
-    let plain = unindexed.login("s0@example.com", PASSWORD).map_err(err)?;
-    rows.push(measure(
-        "send: index upkeep alone",
-        "Session::send on the indexed file | Session::send on the copy without the index",
-        sends,
-        &mut || {
-            n += 1;
-            session
-                .send(thread, &format!("index upkeep {n} {RARE}x meeting kafe"))
-                .map(|_| ())
-                .map_err(err)
-        },
-        Some(&mut || {
-            m += 1;
-            plain
-                .send(thread, &format!("index upkeep {m} {RARE}x meeting kafe"))
-                .map(|_| ())
-                .map_err(err)
-        }),
-        "no index",
-    )?);
-    drop((plain, unindexed));
+    rows.extend(sending.rows(plan)?);
 
     let text_bytes: i64 = conn
         .query_row(
