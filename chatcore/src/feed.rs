@@ -256,6 +256,23 @@ pub(crate) fn send_entries(
     [recipient, sender].map(|user| entry(ChangeKind::MessageSent, user, ids, at))
 }
 
+/// A new pair's thread, before it is stored: to both participants (lower
+/// id first), as [`on_thread`] appends them. The entries name no thread
+/// yet: the write (`FusedStorage::apply_guarded_new_thread`) gives them
+/// its id and returns their `seq`s for [`appended`].
+pub(crate) fn new_thread_entries(
+    participants: [UserId; 2],
+    actor: UserId,
+    at: DateTime<Utc>,
+) -> [NewChange; 2] {
+    let ids = Ids {
+        thread_id: None,
+        message_id: None,
+        actor_id: Some(actor),
+    };
+    participants.map(|user| entry(ChangeKind::ThreadCreated, user, ids, at))
+}
+
 /// One message read: the sender's receipt, and the reader's other
 /// sessions. Appended with the read's counters (`FusedStorage::apply_counts`),
 /// then [`appended`].

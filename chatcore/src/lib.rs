@@ -65,6 +65,8 @@ mod sqlite;
 mod storage;
 mod store;
 mod stored_hash;
+#[cfg(test)]
+mod test_backends;
 mod threads;
 mod unread_check;
 mod waits;

@@ -191,8 +191,8 @@ pub(crate) mod life;
 pub(crate) mod search;
 pub(crate) use feed::{ChangeRow, FeedStorage, NewChange};
 pub(crate) use fused::{
-    CountsWrite, FusedStorage, MemberMarks, MessageContext, PairContext, SendGuard, SendWrite,
-    ThreadContext,
+    CountsWrite, FusedStorage, MemberMarks, MessageContext, PairContext, PairGuard, SendGuard,
+    SendWrite, ThreadContext,
 };
 pub(crate) use import::{DanglingReference, ImportStorage};
 pub(crate) use life::LifeStorage;

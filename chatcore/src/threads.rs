@@ -13,6 +13,8 @@ use chrono::{DateTime, Utc};
 
 pub use crate::models::Thread;
 
+mod new_pair;
+
 // ---------------------------------------------------------------------------
 // Rules
 
@@ -171,17 +173,24 @@ impl Session {
         // with the session (one fused read). The user checks of a new pair
         // are only an early refusal: the write checks again.
         let now = self.store.now();
-        let found = self.store.read_fused(|tx| {
+        let (found, session) = self.store.read_fused(|tx| {
             let context = tx.pair_context(self.token_hash(), pair)?;
-            let caller = self.caller_of(context.session, now)?;
+            let session = crate::accounts::require_session(context.session, now)?;
             if context.thread.is_none() {
                 require_users(tx, pair, context.users)?;
             }
-            require_caller(caller)?;
-            Ok(context.thread)
+            require_caller(Caller {
+                user_id: session.user_id,
+                now,
+            })?;
+            Ok((context.thread, session))
         })?;
         if let Some(thread) = found {
             return Ok((thread, false));
+        }
+        // A new pair: written as decided from that read if it still holds.
+        if let Some(thread) = self.create_as_read(pair, &session, now)? {
+            return Ok((thread, true));
         }
         // The write reads the same context again (one fused read): a
         // concurrent call may have made the thread since.

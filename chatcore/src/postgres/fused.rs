@@ -26,18 +26,18 @@
 
 use super::accounts::SESSION_COLUMNS;
 use super::fused_sql::{
-    APPEND, COUNTS, GUARDED_SEND, READ_AND_COUNTS, SEND, entry_fields, one_kind, seqs_in_order,
-    shared_entry,
+    APPEND, COUNTS, GUARDED_NEW_THREAD, GUARDED_SEND, READ_AND_COUNTS, SEND, entry_fields,
+    one_kind, seqs_in_order, shared_entry,
 };
 use super::rows::{MESSAGE_COLUMNS, THREAD_COLUMNS, message_at, thread_at};
 use super::search_text::{self, Indexed};
 use super::{PgTx, conflict, to_millis};
 use crate::error::{Error, Result};
-use crate::ids::{MessageId, UserId};
+use crate::ids::{MessageId, ThreadId, UserId};
 use crate::models::Thread;
 use crate::storage::{
     CountsWrite, FusedStorage, InboxKey, InboxRow, MemberMarks, MessageContext, MessageStorage,
-    NewChange, PairContext, SendGuard, SendWrite, SessionRow, ThreadContext,
+    NewChange, NewThread, PairContext, PairGuard, SendGuard, SendWrite, SessionRow, ThreadContext,
 };
 use postgres::Row;
 
@@ -405,6 +405,39 @@ impl FusedStorage for PgTx<'_> {
         };
         let id = MessageId(row.try_get(0)?);
         Ok(Some((id, seqs_in_order(send.feed, &rows, 1)?)))
+    }
+
+    fn apply_guarded_new_thread(
+        &mut self,
+        guard: &PairGuard<'_>,
+        new: &NewThread,
+        feed: &[NewChange],
+    ) -> Result<Option<(ThreadId, Vec<i64>)>> {
+        let Some(shared) = shared_entry(feed).filter(|_| new.id.is_none()) else {
+            return crate::storage::fused::check_guard_then_create(self, guard, new, feed);
+        };
+        let users: Vec<i64> = feed.iter().map(|entry| entry.user.0).collect();
+        let [kind, at, _, message, other] = entry_fields(&shared);
+        let created = to_millis(new.created_at);
+        let params: [&(dyn postgres::types::ToSql + Sync); 10] = [
+            &&guard.token_hash[..],
+            &guard.user.0,
+            &new.low.0,
+            &new.high.0,
+            &created,
+            &users,
+            &kind,
+            &at,
+            &message,
+            &other,
+        ];
+        let rows = self.write_rows(true, GUARDED_NEW_THREAD, &params)?;
+        // No row: the guard did not hold, and nothing was written.
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        let id = ThreadId(row.try_get(0)?);
+        Ok(Some((id, seqs_in_order(feed, &rows, 1)?)))
     }
 
     fn apply_counts(&mut self, write: &CountsWrite<'_>) -> Result<Vec<i64>> {

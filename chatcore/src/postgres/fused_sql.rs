@@ -98,6 +98,31 @@ fn send(guarded: bool) -> String {
     )
 }
 
+/// A new pair's thread decided from a read outside the transaction
+/// (`FusedStorage::apply_guarded_new_thread`), in one statement: only if
+/// the session `$1` still exists for the caller `$2`, both users `$3` <
+/// `$4` still exist and the pair has no thread (`ON CONFLICT DO NOTHING`
+/// on its unique pair), the thread created and active at `$5`, both member
+/// rows (as `insert_thread` writes them), and the feed entries of [`APPEND`]
+/// to the users `$6` with the fields `$7`… naming the new thread. No row
+/// when the guard does not hold, and then nothing changed.
+pub(super) const GUARDED_NEW_THREAD: &str = "WITH g AS (SELECT 1 FROM sessions
+                   WHERE token_hash = $1 AND user_id = $2
+                     AND EXISTS (SELECT 1 FROM users WHERE id = $3)
+                     AND EXISTS (SELECT 1 FROM users WHERE id = $4)),
+     t AS (INSERT INTO threads (user_low, user_high, created_at, last_activity_at)
+           SELECT $3, $4, $5, $5 FROM g ON CONFLICT DO NOTHING RETURNING id),
+     m AS (INSERT INTO members (user_id, thread_id, other_id, last_activity_at)
+           SELECT $3, t.id, $4, $5 FROM t UNION ALL SELECT $4, t.id, $3, $5 FROM t),
+     u AS (UPDATE users SET changes_seq = changes_seq + 1 FROM t
+           WHERE users.id = ANY($6)
+           RETURNING users.id, users.changes_seq),
+     ch AS (INSERT INTO changes (user_id, seq, kind, at, thread_id, message_id, other_id)
+            SELECT u.id, u.changes_seq, $7, $8, t.id, $9, $10
+            FROM u, t ORDER BY u.id
+            RETURNING user_id, seq)
+     SELECT t.id, ch.user_id, ch.seq FROM t LEFT JOIN ch ON true";
+
 /// Feed entries that differ only in their user, in one statement: the
 /// users' `changes_seq` in one `UPDATE` (locked in id order, as in
 /// [`COUNTS`]), then one entry each.

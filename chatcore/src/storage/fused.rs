@@ -119,6 +119,19 @@ pub(crate) struct SendGuard<'a> {
     pub participants: [UserId; 2],
 }
 
+/// What a new pair's thread was decided from without reading it in its
+/// transaction: create-or-get's first read (`threads::new_pair`). The
+/// guarded write happens only if, in the same write, the session row still
+/// exists for `user`, both users of the pair still exist and the pair still
+/// has no thread.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PairGuard<'a> {
+    /// The session's token hash.
+    pub token_hash: &'a [u8; 32],
+    /// The session's user (the caller, one of the pair).
+    pub user: UserId,
+}
+
 /// Counter changes and feed entries an operation decided together (a read
 /// mark's: `messages::take_read_from_unread`).
 #[derive(Debug, Clone, Copy)]
@@ -236,6 +249,20 @@ pub(crate) trait FusedStorage:
         check_guard_then_send(self, guard, send)
     }
 
+    /// A new thread for the pair of `new` (with both member rows) and the
+    /// feed entries `feed` naming it (their `thread_id` is replaced by the
+    /// new id), if `guard` still holds (see [`PairGuard`]): the thread's id
+    /// and each entry's `seq`, or `None` with nothing written. The write is
+    /// the call's last ([`SendWrite::last`]).
+    fn apply_guarded_new_thread(
+        &mut self,
+        guard: &PairGuard<'_>,
+        new: &super::NewThread,
+        feed: &[NewChange],
+    ) -> Result<Option<(ThreadId, Vec<i64>)>> {
+        check_guard_then_create(self, guard, new, feed)
+    }
+
     /// Moves the counters of `write` and appends its feed entries; returns
     /// each entry's `seq`, in order.
     fn apply_counts(&mut self, write: &CountsWrite<'_>) -> Result<Vec<i64>> {
@@ -299,6 +326,33 @@ pub(crate) fn check_guard_then_send(
         true => tx.apply_send(send).map(Some),
         false => Ok(None),
     }
+}
+
+/// [`FusedStorage::apply_guarded_new_thread`] call by call: the guard's
+/// rows read in the transaction, then the thread and its entries.
+pub(crate) fn check_guard_then_create(
+    tx: &mut (impl FusedStorage + ?Sized),
+    guard: &PairGuard<'_>,
+    new: &super::NewThread,
+    feed: &[NewChange],
+) -> Result<Option<(ThreadId, Vec<i64>)>> {
+    let holds = tx.session(guard.token_hash)?.map(|row| row.user_id) == Some(guard.user)
+        && tx.user_exists(new.low)?
+        && tx.user_exists(new.high)?
+        && tx.thread_by_pair(new.low, new.high)?.is_none();
+    if !holds {
+        return Ok(None);
+    }
+    let id = tx.insert_thread(new)?;
+    let feed: Vec<NewChange> = feed
+        .iter()
+        .map(|entry| NewChange {
+            thread_id: Some(id),
+            ..*entry
+        })
+        .collect();
+    let seqs = tx.append_changes(&feed, true)?;
+    Ok(Some((id, seqs)))
 }
 
 /// [`FusedStorage::apply_counts`] call by call.

@@ -4,44 +4,10 @@
 //! stores on the same data standing for two processes.
 
 use crate::accounts::Remembered;
-use crate::{Clock, Config, Error, ManualClock, NewUser, Session, Store, ThreadId, User};
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use crate::test_backends::{on_each_backend, open, start, user};
+use crate::{Clock, Error, ManualClock, Session, Store, ThreadId};
+use chrono::Duration;
 use std::sync::Arc;
-
-/// Runs `test` with a location a store may be opened at several times:
-/// a file, then a new PostgreSQL schema if there is a test server.
-fn on_each_backend(test: impl Fn(&str)) {
-    let dir = tempfile::tempdir().unwrap();
-    test(dir.path().join("chat.db").to_str().unwrap());
-    if let Some(server) = pgtest::server("PostgreSQL runs of the remembered send") {
-        let schema = pgtest::Schema::new(&server, "chatcore_unit");
-        test(schema.url());
-    }
-}
-
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
-}
-
-/// A store at `location` whose clock is `clock`.
-fn open(location: &str, clock: &Arc<ManualClock>) -> Store {
-    let config = Config::insecure_fast_for_tests().clock(clock.clone());
-    Store::open_with(location, config).unwrap()
-}
-
-fn user(store: &Store, name: &str) -> (User, Session) {
-    let email = format!("{name}@example.com");
-    let password = format!("{name} password");
-    let user = store
-        .register(&NewUser {
-            email: &email,
-            username: name,
-            password: &password,
-            ..Default::default()
-        })
-        .unwrap();
-    (user, store.login(&email, &password).unwrap())
-}
 
 /// How many messages the thread holds, as `session` sees them.
 fn count(session: &Session, thread: ThreadId) -> usize {
