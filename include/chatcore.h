@@ -987,7 +987,9 @@ enum chat_status chat_user_find_by_email(struct chat_session *session,
 // Errors: CHAT_ERR_INVALID_ARGUMENT (a query with nothing to find, with a
 // message for people in `chat_last_error`; a bad limit, cursor or order),
 // CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT,
-// CHAT_ERR_SESSION_INVALID, CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
+// CHAT_ERR_SESSION_INVALID, CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY (the
+// search first indexes what is pending, a write, and another write held
+// the lock past the busy timeout), CHAT_ERR_STORAGE.
 enum chat_status chat_search(struct chat_session *session,
                              const char *query,
                              int64_t thread_id,

@@ -4,7 +4,7 @@
 
 use crate::boundary::{
     arg_opt_str, arg_out, arg_ref, arg_str, c_string, call, free_box, free_c_string,
-    free_raw_items, into_raw, into_raw_items,
+    free_raw_items, guard, into_raw, into_raw_items,
 };
 use crate::{chat_message, chat_session, chat_status, chat_user};
 use chatcore::{Error, SearchHit, SearchOrder, SearchPage, SearchQuery, ThreadId};
@@ -121,7 +121,9 @@ impl Drop for chat_search_hit_list {
 /// Errors: CHAT_ERR_INVALID_ARGUMENT (a query with nothing to find, with a
 /// message for people in `chat_last_error`; a bad limit, cursor or order),
 /// CHAT_ERR_THREAD_NOT_FOUND, CHAT_ERR_NOT_PARTICIPANT,
-/// CHAT_ERR_SESSION_INVALID, CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_STORAGE.
+/// CHAT_ERR_SESSION_INVALID, CHAT_ERR_SESSION_EXPIRED, CHAT_ERR_BUSY (the
+/// search first indexes what is pending, a write, and another write held
+/// the lock past the busy timeout), CHAT_ERR_STORAGE.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_search(
     session: *mut chat_session,
@@ -167,5 +169,5 @@ pub extern "C" fn chat_search(
 /// and match in it. NULL is a no-op.
 #[unsafe(no_mangle)]
 pub extern "C" fn chat_search_hit_list_free(hits: *mut chat_search_hit_list) {
-    free_box(hits);
+    guard((), || free_box(hits))
 }

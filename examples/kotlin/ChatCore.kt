@@ -7,7 +7,8 @@
 // memory outlives the call that returned it. A failed call throws ChatException
 // with the chat_status code, its stable name (SPEC §4) and chat_last_error().
 //
-// Only the functions the walkthrough needs are bound. Page limits are always
+// Only the functions the walkthrough needs are bound; full-text search
+// (chat_search) is in Search.kt, next to this file. Page limits are always
 // passed explicitly (default 50 here): a limit of 0 is being retired from the
 // C ABI, and this binding never sends one.
 //
@@ -246,19 +247,19 @@ private object Layouts {
     val all = listOf(OPTIONS, USER, MESSAGE, THREAD, THREAD_LIST, MESSAGE_LIST, CHANGE, CHANGE_LIST)
 }
 
-private fun StructLayout.offset(field: String): Long = byteOffset(groupElement(field))
+internal fun StructLayout.offset(field: String): Long = byteOffset(groupElement(field))
 
 /** A NUL-terminated UTF-8 string owned by someone else, copied into a Kotlin String. */
 private fun MemorySegment.cString(): String = reinterpret(Long.MAX_VALUE).getString(0)
 
-private fun MemorySegment.cStringOrNull(): String? =
+internal fun MemorySegment.cStringOrNull(): String? =
     if (this == MemorySegment.NULL) null else cString()
 
-private fun Arena.cStringOrNull(s: String?): MemorySegment =
+internal fun Arena.cStringOrNull(s: String?): MemorySegment =
     if (s == null) MemorySegment.NULL else allocateFrom(s)
 
-/** The downcall handles, one per bound C function. */
-private object C {
+/** The downcall handles, one per bound C function (search's are in Search.kt). */
+internal object C {
     private val linker = Linker.nativeLinker()
     private val lib: SymbolLookup = run {
         val path = System.getProperty("chatcore.lib") ?: System.getenv("CHATCORE_LIB")
@@ -269,14 +270,14 @@ private object C {
         }
     }
 
-    private fun fn(name: String, descriptor: FunctionDescriptor): MethodHandle =
+    internal fun fn(name: String, descriptor: FunctionDescriptor): MethodHandle =
         linker.downcallHandle(
             lib.find(name).orElseThrow { UnsatisfiedLinkError("libchatcore_ffi has no $name") },
             descriptor,
         )
 
-    private fun status(vararg args: java.lang.foreign.MemoryLayout) = FunctionDescriptor.of(JAVA_INT, *args)
-    private fun void(vararg args: java.lang.foreign.MemoryLayout) = FunctionDescriptor.ofVoid(*args)
+    internal fun status(vararg args: java.lang.foreign.MemoryLayout) = FunctionDescriptor.of(JAVA_INT, *args)
+    internal fun void(vararg args: java.lang.foreign.MemoryLayout) = FunctionDescriptor.ofVoid(*args)
 
     val version = fn("chat_version", FunctionDescriptor.of(ADDRESS))
     val abiVersion = fn("chat_abi_version", FunctionDescriptor.of(JAVA_INT))
@@ -318,7 +319,7 @@ private object C {
  * is per OS thread, so it is read right here, by the thread that made the
  * failing call, before any other chatcore call.
  */
-private fun call(function: MethodHandle, vararg args: Any) {
+internal fun call(function: MethodHandle, vararg args: Any) {
     val code = function.invokeWithArguments(*args) as Int
     if (code != Status.OK) {
         val message = (C.lastError.invokeWithArguments() as MemorySegment).cStringOrNull()
@@ -327,7 +328,7 @@ private fun call(function: MethodHandle, vararg args: Any) {
 }
 
 /** Takes ownership of the pointer in [out], reads it, and frees it with [free] whatever happens. */
-private inline fun <T> consume(out: MemorySegment, kind: String, free: MethodHandle, read: (MemorySegment) -> T): T {
+internal inline fun <T> consume(out: MemorySegment, kind: String, free: MethodHandle, read: (MemorySegment) -> T): T {
     val pointer = NativeOwnership.take(out.get(ADDRESS, 0), kind)
     try {
         return read(pointer)
@@ -337,7 +338,7 @@ private inline fun <T> consume(out: MemorySegment, kind: String, free: MethodHan
     }
 }
 
-private fun readUser(pointer: MemorySegment): User {
+internal fun readUser(pointer: MemorySegment): User {
     val s = pointer.reinterpret(Layouts.USER.byteSize())
     val l = Layouts.USER
     return User(
@@ -350,7 +351,7 @@ private fun readUser(pointer: MemorySegment): User {
     )
 }
 
-private fun readMessage(pointer: MemorySegment): Message {
+internal fun readMessage(pointer: MemorySegment): Message {
     val s = pointer.reinterpret(Layouts.MESSAGE.byteSize())
     val l = Layouts.MESSAGE
     return Message(
@@ -398,7 +399,7 @@ private fun readChange(pointer: MemorySegment): Change {
 }
 
 /** Reads `items[0..len]` of a list struct, each item `itemSize` bytes apart. */
-private fun <T> readItems(items: MemorySegment, len: Long, itemSize: Long, read: (MemorySegment) -> T): List<T> {
+internal fun <T> readItems(items: MemorySegment, len: Long, itemSize: Long, read: (MemorySegment) -> T): List<T> {
     if (len == 0L) return emptyList()
     val all = items.reinterpret(len * itemSize)
     return (0 until len).map { i -> read(all.asSlice(i * itemSize, itemSize)) }
@@ -408,8 +409,11 @@ private fun <T> readItems(items: MemorySegment, len: Long, itemSize: Long, read:
  * The size and named field offsets of every struct this file mirrors, keyed
  * as examples/kotlin/layouts.c prints them from chatcore.h ("chat_user.email").
  */
-fun mirroredLayouts(): Map<String, Long> = buildMap {
-    for (layout in Layouts.all) {
+fun mirroredLayouts(): Map<String, Long> = layoutOffsets(Layouts.all)
+
+/** [layouts]' sizes and named field offsets, keyed as layouts.c prints them. */
+internal fun layoutOffsets(layouts: List<StructLayout>): Map<String, Long> = buildMap {
+    for (layout in layouts) {
         val struct = layout.name().get()
         put("$struct.size", layout.byteSize())
         for (member in layout.memberLayouts()) {
@@ -514,7 +518,7 @@ class Store private constructor(private var handle: MemorySegment) : AutoCloseab
 
 /** A logged-in user's session. Closing frees the handle; it does not log out. */
 class Session internal constructor(private var handle: MemorySegment) : AutoCloseable {
-    private fun live(): MemorySegment {
+    internal fun live(): MemorySegment {
         check(handle != MemorySegment.NULL) { "the session is closed" }
         return handle
     }

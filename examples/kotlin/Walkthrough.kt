@@ -40,7 +40,7 @@ private fun checkLayouts() {
         val (name, value) = line.trim().split(" ")
         name to value.toLong()
     }
-    val mirrored = mirroredLayouts()
+    val mirrored = mirroredLayouts() + mirroredSearchLayouts()
     val differences = (header.keys + mirrored.keys).filter { header[it] != mirrored[it] }
         .map { "$it: header ${header[it]}, binding ${mirrored[it]}" }
     check("struct layouts match chatcore.h (${header.size} sizes and offsets)", header.isNotEmpty() && differences.isEmpty()) {
@@ -169,6 +169,7 @@ private fun scenario(path: String) {
     }
 
     liveUpdates(path)
+    search(path)
 
     // Closing the store before a session is allowed: the session keeps it open.
     val store = Store.open(path, insecureFastPasswordHashingForTests = true)
@@ -249,6 +250,104 @@ private fun liveUpdates(path: String) {
                 }
                 expectError("a cursor the store never gave is refused", "invalid_argument") {
                     bobS.changes(page.nextCursor + 1_000)
+                }
+            }
+        }
+    }
+}
+
+/**
+ * Full-text search through chat_search, with non-ASCII text and queries: accents folded
+ * ("cafe" finds "Café"), Japanese found by its start and by a substring, only the
+ * searcher's own threads searched, both orders, a cursor, and queries that look like
+ * FTS5 syntax taken as plain words (README "Search": never an FTS5 error).
+ */
+private fun search(path: String) {
+    Store.open(path, insecureFastPasswordHashingForTests = true).use { store ->
+        store.login("ann@example.com", "correct horse").use { annS ->
+            store.login("bob@example.com", "battery staple").use { bobS ->
+                store.login("eve@example.com", "outsider pass").use { eveS ->
+                    val ann = annS.me()
+                    val bob = bobS.me()
+                    val eve = eveS.me()
+                    val thread = annS.openThread(ann.id, bob.id).thread
+                    val cafe = annS.send(thread.id, "Café au lait tomorrow?")
+                    val tokyo = annS.send(thread.id, "東京タワーで会いましょう")
+                    annS.send(thread.id, "the quarterly report is attached")
+                    // A thread bob is not in, with a Café of its own (sent last: the newest).
+                    val eveThread = eveS.openThread(eve.id, ann.id).thread
+                    val eveCafe = eveS.send(eveThread.id, "Café crème at the cafeteria, 東京 style?")
+
+                    val found = bobS.search("cafe", order = SearchOrder.RELEVANCE)
+                    val hit = found.items.singleOrNull()
+                    check(
+                        "search: bob finds \"cafe\" in ann's \"Café au lait tomorrow?\" only (relevance)",
+                        hit != null && hit.message == cafe && hit.message.threadId == thread.id &&
+                            hit.message.senderId == ann.id && hit.other == ann && !found.hasMore && found.nextCursor == null,
+                    ) { "$found" }
+                    val match = hit?.matches?.singleOrNull()
+                    check(
+                        "search: the match covers \"Café\" (UTF-8 bytes), marked by the caller in the snippet",
+                        hit != null && match != null && match.end - match.start == "Café".encodeToByteArray().size.toLong() &&
+                            hit.matchedText(match) == "Café" && "Café au lait" in hit.snippet &&
+                            "<b>Café</b> au lait" in hit.marked("<b>", "</b>"),
+                    ) { "$hit -> ${hit?.marked("<b>", "</b>")}" }
+
+                    val cjk = bobS.search("東京", order = SearchOrder.RECENT)
+                    val cjkHit = cjk.items.singleOrNull()
+                    check(
+                        "search: \"東京\" (CJK, recent) finds the Tokyo message, match at its start",
+                        cjkHit != null && cjkHit.message == tokyo && cjkHit.other == ann && cjkHit.matches.isNotEmpty() &&
+                            cjkHit.matchedText(cjkHit.matches.first()).startsWith("東京") &&
+                            cjkHit.marked("[", "]").startsWith("[東京"),
+                    ) { "$cjk -> ${cjkHit?.marked("[", "]")}" }
+                    val inside = bobS.search("タワー", threadId = thread.id).items.singleOrNull()
+                    check(
+                        "search: \"タワー\" (3 CJK characters) matches inside the word, in one thread",
+                        inside != null && inside.message == tokyo && inside.marked("[", "]").contains("東京[タワー]"),
+                    ) { "$inside -> ${inside?.marked("[", "]")}" }
+
+                    val eveCjk = eveS.search("東京")
+                    check(
+                        "search: eve's \"東京\" finds only her own thread, never ann and bob's",
+                        eveCjk.items.map { it.message } == listOf(eveCafe) && eveCjk.items.single().other == ann,
+                    ) { "$eveCjk" }
+                    check("search: eve's \"タワー\" (only in ann and bob's thread) finds nothing", eveS.search("タワー").items.isEmpty())
+                    expectError("search: eve cannot search ann and bob's thread by its id", "not_participant") {
+                        eveS.search("cafe", threadId = thread.id)
+                    }
+
+                    // ann is in both threads: newest first, one a page, through the cursor.
+                    val first = annS.search("CAFE", limit = 1, order = SearchOrder.RECENT)
+                    val second = first.nextCursor?.let { annS.search("CAFE", limit = 1, cursor = it, order = SearchOrder.RECENT) }
+                    check(
+                        "search: recent order pages newest first through next_cursor",
+                        first.items.map { it.message } == listOf(eveCafe) && first.hasMore && first.items.single().other == eve &&
+                            second != null && second.items.map { it.message } == listOf(cafe) && !second.hasMore &&
+                            second.nextCursor == null,
+                    ) { "$first / $second" }
+
+                    // FTS5 syntax is plain text: an unclosed quote is a phrase to the end, operators and
+                    // brackets are words and separators (README "Search"); no FTS5 error.
+                    val unbalanced = bobS.search("\"unbalanced")
+                    val near = bobS.search("NEAR(")
+                    val openPhrase = bobS.search("\"café AU")
+                    check(
+                        "search: \"unbalanced and NEAR( are plain words (no hits, no error)",
+                        unbalanced.items.isEmpty() && near.items.isEmpty(),
+                    ) { "$unbalanced / $near" }
+                    check("search: an unclosed quote is a phrase to the end (\"café AU)", openPhrase.items.map { it.message } == listOf(cafe)) {
+                        "$openPhrase"
+                    }
+                    expectError("search: punctuation alone (^:*( \"\") is refused with a message", "invalid_argument") {
+                        bobS.search("^:*( \"\"")
+                    }
+                    expectError("search: only an exclusion (-cafe) is refused with a message", "invalid_argument") {
+                        bobS.search("-cafe")
+                    }
+                    expectError("search: a cursor the store never gave is refused", "invalid_argument") {
+                        bobS.search("cafe", cursor = "not a cursor")
+                    }
                 }
             }
         }

@@ -2,8 +2,9 @@
  * layouts.c: prints the size and field offsets of every struct the Kotlin
  * binding mirrors, as chatcore.h lays them out for this compiler, one
  * "name value" a line. run.sh passes the output to the walkthrough, whose
- * first check compares it with ChatCore.kt's Layouts, so a header change
- * that moves a field fails loudly instead of reading garbage.
+ * first check compares it with ChatCore.kt's Layouts and Search.kt's
+ * SearchLayouts, so a header change that moves a field fails loudly
+ * instead of reading garbage.
  */
 #include "chatcore.h"
 
@@ -70,5 +71,20 @@ int main(void) {
     FIELD(chat_change_list, len);
     FIELD(chat_change_list, has_more);
     FIELD(chat_change_list, next_cursor);
+    /* Search.kt's SearchLayouts */
+    SIZE(chat_search_match);
+    FIELD(chat_search_match, start);
+    FIELD(chat_search_match, end);
+    SIZE(chat_search_hit);
+    FIELD(chat_search_hit, message);
+    FIELD(chat_search_hit, other);
+    FIELD(chat_search_hit, snippet);
+    FIELD(chat_search_hit, matches);
+    FIELD(chat_search_hit, matches_len);
+    SIZE(chat_search_hit_list);
+    FIELD(chat_search_hit_list, items);
+    FIELD(chat_search_hit_list, len);
+    FIELD(chat_search_hit_list, has_more);
+    FIELD(chat_search_hit_list, next_cursor);
     return 0;
 }

@@ -20,18 +20,19 @@
 # How native memory is checked: valgrind on a JVM is impractical (the JVM's
 # own allocator noise and JIT swamp it), so the binding proves it from its
 # side instead. Every pointer chatcore hands out (store, session, user,
-# thread, message, both page kinds) goes through NativeOwnership.take on
-# arrival and NativeOwnership.release right before its chat_*_free, keyed by
-# address and kind: a double free or a free by the wrong function throws, and
-# the walkthrough's last check fails unless nothing is left live ("every
-# native object freed (27 handed out)"); a copy of the walkthrough with one
-# resumed session left unclosed fails it with "still live: {chat_session=1}"
-# and exit 1 (tried by hand when this was written). Inner pointers (a thread's `other`
-# and `last_message`, list items, cursors) belong to their parent and are only
-# read, never freed, as chatcore.h says. Arguments are allocated in a confined
-# Arena closed by `use` at the end of each call. What this does not prove is
-# that chatcore's own frees release everything: that is the C examples' run
-# under valgrind in the chatcore-ffi tests.
+# thread, message, every page kind, search hits' pages too) goes through
+# NativeOwnership.take on arrival and NativeOwnership.release right before its
+# chat_*_free, keyed by address and kind: a double free or a free by the wrong
+# function throws, and the walkthrough's last check fails unless nothing is
+# left live ("every native object freed (61 handed out)"); a copy of the
+# walkthrough with one resumed session left unclosed fails it with "still
+# live: {chat_session=1}" and exit 1 (tried by hand when this was written).
+# Inner pointers (a thread's `other` and `last_message`, a search hit's
+# `message`, `other`, `snippet` and `matches`, list items, cursors) belong to
+# their parent and are only read, never freed, as chatcore.h says. Arguments
+# are allocated in a confined Arena closed by `use` at the end of each call.
+# What this does not prove is that chatcore's own frees release everything:
+# that is the C examples' run under valgrind in the chatcore-ffi tests.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -115,7 +116,7 @@ if [ ! -x "$kotlinc" ]; then
 fi
 
 # --- compile (cached by the sources' hash) and run
-sources=("$here/ChatCore.kt" "$here/Walkthrough.kt")
+sources=("$here/ChatCore.kt" "$here/Search.kt" "$here/Walkthrough.kt")
 key=$(cat "${sources[@]}" | sha256sum | cut -c1-16)
 jar=$cache/walkthrough-$kotlin_version-java$min_java-$key.jar
 if [ ! -f "$jar" ]; then
