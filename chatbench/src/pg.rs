@@ -8,7 +8,7 @@
 //! `chatbench_core`) and loaded into the floor's tables with `COPY`
 //! (schema `chatbench_floor`): both sides hold the same rows and ids. Both
 //! schemas are dropped and made again at each run. Both sides connect
-//! without TLS (`pg_floor::without_tls`): the floor's driver has none.
+//! without TLS (`without_tls`): the floor's driver has none.
 //!
 //! If chatcore's store cannot be opened at the URL (a build without the
 //! PostgreSQL backend), the floor's rows are still measured and printed,
@@ -279,13 +279,43 @@ fn trips_text(trips: Option<f64>) -> String {
     trips.map_or("—".into(), |n| format!("{n:.1}"))
 }
 
+/// `url` for a run whose two sides use the same transport: the floor
+/// connects without TLS (`NoTls`), and chatcore's default `sslmode` is
+/// `prefer`, which encrypts whenever the server offers TLS (Debian's does),
+/// so a URL that names no mode gets `sslmode=disable` for both. A URL that
+/// names a mode other than `disable` is refused: the floor cannot match it.
+pub fn without_tls(url: &str) -> R<String> {
+    let is_url = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    let named = match is_url {
+        true => url
+            .split_once('?')
+            .map(|(_, query)| query.split('&').find_map(|p| p.strip_prefix("sslmode=")))
+            .unwrap_or(None),
+        false => url
+            .split_whitespace()
+            .find_map(|p| p.strip_prefix("sslmode=")),
+    };
+    match named {
+        Some("disable") => Ok(url.to_string()),
+        Some(mode) => Err(format!(
+            "the URL asks for sslmode={mode}, but the floor connects without TLS, so the two \
+             sides would not do the same work; run with sslmode=disable or no sslmode"
+        )),
+        None if is_url => {
+            let separator = if url.contains('?') { '&' } else { '?' };
+            Ok(format!("{url}{separator}sslmode=disable"))
+        }
+        None => Ok(format!("{url} sslmode=disable")),
+    }
+}
+
 /// `chatbench --postgres URL [--quick] [--out FILE]`.
 pub fn command(argv: &[String]) -> R<()> {
     let mut args = parse(argv)?;
     if args.url.is_empty() {
         return Err("--postgres needs a URL".into());
     }
-    args.url = pg_floor::without_tls(&args.url)?;
+    args.url = without_tls(&args.url)?;
     let size = if args.quick { QUICK } else { SIZE };
     let plan = if args.quick {
         Plan {
@@ -410,5 +440,32 @@ pub fn command(argv: &[String]) -> R<()> {
             "chatcore's rows were not measured: its store at the URL did not open: {e}"
         )),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_tls;
+
+    #[test]
+    fn both_sides_connect_without_tls_or_the_run_is_refused() {
+        let base = "postgres://u:p@localhost/db";
+        assert_eq!(
+            without_tls(base).unwrap(),
+            format!("{base}?sslmode=disable")
+        );
+        let with_options = format!("{base}?options=-csearch_path%3Ds");
+        assert_eq!(
+            without_tls(&with_options).unwrap(),
+            format!("{with_options}&sslmode=disable")
+        );
+        let disabled = format!("{base}?sslmode=disable");
+        assert_eq!(without_tls(&disabled).unwrap(), disabled);
+        assert!(without_tls(&format!("{base}?sslmode=require")).is_err());
+        assert_eq!(
+            without_tls("host=h dbname=d").unwrap(),
+            "host=h dbname=d sslmode=disable"
+        );
+        assert!(without_tls("host=h sslmode=verify-full").is_err());
     }
 }

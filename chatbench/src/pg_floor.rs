@@ -97,36 +97,6 @@ fn pg(what: &str) -> impl Fn(postgres::Error) -> String + '_ {
     move |e| format!("floor {what}: {e}")
 }
 
-/// `url` for a run whose two sides use the same transport: the floor
-/// connects without TLS (`NoTls`), and chatcore's default `sslmode` is
-/// `prefer`, which encrypts whenever the server offers TLS (Debian's does),
-/// so a URL that names no mode gets `sslmode=disable` for both. A URL that
-/// names a mode other than `disable` is refused: the floor cannot match it.
-pub fn without_tls(url: &str) -> R<String> {
-    let is_url = url.starts_with("postgres://") || url.starts_with("postgresql://");
-    let named = match is_url {
-        true => url
-            .split_once('?')
-            .map(|(_, query)| query.split('&').find_map(|p| p.strip_prefix("sslmode=")))
-            .unwrap_or(None),
-        false => url
-            .split_whitespace()
-            .find_map(|p| p.strip_prefix("sslmode=")),
-    };
-    match named {
-        Some("disable") => Ok(url.to_string()),
-        Some(mode) => Err(format!(
-            "the URL asks for sslmode={mode}, but the floor connects without TLS, so the two \
-             sides would not do the same work; run with sslmode=disable or no sslmode"
-        )),
-        None if is_url => {
-            let separator = if url.contains('?') { '&' } else { '?' };
-            Ok(format!("{url}{separator}sslmode=disable"))
-        }
-        None => Ok(format!("{url} sslmode=disable")),
-    }
-}
-
 /// `url` with `schema` as the only schema on the search path.
 pub fn schema_url(url: &str, schema: &str) -> String {
     let separator = if url.contains('?') { '&' } else { '?' };
@@ -478,32 +448,5 @@ impl Floor {
             .query_one(&self.unread, &[&token, &now])
             .map_err(pg("unread"))?;
         Ok(row.get(0))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::without_tls;
-
-    #[test]
-    fn both_sides_connect_without_tls_or_the_run_is_refused() {
-        let base = "postgres://u:p@localhost/db";
-        assert_eq!(
-            without_tls(base).unwrap(),
-            format!("{base}?sslmode=disable")
-        );
-        let with_options = format!("{base}?options=-csearch_path%3Ds");
-        assert_eq!(
-            without_tls(&with_options).unwrap(),
-            format!("{with_options}&sslmode=disable")
-        );
-        let disabled = format!("{base}?sslmode=disable");
-        assert_eq!(without_tls(&disabled).unwrap(), disabled);
-        assert!(without_tls(&format!("{base}?sslmode=require")).is_err());
-        assert_eq!(
-            without_tls("host=h dbname=d").unwrap(),
-            "host=h dbname=d sslmode=disable"
-        );
-        assert!(without_tls("host=h sslmode=verify-full").is_err());
     }
 }

@@ -15,9 +15,9 @@ use chrono::{DateTime, Utc};
 pub use crate::history::{MessagePage, MessageQuery};
 pub use crate::models::Message;
 pub(crate) use crate::unread_check::check_unread;
+pub use crate::unread_check::{UnreadMismatch, UnreadReport};
 
 mod remembered;
-pub use crate::unread_check::{UnreadMismatch, UnreadReport};
 use remembered::activity_after;
 
 // ---------------------------------------------------------------------------
