@@ -67,39 +67,40 @@ impl Sending<'_> {
         let mut rows = Vec::new();
 
         let mut floor = Floor::open(self.copy)?;
-        rows.push(measure(
-            "send with index upkeep",
-            "Session::send on the indexed file | bare send floor on a copy without the index",
-            sends,
-            &mut core,
-            Some(&mut || {
-                m += 1;
-                floor
-                    .send(thread.0, sender.0, &text(m), now_ms())
-                    .map(|_| ())
-            }),
-            "floor",
-        )?);
         let pragma = |floor: &Floor, pages: i64| {
             floor
                 .conn
                 .pragma_update(None, "wal_autocheckpoint", pages)
                 .map_err(|e| e.to_string())
         };
-        pragma(&floor, 0)?;
-        rows.push(measure(
-            "send with index upkeep, floor without checkpoints",
-            "Session::send on the indexed file | bare send floor, its automatic checkpoint off",
-            sends,
-            &mut core,
-            Some(&mut || {
-                m += 1;
-                floor
-                    .send(thread.0, sender.0, &text(m), now_ms())
-                    .map(|_| ())
-            }),
-            "floor",
-        )?);
+        let floors = [
+            (
+                "send with index upkeep",
+                "Session::send on the indexed file | bare send floor on a copy without the index",
+                1000,
+            ),
+            (
+                "send with index upkeep, floor without checkpoints",
+                "Session::send on the indexed file | bare send floor, its automatic checkpoint off",
+                0,
+            ),
+        ];
+        for (name, note, pages) in floors {
+            pragma(&floor, pages)?;
+            rows.push(measure(
+                name,
+                note,
+                sends,
+                &mut core,
+                Some(&mut || {
+                    m += 1;
+                    floor
+                        .send(thread.0, sender.0, &text(m), now_ms())
+                        .map(|_| ())
+                }),
+                "floor",
+            )?);
+        }
         pragma(&floor, 1000)?;
         floor
             .conn
